@@ -1,0 +1,160 @@
+"""The ``nsreason`` command.
+
+::
+
+    nsreason run --scene FILE [--index N] --program PROGRAM [--json]
+    nsreason eval clevr --scenes FILE --questions FILE --parser gold [--limit N]
+                        [--no-trace] [--json] [--predictions FILE]
+    nsreason vocab [NAME]
+
+Errors in the input (a malformed file, an unknown op...) print one line naming the file,
+the place and what was expected, and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .errors import NSReasonError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nsreason",
+        description="Neuro-symbolic reasoning over scene graphs, with a trace of every step.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute one program on one scene and print the trace")
+    run.add_argument("--scene", required=True, help="scene file (CLEVR, GQA or native JSON)")
+    run.add_argument("--index", type=int, default=0, help="which scene of the file (default 0)")
+    run.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"])
+    run.add_argument(
+        "--program",
+        required=True,
+        help="program: one-line form 'count(filter_color[red](scene()))', CLEVR JSON nodes, "
+        "prefix/postfix tokens, or @FILE",
+    )
+    run.add_argument(
+        "--program-format", default="auto", choices=["auto", "text", "clevr", "prefix", "postfix"]
+    )
+    run.add_argument("--vocabulary", default="clevr", help="op vocabulary: name or file (default clevr)")
+    run.add_argument("--json", action="store_true", help="print the trace as JSON")
+
+    ev = sub.add_parser("eval", help="evaluate on a data set")
+    ev_sub = ev.add_subparsers(dest="dataset", required=True)
+    clevr = ev_sub.add_parser("clevr", help="CLEVR questions (release or generator format)")
+    clevr.add_argument("--scenes", required=True, help="CLEVR scenes file")
+    clevr.add_argument("--questions", required=True, help="CLEVR questions file (either format)")
+    clevr.add_argument("--parser", default="gold", help="'gold': each question's own program")
+    clevr.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    clevr.add_argument("--no-trace", action="store_true", help="execute without traces")
+    clevr.add_argument("--json", action="store_true", help="print one JSON object")
+    clevr.add_argument("--predictions", help="write one JSON line per question to this file")
+
+    vocab = sub.add_parser("vocab", help="list the ops of a vocabulary")
+    vocab.add_argument("name", nargs="?", default="clevr")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "eval":
+            return _eval_clevr(args)
+        if args.command == "vocab":
+            return _vocab(args)
+    except NSReasonError as err:
+        print(f"nsreason: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `nsreason ... | head`
+        return 0
+    return 1  # pragma: no cover - argparse rejects unknown commands
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .execute import SymbolicExecutor
+    from .program.formats import read_program
+    from .scene.io import load_scenes
+
+    scenes = load_scenes(args.scene, args.scene_format)
+    if not 0 <= args.index < len(scenes):
+        raise InputError(
+            f"--index {args.index} is out of range: the file has {len(scenes)} scene(s)",
+            source=args.scene,
+        )
+    program = read_program(args.program, args.vocabulary, args.program_format)
+    program.validate()
+    answer = SymbolicExecutor().execute(program, scenes[args.index])
+    assert answer.trace is not None
+    if args.json:
+        print(answer.trace.to_json(indent=2))
+    else:
+        print(answer.trace.render_text())
+    return 0 if answer.ok else 1
+
+
+def _eval_clevr(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_clevr
+
+    progress = None if args.json or not sys.stderr.isatty() else _tqdm
+    predictions = open(args.predictions, "w", encoding="utf-8") if args.predictions else None
+    try:
+        report = evaluate_clevr(
+            args.scenes,
+            args.questions,
+            parser=args.parser,
+            limit=args.limit,
+            trace=not args.no_trace,
+            predictions=predictions,
+            progress=progress,
+        )
+    finally:
+        if predictions is not None:
+            predictions.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            print(f"{key:>15}: {_fmt(value)}")
+    return 0
+
+
+def _vocab(args: argparse.Namespace) -> int:
+    from .program.vocab import get_vocabulary
+
+    vocab = get_vocabulary(args.name)
+    print(f"{vocab.name}: {vocab.description}")
+    for op in vocab.ops.values():
+        flag = "  (template only)" if op.template_only else ""
+        print(f"  {op.describe()}{flag}")
+        if op.doc:
+            print(f"      {op.doc}")
+    return 0
+
+
+def _tqdm(items: Iterable[Any], total: int) -> Iterable[Any]:
+    try:
+        from tqdm import tqdm
+    except ImportError:  # progress bars are optional
+        return items
+    return tqdm(items, total=total, unit="q", file=sys.stderr, leave=False)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if value < 100 else f"{value:,.0f}"
+    return str(value)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Evaluation loops behind ``nsreason eval``.
+
+:func:`evaluate_clevr` answers every question of a CLEVR questions file on its scene and
+reports answer accuracy, per-step accuracy against the generator's ``_output`` (when the
+file has it), failures, and execution throughput (loading and compiling excluded).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from .datasets.clevr import ClevrQuestion, load_clevr_questions
+from .errors import InputError, RegistryError
+from .execute.answer import answer_text
+from .execute.symbolic import SymbolicExecutor, decode_value
+from .scene.clevr import load_clevr_scenes
+from .scene.graph import SceneGraph
+
+__all__ = ["evaluate_clevr", "outputs_match"]
+
+Progress = Callable[[Iterable[Any], int], Iterable[Any]]
+
+
+def outputs_match(ours: Any, expected: Any) -> bool:
+    """Whether a decoded step output equals CLEVR's ``_output`` (types must agree, so
+    ``True`` never matches ``1``)."""
+    if isinstance(expected, list):
+        return isinstance(ours, list) and ours == expected
+    return type(ours) is type(expected) and ours == expected
+
+
+def evaluate_clevr(
+    scenes: str | Path,
+    questions: str | Path,
+    *,
+    parser: str = "gold",
+    limit: int | None = None,
+    trace: bool = True,
+    predictions: IO[str] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Answer every question with its own program (``parser="gold"``) and score it.
+
+    Returns the report printed by ``nsreason eval clevr --json``: ``questions``,
+    ``accuracy``, ``step_accuracy`` (None without ``_output``), ``failures``,
+    ``execute_qps`` and more.
+    """
+    if parser != "gold":
+        raise RegistryError(
+            f"unknown parser {parser!r}; available: ['gold'] (the question's own program)"
+        )
+    t0 = time.perf_counter()
+    scene_list = load_clevr_scenes(scenes)
+    by_image: dict[Any, SceneGraph] = {s.id: s for s in scene_list}
+    qs = load_clevr_questions(questions)
+    if limit is not None:
+        qs = qs[:limit]
+    executor = SymbolicExecutor()
+    jobs = []
+    for i, q in enumerate(qs):
+        scene = by_image.get(q.image_index)
+        if scene is None:
+            raise InputError(
+                f"no scene with image_index {q.image_index} in {scenes}", path=f"questions[{i}].image_index",
+                source=str(questions),
+            )
+        if q.program is None:
+            raise InputError(
+                "this question has no program; --parser gold needs programs", path=f"questions[{i}].program",
+                source=str(questions),
+            )
+        scene.index  # noqa: B018  build the bitset index now, not while timing execution
+        jobs.append((q, executor.compile(q.program), scene))
+    load_seconds = time.perf_counter() - t0
+
+    items: Iterable[Any] = jobs if progress is None else progress(jobs, len(jobs))
+    results: list[tuple[Any, Any]] = []
+    t1 = time.perf_counter()
+    if trace:
+        run_traced = executor.run_traced
+        for _, compiled, scene in items:
+            answer = run_traced(compiled, scene)
+            results.append((answer.value, answer.failure))
+    else:
+        run = executor.run
+        for _, compiled, scene in items:
+            raw, failure = run(compiled, scene.index)
+            results.append((raw, failure))
+    execute_seconds = time.perf_counter() - t1
+    if not trace:  # decode raw values outside the timed loop
+        results = [
+            (None if f is not None else decode_value(v, c.kinds[-1], s.index), f)
+            for (v, f), (_, c, s) in zip(results, jobs)
+        ]
+
+    correct = 0
+    failure_codes: Counter[str] = Counter()
+    steps_total = steps_ok = 0
+    has_outputs = bool(jobs) and all(q.outputs is not None for q, _, _ in jobs)
+    for (q, compiled, scene), (value, failure) in zip(jobs, results):
+        text = None if failure is not None else answer_text(value)
+        if failure is not None:
+            failure_codes[failure.code] += 1
+        elif text == q.answer:
+            correct += 1
+        if has_outputs:
+            steps_total += len(q.outputs)
+            steps_ok += _count_matching_steps(executor, compiled, scene, q)
+        if predictions is not None:
+            predictions.write(json.dumps(_prediction(q, text, failure)) + "\n")
+    n = len(jobs)
+    return {
+        "parser": parser,
+        "questions": n,
+        "correct": correct,
+        "accuracy": correct / n if n else None,
+        "step_accuracy": steps_ok / steps_total if has_outputs and steps_total else None,
+        "steps": steps_total if has_outputs else None,
+        "failures": sum(failure_codes.values()),
+        "failure_codes": dict(failure_codes),
+        "traced": trace,
+        "execute_seconds": execute_seconds,
+        "execute_qps": n / execute_seconds if execute_seconds > 0 else None,
+        "load_seconds": load_seconds,
+    }
+
+
+def _count_matching_steps(
+    executor: SymbolicExecutor, compiled: Any, scene: SceneGraph, q: ClevrQuestion
+) -> int:
+    outs, _, _ = executor.run_all(compiled, scene.index)
+    kinds = compiled.kinds
+    return sum(
+        outputs_match(decode_value(raw, kinds[k], scene.index), expected)
+        for k, (raw, expected) in enumerate(zip(outs, q.outputs or ()))
+    )
+
+
+def _prediction(q: ClevrQuestion, answer: str | None, failure: Any) -> dict[str, Any]:
+    try:
+        program = q.program.to_text() if q.program is not None else None
+    except Exception:
+        program = None
+    return {
+        "question_index": q.question_index,
+        "image_index": q.image_index,
+        "answer": answer,
+        "program": program,
+        "failure": None if failure is None else str(failure),
+    }

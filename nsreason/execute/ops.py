@@ -1,0 +1,273 @@
+"""Symbolic op implementations, registered by name in :data:`OPS`.
+
+Vocabulary entries name their implementation (``impl``) and constant ``params``; the
+executor calls ``impl(index, *inputs, *params, *args)`` where ``index`` is the scene's
+:class:`~nsreason.scene.index.SceneIndex`. Values flowing between steps:
+
+=============  ==================================================
+type kind      Python value
+=============  ==================================================
+object_set     ``int`` bitset over object positions
+object         ``int`` object position
+integer, bool  ``int``, ``bool``
+value          ``str``
+=============  ==================================================
+
+An implementation that cannot produce a value raises
+:class:`~nsreason.errors.ExecutionFailure`; the executor records it in the trace.
+
+Add an op without touching the package::
+
+    from nsreason.execute import OPS
+
+    @OPS.register("filter_large_or_metal")
+    def filter_large_or_metal(ix, objects):
+        return objects & (ix.attribute_masks["size"].get("large", 0)
+                          | ix.attribute_masks["material"].get("metal", 0))
+
+and give it a signature in your vocabulary file (or publish it under the ``nsreason.ops``
+entry-point group).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ExecutionFailure
+from ..registry import Registry
+from ..scene.index import SceneIndex
+
+__all__ = ["OPS"]
+
+OPS: Registry[Any] = Registry("op implementation", "nsreason.ops")
+_NONE: dict[str, int] = {}
+
+
+def _describe(ix: SceneIndex, mask: int, limit: int = 6) -> str:
+    ids = ix.decode(mask)
+    shown = ", ".join(map(str, ids[:limit])) + (", ..." if len(ids) > limit else "")
+    return f"{len(ids)} objects ({shown})" if ids else "no object"
+
+
+# -- sets -------------------------------------------------------------------------------
+@OPS.register("scene")
+def scene(ix: SceneIndex) -> int:
+    """All objects."""
+    return ix.all
+
+
+@OPS.register("filter_attribute")
+def filter_attribute(ix: SceneIndex, objects: int, attribute: str, value: str) -> int:
+    """Objects whose attribute ``attribute`` has ``value``."""
+    return objects & ix.attribute_masks.get(attribute, _NONE).get(value, 0)
+
+
+@OPS.register("filter_value")
+def filter_value(ix: SceneIndex, objects: int, value: str) -> int:
+    """Objects having ``value`` under any attribute key or as a free label."""
+    return objects & ix.value_masks.get(value, 0)
+
+
+@OPS.register("exclude_value")
+def exclude_value(ix: SceneIndex, objects: int, value: str) -> int:
+    """Objects *not* having ``value`` (under any key or as a label)."""
+    return objects & ~ix.value_masks.get(value, 0)
+
+
+@OPS.register("select_name")
+def select_name(ix: SceneIndex, objects: int, name: str) -> int:
+    """Objects of category ``name``."""
+    return objects & ix.name_masks.get(name, 0)
+
+
+@OPS.register("filter_attributes")
+def filter_attributes(
+    ix: SceneIndex, objects: int, attributes: Sequence[str], then: str | None, *values: str | None
+) -> Any:
+    """CLEVR's template shorthand: filter by every given (non-None) value, then optionally
+    ``unique``/``count``/``exist``."""
+    masks = ix.attribute_masks
+    for attribute, value in zip(attributes, values):
+        if value is not None:
+            objects &= masks.get(attribute, _NONE).get(value, 0)
+    return _THEN[then](ix, objects)
+
+
+@OPS.register("relate_filter")
+def relate_filter(
+    ix: SceneIndex,
+    obj: int,
+    attributes: Sequence[str],
+    then: str | None,
+    relation: str,
+    *values: str | None,
+) -> Any:
+    """CLEVR's template shorthand: relate, filter, then optionally unique/count/exist."""
+    return filter_attributes(ix, ix.subjects_mask(relation, obj), attributes, then, *values)
+
+
+@OPS.register("union")
+def union(ix: SceneIndex, a: int, b: int) -> int:
+    return a | b
+
+
+@OPS.register("intersect")
+def intersect(ix: SceneIndex, a: int, b: int) -> int:
+    return a & b
+
+
+@OPS.register("difference")
+def difference(ix: SceneIndex, a: int, b: int) -> int:
+    """Objects of ``a`` that are not in ``b``."""
+    return a & ~b
+
+
+@OPS.register("unique")
+def unique(ix: SceneIndex, objects: int) -> int:
+    """The single object of the set; fails on an empty or larger set, as CLEVR's engine
+    does (``'__INVALID__'`` there, a recorded failure here)."""
+    if objects and not objects & (objects - 1):
+        return objects.bit_length() - 1
+    raise ExecutionFailure(
+        "not_unique", f"expected exactly one object, got {_describe(ix, objects)}"
+    )
+
+
+# -- relations --------------------------------------------------------------------------
+@OPS.register("subjects_of")
+def subjects_of(ix: SceneIndex, obj: int, predicate: str) -> int:
+    """Objects ``s`` with ``(s, predicate, obj)``: CLEVR's ``relate[left](x)``, the
+    objects left of ``x``."""
+    return ix.subjects_mask(predicate, obj)
+
+
+@OPS.register("relate_out")
+def relate_out(ix: SceneIndex, objects: int, predicate: str) -> int:
+    """Objects ``o`` with ``(s, predicate, o)`` for some ``s`` in the set: what the men
+    are wearing."""
+    return ix.objects_of_set(predicate, objects)
+
+
+@OPS.register("relate_in")
+def relate_in(ix: SceneIndex, objects: int, predicate: str) -> int:
+    """Objects ``s`` with ``(s, predicate, o)`` for some ``o`` in the set: who is
+    wearing the hats."""
+    return ix.subjects_of_set(predicate, objects)
+
+
+@OPS.register("verify_relation")
+def verify_relation(ix: SceneIndex, subj: int, obj: int, predicate: str) -> bool:
+    """Whether ``(subj, predicate, obj)`` holds."""
+    return bool(ix.objects_mask(predicate, subj) >> obj & 1)
+
+
+# -- attributes -------------------------------------------------------------------------
+@OPS.register("query_attribute")
+def query_attribute(ix: SceneIndex, obj: int, attribute: str) -> str:
+    """The object's value of ``attribute``; fails when it has none or several (CLEVR's
+    engine: ``'__INVALID__'`` for a list that is not a singleton)."""
+    per_object = ix.attribute_values.get(attribute)
+    values = per_object[obj] if per_object is not None else ()
+    if len(values) == 1:
+        return values[0]
+    if not values:
+        raise ExecutionFailure(
+            "missing_attribute", f"object {ix.ids[obj]} has no {attribute!r} attribute"
+        )
+    raise ExecutionFailure(
+        "ambiguous_attribute", f"object {ix.ids[obj]} has several {attribute!r} values: {list(values)}"
+    )
+
+
+@OPS.register("query_name")
+def query_name(ix: SceneIndex, obj: int) -> str:
+    """The object's category."""
+    name = ix.names[obj]
+    if name is None:
+        raise ExecutionFailure("missing_attribute", f"object {ix.ids[obj]} has no name")
+    return name
+
+
+@OPS.register("same_attribute")
+def same_attribute(ix: SceneIndex, obj: int, attribute: str) -> int:
+    """Objects *other than* ``obj`` with its value of ``attribute`` (CLEVR's ``same_*``)."""
+    value = query_attribute(ix, obj, attribute)
+    return ix.attribute_masks[attribute][value] & ~(1 << obj)
+
+
+@OPS.register("verify_value")
+def verify_value(ix: SceneIndex, obj: int, value: str) -> bool:
+    """Whether the object has ``value`` (under any key, or as a label)."""
+    return bool(ix.value_masks.get(value, 0) >> obj & 1)
+
+
+@OPS.register("verify_attribute")
+def verify_attribute(ix: SceneIndex, obj: int, attribute: str, value: str) -> bool:
+    """Whether the object's ``attribute`` has ``value``."""
+    return bool(ix.attribute_masks.get(attribute, _NONE).get(value, 0) >> obj & 1)
+
+
+@OPS.register("verify_name")
+def verify_name(ix: SceneIndex, obj: int, name: str) -> bool:
+    return ix.names[obj] == name
+
+
+@OPS.register("same_value")
+def same_value(ix: SceneIndex, a: int, b: int, attribute: str) -> bool:
+    """Whether two objects share their value of ``attribute``."""
+    return query_attribute(ix, a, attribute) == query_attribute(ix, b, attribute)
+
+
+@OPS.register("different_value")
+def different_value(ix: SceneIndex, a: int, b: int, attribute: str) -> bool:
+    return query_attribute(ix, a, attribute) != query_attribute(ix, b, attribute)
+
+
+@OPS.register("same_name")
+def same_name(ix: SceneIndex, a: int, b: int) -> bool:
+    return query_name(ix, a) == query_name(ix, b)
+
+
+# -- answers ----------------------------------------------------------------------------
+@OPS.register("count")
+def count(ix: SceneIndex, objects: int) -> int:
+    return objects.bit_count()
+
+
+@OPS.register("exist")
+def exist(ix: SceneIndex, objects: int) -> bool:
+    return objects != 0
+
+
+@OPS.register("equal")
+def equal(ix: SceneIndex, a: Any, b: Any) -> bool:
+    return a == b
+
+
+@OPS.register("less_than")
+def less_than(ix: SceneIndex, a: int, b: int) -> bool:
+    return a < b
+
+
+@OPS.register("greater_than")
+def greater_than(ix: SceneIndex, a: int, b: int) -> bool:
+    return a > b
+
+
+@OPS.register("and")
+def and_(ix: SceneIndex, a: bool, b: bool) -> bool:
+    return a and b
+
+
+@OPS.register("or")
+def or_(ix: SceneIndex, a: bool, b: bool) -> bool:
+    return a or b
+
+
+@OPS.register("not")
+def not_(ix: SceneIndex, a: bool) -> bool:
+    return not a
+
+
+_THEN = {None: lambda ix, objects: objects, "unique": unique, "count": count, "exist": exist}

@@ -1,0 +1,249 @@
+"""The program IR: a DAG of typed steps, one IR for every parser and executor.
+
+A :class:`Program` is a tuple of :class:`Step` in topological order: each step names an
+op of a :class:`~nsreason.program.vocab.Vocabulary`, the earlier steps it takes as inputs,
+and its value arguments. The last step is the answer.
+
+>>> p = Program([Step("scene"), Step("filter_color", (0,), ("red",)), Step("count", (1,))])
+>>> p.validate() is p
+True
+>>> p.to_text()
+'count(filter_color[red](scene()))'
+>>> Program([Step("scene"), Step("count", (0,)), Step("unique", (1,))]).validate()
+Traceback (most recent call last):
+...
+nsreason.errors.ProgramTypeError: program[2] (unique): input 0 is step 1 (count) of type Integer, expected ObjectSet
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import (
+    ProgramError,
+    ProgramFormatError,
+    ProgramTypeError,
+    UnknownOpError,
+    UnknownValueError,
+)
+from .vocab import Vocabulary, get_vocabulary
+
+__all__ = ["Step", "Program", "ArgValue"]
+
+ArgValue = str | int | bool | None
+"""A value argument: a domain value ("red"), a number, or None for an omitted optional."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step: ``op`` applied to the outputs of steps ``inputs`` with value ``args``."""
+
+    op: str
+    inputs: tuple[int, ...] = ()
+    args: tuple[ArgValue, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Accept lists for convenience; store tuples so steps stay hashable.
+        if not isinstance(self.inputs, tuple):
+            object.__setattr__(self, "inputs", tuple(self.inputs))
+        if not isinstance(self.args, tuple):
+            object.__setattr__(self, "args", tuple(self.args))
+
+
+class Program:
+    """A typed DAG of :class:`Step` s over a vocabulary (default ``"clevr"``).
+
+    Programs are immutable values: equal when their steps and vocabulary name are equal.
+    Converters to and from every supported format live in :mod:`nsreason.program.convert`
+    and are reachable as methods (``to_text``, ``from_text``, ``to_clevr``...).
+    """
+
+    __slots__ = ("steps", "vocabulary", "_compiled")
+
+    def __init__(self, steps: Iterable[Step], vocabulary: str | Vocabulary = "clevr") -> None:
+        self.steps: tuple[Step, ...] = tuple(steps)
+        self.vocabulary: str | Vocabulary = vocabulary
+        # Executors cache their compiled form here, keyed by executor (see execute/).
+        self._compiled: dict[int, Any] | None = None
+
+    # -- value semantics ------------------------------------------------------------------
+    @property
+    def vocabulary_name(self) -> str:
+        v = self.vocabulary
+        return v.name if isinstance(v, Vocabulary) else str(v)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Program):
+            return NotImplemented
+        return self.steps == other.steps and self.vocabulary_name == other.vocabulary_name
+
+    def __hash__(self) -> int:
+        return hash((self.steps, self.vocabulary_name))
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def __getitem__(self, i: int) -> Step:
+        return self.steps[i]
+
+    def __repr__(self) -> str:
+        try:
+            body = self.to_text()
+        except ProgramError:
+            body = f"{len(self.steps)} steps"
+        return f"Program({body!r})"
+
+    def get_vocabulary(self) -> Vocabulary:
+        return get_vocabulary(self.vocabulary)
+
+    # -- structure ------------------------------------------------------------------------
+    def output_types(self, vocabulary: str | Vocabulary | None = None) -> list[str]:
+        """The output type of every step (the program must be valid)."""
+        vocab = get_vocabulary(vocabulary or self.vocabulary)
+        return [vocab.op(s.op).output for s in self.steps]
+
+    def canonical(self) -> Program:
+        """The same computation with steps renumbered in post-order (inputs left to right)
+        and steps that do not feed the answer dropped. Tree forms (one-line text, token
+        sequences) parse back to this numbering."""
+        if not self.steps:
+            return self
+        order: list[int] = []
+        seen: dict[int, int] = {}
+        stack: list[tuple[int, bool]] = [(len(self.steps) - 1, False)]
+        while stack:  # iterative post-order: deep programs must not hit the recursion limit
+            i, expanded = stack.pop()
+            if expanded:
+                seen[i] = len(order)
+                order.append(i)
+                continue
+            stack.append((i, True))
+            for j in reversed(self.steps[i].inputs):
+                stack.append((j, False))
+        # A step reached twice (a shared sub-DAG) is kept at its first completion.
+        renumber: dict[int, int] = {}
+        steps: list[Step] = []
+        for i in order:
+            if i in renumber:
+                continue
+            s = self.steps[i]
+            renumber[i] = len(steps)
+            steps.append(Step(s.op, tuple(renumber[j] for j in s.inputs), s.args))
+        return Program(steps, self.vocabulary)
+
+    # -- validation -----------------------------------------------------------------------
+    def validate(self, vocabulary: str | Vocabulary | None = None) -> Program:
+        """Type-check against the vocabulary; return ``self`` or raise a
+        :class:`~nsreason.errors.ProgramError` naming the step and what is wrong."""
+        vocab = get_vocabulary(vocabulary or self.vocabulary)
+        if not self.steps:
+            raise ProgramFormatError("a program needs at least one step", path="program")
+        out_types: list[str] = []
+        for i, step in enumerate(self.steps):
+            where = f"program[{i}] ({step.op})"
+            try:
+                sig = vocab.op(step.op)
+            except UnknownOpError as err:
+                raise UnknownOpError(err.message, path=f"program[{i}]") from None
+            if len(step.inputs) != len(sig.inputs):
+                raise ProgramTypeError(
+                    f"takes {len(sig.inputs)} input(s) {list(sig.inputs)}, got {len(step.inputs)}",
+                    path=where,
+                )
+            for k, (j, want) in enumerate(zip(step.inputs, sig.inputs)):
+                if not isinstance(j, int) or isinstance(j, bool) or not 0 <= j < i:
+                    raise ProgramTypeError(
+                        f"input {k} must be the index of an earlier step (0..{i - 1}), got {j!r}",
+                        path=where,
+                    )
+                if out_types[j] != want:
+                    raise ProgramTypeError(
+                        f"input {k} is step {j} ({self.steps[j].op}) of type {out_types[j]}, "
+                        f"expected {want}",
+                        path=where,
+                    )
+            _check_args(step, sig, vocab, where)
+            out_types.append(sig.output)
+        return self
+
+    # -- converters (thin wrappers; see nsreason.program.convert) ---------------------------
+    def to_text(self) -> str:
+        """The one-line form, e.g. ``count(relate[left](unique(filter_color[red](scene()))))``."""
+        from .text import format_program
+
+        return format_program(self)
+
+    @classmethod
+    def from_text(cls, text: str, vocabulary: str | Vocabulary = "clevr") -> Program:
+        """Parse the one-line form (see :mod:`nsreason.program.text`)."""
+        from .text import parse_program
+
+        return parse_program(text, vocabulary)
+
+    def to_clevr(self, *, generator: bool = False) -> list[dict[str, Any]]:
+        """CLEVR release nodes (``function``) or, with ``generator=True``, the generator's
+        (``type``); see :mod:`nsreason.program.clevr`."""
+        from .clevr import program_to_clevr
+
+        return program_to_clevr(self, generator=generator)
+
+    @classmethod
+    def from_clevr(cls, nodes: Sequence[Any], vocabulary: str | Vocabulary = "clevr") -> Program:
+        """Read CLEVR program nodes in either format (release or generator)."""
+        from .clevr import program_from_clevr
+
+        return program_from_clevr(nodes, vocabulary)
+
+    def to_prefix(self) -> list[str]:
+        """Prefix tokens: ``['count', 'filter_color[red]', 'scene']``."""
+        from .tokens import to_prefix
+
+        return to_prefix(self)
+
+    def to_postfix(self) -> list[str]:
+        """Postfix tokens: ``['scene', 'filter_color[red]', 'count']``."""
+        from .tokens import to_postfix
+
+        return to_postfix(self)
+
+    @classmethod
+    def from_prefix(cls, tokens: Sequence[str], vocabulary: str | Vocabulary = "clevr") -> Program:
+        from .tokens import from_prefix
+
+        return from_prefix(tokens, vocabulary)
+
+    @classmethod
+    def from_postfix(cls, tokens: Sequence[str], vocabulary: str | Vocabulary = "clevr") -> Program:
+        from .tokens import from_postfix
+
+        return from_postfix(tokens, vocabulary)
+
+
+def _check_args(step: Step, sig: Any, vocab: Vocabulary, where: str) -> None:
+    args = step.args
+    if not sig.min_args <= len(args) <= len(sig.args):
+        want = (
+            f"{len(sig.args)}"
+            if sig.min_args == len(sig.args)
+            else f"{sig.min_args} to {len(sig.args)}"
+        )
+        names = [a.name for a in sig.args]
+        raise ProgramTypeError(
+            f"takes {want} value argument(s) {names}, got {len(args)}: {list(args)}", path=where
+        )
+    for spec, value in zip(sig.args, args):
+        if value is None:
+            if spec.optional:
+                continue
+            raise ProgramTypeError(f"value argument {spec.name!r} is required", path=where)
+        vtype = vocab.types[spec.type]
+        if not vtype.accepts(value):
+            raise UnknownValueError(
+                f"{spec.name}: expected {vtype.describe_domain()} ({spec.type}), got {value!r}",
+                path=where,
+            )

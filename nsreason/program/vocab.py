@@ -1,0 +1,300 @@
+"""Op vocabularies: what ops exist, their typed inputs, value arguments and output.
+
+Vocabularies are data (``programs/*.yaml``). A file looks like::
+
+    name: clevr
+    types:                      # kind: object | object_set | integer | bool | value
+      ObjectSet: {kind: object_set}
+      Color: {kind: value, domain: [gray, red, blue]}   # no domain: any non-empty string
+    ops:
+      filter_color:
+        inputs: [ObjectSet]
+        args: [{name: color, type: Color}]   # value arguments ("side inputs")
+        output: ObjectSet
+        impl: filter_attribute                # implementation name (default: the op name)
+        params: {attribute: color}            # constants passed to the implementation
+
+Parsers draw their output space from it, :meth:`Program.validate` type-checks against it
+and the executor binds each op to its implementation through it.
+
+>>> clevr = get_vocabulary("clevr")
+>>> clevr.op("filter_color").args[0].type, clevr.types["Color"].domain[:3]
+('Color', ('gray', 'red', 'blue'))
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import NSReasonError, RegistryError, UnknownOpError, VocabularyError
+from ..registry import Registry
+
+__all__ = [
+    "TypeKind",
+    "ValueType",
+    "ArgSpec",
+    "OpSignature",
+    "Vocabulary",
+    "VOCABULARIES",
+    "get_vocabulary",
+    "load_vocabulary",
+    "programs_dir",
+]
+
+TypeKind = Literal["object", "object_set", "integer", "bool", "value"]
+_KINDS: tuple[str, ...] = ("object", "object_set", "integer", "bool", "value")
+
+
+@dataclass(frozen=True, slots=True)
+class ValueType:
+    """A type of the vocabulary. ``domain`` lists allowed values of a ``value`` type;
+    ``None`` means open (any non-empty string: names, predicates in open graphs)."""
+
+    name: str
+    kind: TypeKind
+    domain: tuple[str, ...] | None = None
+    doc: str = ""
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is a valid *value argument* of this type."""
+        if self.kind == "integer":
+            return isinstance(value, int) and not isinstance(value, bool)
+        if self.kind == "bool":
+            return isinstance(value, bool)
+        if self.kind == "value":
+            if not isinstance(value, str) or not value:
+                return False
+            return self.domain is None or value in self.domain
+        return False  # objects and object sets are never literal arguments
+
+    def describe_domain(self) -> str:
+        if self.kind == "value":
+            return f"one of {list(self.domain)}" if self.domain else "a non-empty string"
+        return {"integer": "an integer", "bool": "true or false"}.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class ArgSpec:
+    """A value argument of an op: its name, type and whether it may be left out."""
+
+    name: str
+    type: str
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OpSignature:
+    """One op: typed inputs (outputs of earlier steps), value arguments, output type."""
+
+    name: str
+    inputs: tuple[str, ...]
+    args: tuple[ArgSpec, ...]
+    output: str
+    impl: str
+    params: tuple[tuple[str, Any], ...] = ()
+    doc: str = ""
+    template_only: bool = False
+
+    @property
+    def min_args(self) -> int:
+        return sum(not a.optional for a in self.args)
+
+    def describe(self) -> str:
+        """``relate[relation: Relation](Object) -> ObjectSet``"""
+        args = ", ".join(f"{a.name}: {a.type}{'?' if a.optional else ''}" for a in self.args)
+        return f"{self.name}{f'[{args}]' if args else ''}({', '.join(self.inputs)}) -> {self.output}"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A named set of types and ops (see the module docstring for the file format)."""
+
+    name: str
+    types: Mapping[str, ValueType]
+    ops: Mapping[str, OpSignature]
+    description: str = ""
+    source: str | None = field(default=None, compare=False)
+
+    def op(self, name: str) -> OpSignature:
+        """The signature of op ``name``; the error suggests close names."""
+        try:
+            return self.ops[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self.ops), n=3)
+            hint = f"; did you mean {close}?" if close else f"; known ops: {sorted(self.ops)}"
+            raise UnknownOpError(
+                f"unknown op {name!r} in vocabulary {self.name!r}{hint}"
+            ) from None
+
+    def __contains__(self, op: object) -> bool:
+        return op in self.ops
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({self.name!r}, ops={len(self.ops)}, types={len(self.types)})"
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str | None = None) -> Vocabulary:
+        """Build a vocabulary from the parsed YAML/JSON file, checking every field."""
+        try:
+            return _vocabulary_from_dict(data, source)
+        except NSReasonError as err:
+            raise err.with_source(source) if source else err
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file form (round-trips through :meth:`from_dict`)."""
+        types = {}
+        for t in self.types.values():
+            entry: dict[str, Any] = {"kind": t.kind}
+            if t.domain is not None:
+                entry["domain"] = list(t.domain)
+            if t.doc:
+                entry["doc"] = t.doc
+            types[t.name] = entry
+        ops = {}
+        for o in self.ops.values():
+            entry = {"inputs": list(o.inputs), "output": o.output}
+            if o.args:
+                entry["args"] = [
+                    {"name": a.name, "type": a.type, **({"optional": True} if a.optional else {})}
+                    for a in o.args
+                ]
+            if o.impl != o.name:
+                entry["impl"] = o.impl
+            if o.params:
+                entry["params"] = dict(o.params)
+            if o.doc:
+                entry["doc"] = o.doc
+            if o.template_only:
+                entry["template_only"] = True
+            ops[o.name] = entry
+        return {"name": self.name, "description": self.description, "types": types, "ops": ops}
+
+
+def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
+    def need(cond: bool, path: str, msg: str) -> None:
+        if not cond:
+            raise VocabularyError(msg, path=path)
+
+    need(isinstance(data, Mapping), "", f"expected a mapping, got {type(data).__name__}")
+    name = data.get("name")
+    need(isinstance(name, str) and bool(name), "name", f"expected a non-empty string, got {name!r}")
+    raw_types = data.get("types")
+    need(isinstance(raw_types, Mapping), "types", "expected a mapping of type name → spec")
+    types: dict[str, ValueType] = {}
+    for tname, spec in raw_types.items():
+        path = f"types.{tname}"
+        spec = spec or {}
+        need(isinstance(spec, Mapping), path, f"expected a mapping, got {type(spec).__name__}")
+        kind = spec.get("kind")
+        need(kind in _KINDS, f"{path}.kind", f"expected one of {list(_KINDS)}, got {kind!r}")
+        domain = spec.get("domain")
+        if domain is not None:
+            need(kind == "value", f"{path}.domain", "only 'value' types have a domain")
+            need(
+                isinstance(domain, list) and all(isinstance(v, str) and v for v in domain),
+                f"{path}.domain",
+                "expected a list of non-empty strings",
+            )
+            domain = tuple(domain)
+        types[tname] = ValueType(tname, kind, domain, str(spec.get("doc", "")))
+    raw_ops = data.get("ops")
+    need(isinstance(raw_ops, Mapping) and bool(raw_ops), "ops", "expected a mapping of op name → spec")
+    ops: dict[str, OpSignature] = {}
+    for oname, spec in raw_ops.items():
+        path = f"ops.{oname}"
+        need(isinstance(spec, Mapping), path, f"expected a mapping, got {type(spec).__name__}")
+        inputs = spec.get("inputs", [])
+        need(isinstance(inputs, list), f"{path}.inputs", "expected a list of type names")
+        for i, t in enumerate(inputs):
+            need(t in types, f"{path}.inputs[{i}]", f"unknown type {t!r}; known: {sorted(types)}")
+        output = spec.get("output")
+        need(output in types, f"{path}.output", f"unknown type {output!r}; known: {sorted(types)}")
+        args = []
+        raw_args = spec.get("args", [])
+        need(isinstance(raw_args, list), f"{path}.args", "expected a list of {name, type}")
+        for i, a in enumerate(raw_args):
+            apath = f"{path}.args[{i}]"
+            need(isinstance(a, Mapping) and "name" in a and "type" in a, apath,
+                 "expected a mapping with 'name' and 'type'")
+            need(a["type"] in types, f"{apath}.type", f"unknown type {a['type']!r}")
+            need(types[a["type"]].kind in ("value", "integer", "bool"), f"{apath}.type",
+                 f"value arguments must be of a value, integer or bool type, not {a['type']!r}")
+            args.append(ArgSpec(str(a["name"]), a["type"], bool(a.get("optional", False))))
+        params = spec.get("params", {}) or {}
+        need(isinstance(params, Mapping), f"{path}.params", "expected a mapping")
+        ops[oname] = OpSignature(
+            name=oname,
+            inputs=tuple(inputs),
+            args=tuple(args),
+            output=output,
+            impl=str(spec.get("impl", oname)),
+            params=tuple((str(k), _freeze(v)) for k, v in params.items()),
+            doc=str(spec.get("doc", "")),
+            template_only=bool(spec.get("template_only", False)),
+        )
+    return Vocabulary(name, types, ops, str(data.get("description", "")), source)
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(_freeze(v) for v in value) if isinstance(value, list) else value
+
+
+def programs_dir() -> Path:
+    """The folder holding the built-in vocabularies: ``programs/`` of the repository,
+    installed as the package-data folder ``nsreason/_programs`` in a wheel."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "_programs"
+    return installed if installed.is_dir() else package.parent / "programs"
+
+
+def load_vocabulary(path: str | Path) -> Vocabulary:
+    """Read a vocabulary from a ``.yaml``/``.yml``/``.json`` file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise VocabularyError(f"cannot read vocabulary file: {exc.strerror}", source=str(path)) from exc
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:  # yaml.YAMLError / json.JSONDecodeError
+        raise VocabularyError(f"not valid {path.suffix[1:].upper()}: {exc}", source=str(path)) from exc
+    return Vocabulary.from_dict(data, source=str(path))
+
+
+VOCABULARIES: Registry[Vocabulary] = Registry("vocabulary", "nsreason.vocabularies")
+_loaded: dict[str, Vocabulary] = {}
+
+
+def get_vocabulary(spec: str | Path | Vocabulary) -> Vocabulary:
+    """A vocabulary by name (``"clevr"``, ``"scene_graph"``, a registered plug-in), by file
+    path, or passed through when already a :class:`Vocabulary`."""
+    if isinstance(spec, Vocabulary):
+        return spec
+    key = str(spec)
+    if key in _loaded:
+        return _loaded[key]
+    builtin = programs_dir() / f"{key}.yaml"
+    if builtin.is_file():
+        vocab = load_vocabulary(builtin)
+    elif key in VOCABULARIES:
+        vocab = VOCABULARIES.get(key)
+    elif Path(key).suffix in (".yaml", ".yml", ".json"):
+        vocab = load_vocabulary(key)
+    else:
+        available = sorted({p.stem for p in programs_dir().glob("*.yaml")} | set(VOCABULARIES.names()))
+        raise RegistryError(
+            f"unknown vocabulary {key!r}; available: {available}, "
+            "or the path of a .yaml/.json vocabulary file"
+        )
+    _loaded[key] = vocab
+    return vocab

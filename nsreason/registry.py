@@ -1,0 +1,110 @@
+"""Name → plug-in registries, filled by decorators and by package entry points.
+
+A :class:`Registry` maps names to objects (op implementations, vocabularies, parsers,
+knowledge-base backends...). Plug-ins from other packages are found through the entry-point
+group given at construction and loaded only when a name is first looked up.
+
+>>> shapes = Registry("shape", entry_point_group=None)
+>>> @shapes.register("square")
+... def square(x: float) -> float:
+...     return x * x
+>>> shapes.get("square")(3)
+9
+>>> shapes.get("circle")
+Traceback (most recent call last):
+...
+nsreason.errors.RegistryError: unknown shape 'circle'; available: ['square']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+from .errors import RegistryError
+
+T = TypeVar("T")
+
+__all__ = ["Registry"]
+
+
+class Registry(Generic[T]):
+    """A named collection of plug-ins of one kind.
+
+    Parameters
+    ----------
+    kind:
+        What is registered, for messages ("op implementation", "vocabulary").
+    entry_point_group:
+        Entry-point group searched for plug-ins of other packages, e.g.
+        ``"nsreason.ops"``; ``None`` for none.
+    """
+
+    def __init__(self, kind: str, entry_point_group: str | None) -> None:
+        self.kind = kind
+        self.entry_point_group = entry_point_group
+        self._items: dict[str, T] = {}
+        self._entry_points_loaded = entry_point_group is None
+
+    def register(self, name: str, item: T | None = None, *, replace: bool = False):
+        """Register ``item`` under ``name``; without ``item``, work as a decorator."""
+        if item is None:
+
+            def decorator(obj: T) -> T:
+                self.register(name, obj, replace=replace)
+                return obj
+
+            return decorator
+        if not replace and name in self._items and self._items[name] is not item:
+            raise RegistryError(
+                f"{self.kind} {name!r} is already registered; pass replace=True to override"
+            )
+        self._items[name] = item
+        return item
+
+    def _load_entry_points(self) -> None:
+        if self._entry_points_loaded:
+            return
+        self._entry_points_loaded = True
+        for ep in entry_points(group=self.entry_point_group):
+            if ep.name not in self._items:
+                try:
+                    self._items[ep.name] = ep.load()
+                except Exception as exc:  # a broken plug-in must not hide the others
+                    raise RegistryError(
+                        f"{self.kind} plug-in {ep.name!r} ({ep.value}) failed to load: {exc}"
+                    ) from exc
+
+    def get(self, name: str) -> T:
+        """Return the plug-in called ``name``; the error lists what is available."""
+        if name in self._items:
+            return self._items[name]
+        self._load_entry_points()
+        try:
+            return self._items[name]
+        except KeyError:
+            raise RegistryError(
+                f"unknown {self.kind} {name!r}; available: {sorted(self._items)}"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        if name in self._items:
+            return True
+        self._load_entry_points()
+        return name in self._items
+
+    def names(self) -> list[str]:
+        """All registered names, sorted (entry points included)."""
+        self._load_entry_points()
+        return sorted(self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def __repr__(self) -> str:
+        return f"Registry(kind={self.kind!r}, items={len(self._items)})"
+

@@ -1,0 +1,178 @@
+"""Bitset index of a scene graph: what the symbolic executor runs on.
+
+An object set is a Python ``int`` used as a bitset over object *positions* (bit ``i`` set
+⇔ ``scene.objects[i]`` is in the set), so filtering is one ``&`` and counting is
+``int.bit_count``. An object is its position. The index holds, built once per scene:
+
+* ``attribute_masks[key][value]``: objects whose attribute ``key`` has ``value``;
+* ``value_masks[value]``: objects having ``value`` under any key or as a free label;
+* ``name_masks[name]``: objects of category ``name``;
+* ``subjects[predicate][o]`` / ``objects_of[predicate][s]``: adjacency lists, turned into
+  masks on demand and cached, so memory stays linear in the number of relations.
+
+>>> from nsreason.scene.graph import SceneGraph, SceneObject, Attribute, Relation
+>>> scene = SceneGraph([SceneObject(0, "cube", (Attribute("red", key="color"),)),
+...                     SceneObject(1, "cube", (Attribute("blue", key="color"),))],
+...                    [Relation(1, "left", 0)])
+>>> ix = scene.index
+>>> ix.attribute_masks["color"]["red"], ix.name_masks["cube"], ix.subjects_mask("left", 0)
+(1, 3, 2)
+>>> ix.decode(3)
+[0, 1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import ObjectId, SceneGraph
+
+__all__ = ["SceneIndex", "iter_bits", "mask_from_positions"]
+
+# Below this many objects, building a mask by shifting is cheaper than via a bytearray.
+_SMALL = 512
+
+
+def mask_from_positions(positions: Iterable[int], n: int) -> int:
+    """The bitset with the given positions set, in time linear in ``n`` + positions."""
+    if n <= _SMALL:
+        m = 0
+        for p in positions:
+            m |= 1 << p
+        return m
+    buf = bytearray((n + 7) >> 3)
+    for p in positions:
+        buf[p >> 3] |= 1 << (p & 7)
+    return int.from_bytes(buf, "little")
+
+
+def iter_bits(mask: int) -> list[int]:
+    """Positions of the set bits of ``mask``, ascending."""
+    if mask.bit_length() <= 64:
+        out = []
+        while mask:
+            low = mask & -mask
+            out.append(low.bit_length() - 1)
+            mask ^= low
+        return out
+    bits = bin(mask)[:1:-1]  # least significant first, '0b' prefix dropped
+    return [i for i, c in enumerate(bits) if c == "1"]
+
+
+class SceneIndex:
+    """Bitset tables over one :class:`SceneGraph` (see the module docstring)."""
+
+    __slots__ = (
+        "scene",
+        "n",
+        "all",
+        "ids",
+        "attribute_masks",
+        "attribute_values",
+        "value_masks",
+        "name_masks",
+        "names",
+        "subjects",
+        "objects_of",
+        "_subject_masks",
+        "_object_masks",
+    )
+
+    def __init__(self, scene: SceneGraph) -> None:
+        objects = scene.objects
+        n = len(objects)
+        self.scene = scene
+        self.n = n
+        self.all = (1 << n) - 1
+        self.ids: tuple[ObjectId, ...] = tuple(o.id for o in objects)
+        self.names: tuple[str | None, ...] = tuple(o.name for o in objects)
+
+        attr_pos: dict[str, dict[str, list[int]]] = {}
+        value_pos: dict[str, list[int]] = {}
+        name_pos: dict[str, list[int]] = {}
+        attribute_values: dict[str, list[tuple[str, ...]]] = {}
+        for i, obj in enumerate(objects):
+            if obj.name is not None:
+                name_pos.setdefault(obj.name, []).append(i)
+            for a in obj.attributes:
+                value_pos.setdefault(a.value, []).append(i)
+                if a.key is not None:
+                    attr_pos.setdefault(a.key, {}).setdefault(a.value, []).append(i)
+                    per_object = attribute_values.setdefault(a.key, [()] * n)
+                    per_object[i] = (*per_object[i], a.value)
+        self.attribute_masks = {
+            key: {v: mask_from_positions(p, n) for v, p in vals.items()}
+            for key, vals in attr_pos.items()
+        }
+        self.attribute_values = attribute_values
+        self.value_masks = {v: mask_from_positions(p, n) for v, p in value_pos.items()}
+        self.name_masks = {v: mask_from_positions(p, n) for v, p in name_pos.items()}
+
+        pos = scene._positions
+        subjects: dict[str, dict[int, list[int]]] = {}
+        objects_of: dict[str, dict[int, list[int]]] = {}
+        for r in scene.relations:
+            s, o = pos[r.subject], pos[r.object]
+            subjects.setdefault(r.predicate, {}).setdefault(o, []).append(s)
+            objects_of.setdefault(r.predicate, {}).setdefault(s, []).append(o)
+        self.subjects = subjects
+        self.objects_of = objects_of
+        self._subject_masks: dict[str, dict[int, int]] = {p: {} for p in subjects}
+        self._object_masks: dict[str, dict[int, int]] = {p: {} for p in objects_of}
+
+    # -- relations ----------------------------------------------------------------------
+    def subjects_mask(self, predicate: str, obj: int) -> int:
+        """Objects ``s`` with a relation ``(s, predicate, obj)``: for CLEVR's
+        ``relate[left](obj)``, the objects left of ``obj``."""
+        cache = self._subject_masks.get(predicate)
+        if cache is None:
+            return 0
+        m = cache.get(obj)
+        if m is None:
+            m = cache[obj] = mask_from_positions(self.subjects[predicate].get(obj, ()), self.n)
+        return m
+
+    def objects_mask(self, predicate: str, subj: int) -> int:
+        """Objects ``o`` with a relation ``(subj, predicate, o)``: what ``subj`` is wearing."""
+        cache = self._object_masks.get(predicate)
+        if cache is None:
+            return 0
+        m = cache.get(subj)
+        if m is None:
+            m = cache[subj] = mask_from_positions(self.objects_of[predicate].get(subj, ()), self.n)
+        return m
+
+    def subjects_of_set(self, predicate: str, mask: int) -> int:
+        """Union of :meth:`subjects_mask` over every object of ``mask``, linear time."""
+        adj = self.subjects.get(predicate)
+        if not adj:
+            return 0
+        return mask_from_positions(_gather(adj, mask), self.n)
+
+    def objects_of_set(self, predicate: str, mask: int) -> int:
+        """Union of :meth:`objects_mask` over every object of ``mask``, linear time."""
+        adj = self.objects_of.get(predicate)
+        if not adj:
+            return 0
+        return mask_from_positions(_gather(adj, mask), self.n)
+
+    # -- decoding -----------------------------------------------------------------------
+    def decode(self, mask: int) -> list[ObjectId]:
+        """The ids of the objects in ``mask``, in scene order."""
+        ids = self.ids
+        return [ids[i] for i in iter_bits(mask)]
+
+    def mask_of_ids(self, ids: Iterable[ObjectId]) -> int:
+        """The bitset of the given object ids."""
+        pos = self.scene._positions
+        return mask_from_positions((pos[i] for i in ids), self.n)
+
+    def __repr__(self) -> str:
+        return f"SceneIndex(objects={self.n}, predicates={len(self.subjects)})"
+
+
+def _gather(adjacency: dict[int, list[int]], mask: int) -> Iterable[int]:
+    for i in iter_bits(mask):
+        yield from adjacency.get(i, ())

@@ -1,0 +1,280 @@
+"""Traces: what every step of an execution did, as a returned value.
+
+A :class:`Trace` lists one :class:`TraceStep` per program step: the op, its value
+arguments, the steps it read, its output (object ids, an object id, or a value), the
+failure if it failed, and its wall time. Knowledge steps add the facts they used and neural
+steps their attention in ``details``.
+
+Traces serialise to JSON with a versioned schema (:data:`SCHEMA`) and back:
+
+>>> t = Trace([TraceStep(0, "scene", (), (), [0, 1], "ObjectSet"),
+...            TraceStep(1, "count", (), (0,), 2, "Integer")], answer=2)
+>>> Trace.from_json(t.to_json()) == t
+True
+>>> print(t.render_text())
+answer: 2
+  #  op     args  inputs  output  time
+  0  scene                [0, 1]  0.0µs
+  1  count        0       2       0.0µs
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..errors import TraceFormatError
+
+__all__ = ["SCHEMA", "Failure", "TraceStep", "Trace", "StepStatus"]
+
+SCHEMA = "nsreason.trace/1"
+"""Schema id written into every serialised trace; :meth:`Trace.from_dict` checks it."""
+
+StepStatus = Literal["ok", "failed", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why execution stopped: a machine-readable ``code`` ("not_unique",
+    "unknown_value", "missing_op", "invalid_program"...), a ``reason`` for people, and
+    the step that failed (None when the program failed before any step ran)."""
+
+    code: str
+    reason: str
+    step: int | None = None
+
+    def __str__(self) -> str:
+        where = f"step {self.step}: " if self.step is not None else ""
+        return f"{where}{self.code}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "reason": self.reason, "step": self.step}
+
+
+@dataclass(slots=True)
+class TraceStep:
+    """One executed (or failed, or skipped) step."""
+
+    index: int
+    op: str
+    args: tuple[Any, ...]
+    inputs: tuple[int, ...]
+    output: Any
+    output_type: str
+    status: StepStatus = "ok"
+    failure: Failure | None = None
+    time_ns: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "index": self.index,
+            "op": self.op,
+            "args": list(self.args),
+            "inputs": list(self.inputs),
+            "output": self.output,
+            "output_type": self.output_type,
+            "status": self.status,
+            "failure": self.failure.to_dict() if self.failure else None,
+            "time_ns": self.time_ns,
+        }
+        if self.details:
+            d["details"] = self.details
+        return d
+
+
+class Trace:
+    """The steps of one execution, plus its answer or failure.
+
+    Executors may hand over a *builder* instead of steps, and the program itself instead
+    of its text: both are then turned into their readable form only when first read, so
+    recording a trace costs one clock read per step.
+    """
+
+    __slots__ = ("_steps", "_build", "_program", "answer", "failure", "scene_id", "vocabulary")
+
+    def __init__(
+        self,
+        steps: Sequence[TraceStep] | None = None,
+        *,
+        answer: Any = None,
+        failure: Failure | None = None,
+        program: Any = None,
+        scene_id: Any = None,
+        vocabulary: str | None = None,
+        builder: Callable[[], list[TraceStep]] | None = None,
+    ) -> None:
+        if steps is None and builder is None:
+            steps = []
+        self._steps: list[TraceStep] | None = list(steps) if steps is not None else None
+        self._build = builder
+        self.answer = answer
+        self.failure = failure
+        self._program = program  # the one-line text, or a Program formatted when read
+        self.scene_id = scene_id
+        self.vocabulary = vocabulary
+
+    @property
+    def program(self) -> str | None:
+        """The program in its one-line text form."""
+        if self._program is not None and not isinstance(self._program, str):
+            try:
+                self._program = self._program.to_text()
+            except Exception:  # a malformed program has no text form; keep the trace usable
+                self._program = None
+        return self._program
+
+    @property
+    def steps(self) -> list[TraceStep]:
+        if self._steps is None:
+            assert self._build is not None
+            self._steps = self._build()
+            self._build = None
+        return self._steps
+
+    def __iter__(self) -> Iterator[TraceStep]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, i: int) -> TraceStep:
+        return self.steps[i]
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    @property
+    def time_ns(self) -> int:
+        return sum(s.time_ns for s in self.steps)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Trace):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        state = "ok" if self.failure is None else f"failed at step {self.failure.step}"
+        return f"Trace(steps={len(self.steps)}, {state})"
+
+    # -- serialisation --------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "program": self.program,
+            "vocabulary": self.vocabulary,
+            "scene_id": self.scene_id,
+            "answer": self.answer,
+            "failure": self.failure.to_dict() if self.failure else None,
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Trace:
+        """Read a serialised trace, checking its schema and every field."""
+        return _trace_from_dict(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Trace:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TraceFormatError(
+                f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
+        return _trace_from_dict(data)
+
+    # -- rendering ------------------------------------------------------------------------
+    def render_text(self) -> str:
+        """A readable table (see :func:`nsreason.trace.render.render_text`)."""
+        from .render import render_text
+
+        return render_text(self)
+
+    def __str__(self) -> str:
+        return self.render_text()
+
+    def __rich__(self) -> Any:
+        """Rich renderable (a table); rich is imported only when this is called."""
+        from .render import render_rich
+
+        return render_rich(self)
+
+
+def _trace_from_dict(data: Any) -> Trace:
+    def need(cond: bool, path: str, msg: str) -> None:
+        if not cond:
+            raise TraceFormatError(msg, path=path)
+
+    need(isinstance(data, dict), "", f"expected an object, got {type(data).__name__}")
+    need(
+        data.get("schema") == SCHEMA,
+        "schema",
+        f"expected {SCHEMA!r}, got {data.get('schema')!r}",
+    )
+    steps_raw = data.get("steps")
+    need(isinstance(steps_raw, list), "steps", "expected a list of steps")
+    steps = []
+    for i, s in enumerate(steps_raw):
+        p = f"steps[{i}]"
+        need(isinstance(s, dict), p, f"expected an object, got {type(s).__name__}")
+        for key, types in (
+            ("index", int),
+            ("op", str),
+            ("args", list),
+            ("inputs", list),
+            ("output_type", str),
+            ("status", str),
+            ("time_ns", int),
+        ):
+            need(isinstance(s.get(key), types), f"{p}.{key}",
+                 f"expected {types.__name__}, got {s.get(key)!r}")
+        need(s["status"] in ("ok", "failed", "skipped"), f"{p}.status",
+             f"expected one of ['ok', 'failed', 'skipped'], got {s['status']!r}")
+        details = s.get("details", {})
+        need(isinstance(details, dict), f"{p}.details", "expected an object")
+        steps.append(
+            TraceStep(
+                index=s["index"],
+                op=s["op"],
+                args=tuple(s["args"]),
+                inputs=tuple(s["inputs"]),
+                output=s.get("output"),
+                output_type=s["output_type"],
+                status=s["status"],
+                failure=_failure(s.get("failure"), f"{p}.failure"),
+                time_ns=s["time_ns"],
+                details=details,
+            )
+        )
+    return Trace(
+        steps,
+        answer=data.get("answer"),
+        failure=_failure(data.get("failure"), "failure"),
+        program=data.get("program"),
+        scene_id=data.get("scene_id"),
+        vocabulary=data.get("vocabulary"),
+    )
+
+
+def _failure(raw: Any, path: str) -> Failure | None:
+    if raw is None:
+        return None
+    if not (
+        isinstance(raw, dict)
+        and isinstance(raw.get("code"), str)
+        and isinstance(raw.get("reason"), str)
+        and (raw.get("step") is None or isinstance(raw.get("step"), int))
+    ):
+        raise TraceFormatError(
+            f"expected {{'code': str, 'reason': str, 'step': int|null}}, got {raw!r}", path=path
+        )
+    return Failure(raw["code"], raw["reason"], raw.get("step"))
