@@ -42,7 +42,7 @@ def _row(step: TraceStep) -> tuple[str, ...]:
         args,
         ",".join(map(str, step.inputs)),
         output,
-        format_time(step.time_ns),
+        "" if step.status == "skipped" else format_time(step.time_ns),
     )
 
 

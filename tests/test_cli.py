@@ -1,0 +1,135 @@
+"""The nsreason command: run, eval clevr, vocab; bad input exits 2 with a clear message."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nsreason.cli import main
+from tests.conftest import EXAMPLES_DATA, shared_path
+
+SCENES = str(EXAMPLES_DATA / "clevr_val_sample_scenes.json")
+QUESTIONS = str(EXAMPLES_DATA / "clevr_val_sample_questions.json")
+GENERATOR = str(EXAMPLES_DATA / "clevr_val_sample_questions_generator.json")
+
+
+def test_run_prints_answer_and_trace(capsys):
+    rc = main(["run", "--scene", SCENES, "--index", "1", "--program", "count(filter_color[red](scene()))"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert out.startswith("answer: 3\nprogram: count(filter_color[red](scene()))\n")
+    assert "filter_color" in out and "red" in out
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "count(filter_color[red](scene()))",
+        "count filter_color[red] scene",
+        "scene filter_color[red] count",
+        json.dumps(
+            [
+                {"function": "scene", "inputs": [], "value_inputs": []},
+                {"function": "filter_color", "inputs": [0], "value_inputs": ["red"]},
+                {"function": "count", "inputs": [1], "value_inputs": []},
+            ]
+        ),
+    ],
+)
+def test_run_accepts_every_program_format(capsys, program):
+    assert main(["run", "--scene", SCENES, "--index", "1", "--program", program, "--json"]) == 0
+    trace = json.loads(capsys.readouterr().out)
+    assert trace["answer"] == 3
+    assert [s["op"] for s in trace["steps"]] == ["scene", "filter_color", "count"]
+
+
+def test_run_program_from_file(tmp_path, capsys):
+    f = tmp_path / "p.txt"
+    f.write_text("exist(filter_shape[cube](scene()))\n")
+    assert main(["run", "--scene", SCENES, "--program", f"@{f}"]) == 0
+    assert capsys.readouterr().out.startswith("answer: ")
+
+
+def test_run_with_a_failing_step_exits_1_and_shows_it(capsys):
+    rc = main(["run", "--scene", SCENES, "--index", "1", "--program", "query_shape(unique(filter_color[red](scene())))"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert out.startswith("failed: step 2: not_unique")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--scene", "/no/such/file.json", "--program", "count(scene())"], "file not found"),
+        (["run", "--scene", SCENES, "--index", "9", "--program", "count(scene())"], "--index 9 is out of range"),
+        (["run", "--scene", SCENES, "--program", "count(filter_color[reddish](scene()))"], "got 'reddish'"),
+        (["run", "--scene", SCENES, "--program", "count(levitate(scene()))"], "unknown op 'levitate'"),
+        (["run", "--scene", SCENES, "--program", "unique(count(scene()))"], "expected ObjectSet"),
+        (["run", "--scene", SCENES, "--program", "count(scene()"], "column"),
+        (["eval", "clevr", "--scenes", SCENES, "--questions", QUESTIONS, "--parser", "magic"], "unknown parser 'magic'"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nsreason: error: ")
+    assert message in err
+
+
+def test_eval_json_and_predictions(tmp_path, capsys):
+    preds = tmp_path / "preds.jsonl"
+    argv = ["eval", "clevr", "--scenes", SCENES, "--questions", GENERATOR, "--parser", "gold", "--json",
+            "--predictions", str(preds)]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 30
+    assert report["accuracy"] == 1.0 and report["step_accuracy"] == 1.0 and report["failures"] == 0
+    assert report["execute_qps"] > 0
+    lines = [json.loads(line) for line in preds.read_text().splitlines()]
+    assert len(lines) == 30
+    assert set(lines[0]) == {"question_index", "image_index", "answer", "program", "failure"}
+    assert all(isinstance(x["answer"], str) and x["failure"] is None for x in lines)
+    assert lines[0]["program"].startswith("count(")
+
+
+def test_eval_release_format_limit_and_no_trace(capsys):
+    argv = ["eval", "clevr", "--scenes", SCENES, "--questions", QUESTIONS, "--limit", "7", "--no-trace", "--json"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 7 and report["accuracy"] == 1.0 and report["step_accuracy"] is None
+
+
+def test_eval_human_readable(capsys):
+    assert main(["eval", "clevr", "--scenes", SCENES, "--questions", QUESTIONS]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy: 1.0000" in out
+
+
+def test_vocab_lists_ops(capsys):
+    assert main(["vocab", "clevr"]) == 0
+    out = capsys.readouterr().out
+    assert "relate[relation: Relation](Object) -> ObjectSet" in out
+    assert "equal_object(Object, Object) -> Bool" in out
+    assert main(["vocab", "nope"]) == 2
+    assert "available" in capsys.readouterr().err
+
+
+def test_console_script_runs_as_a_process():
+    proc = subprocess.run(
+        [sys.executable, "-m", "nsreason.cli", "run", "--scene", SCENES, "--program", "count(scene())"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("answer: 3")
+
+
+@pytest.mark.slow
+def test_eval_on_shared_val_generator_is_exact(capsys):
+    scenes = shared_path("clevr", "val", "CLEVR_val_scenes.json")
+    questions = shared_path("clevr", "val", "CLEVR_val_questions_generator.json")
+    assert main(["eval", "clevr", "--scenes", str(scenes), "--questions", str(questions), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["questions"], report["accuracy"], report["step_accuracy"]) == (5000, 1.0, 1.0)

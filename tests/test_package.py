@@ -1,0 +1,41 @@
+"""Packaging promises: `import nsreason` stays light; examples run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys\nprint('\\n'.join(sys.modules))"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return set(out.split())
+
+
+def test_import_nsreason_does_not_import_torch_or_heavy_libraries():
+    mods = _modules_after("import nsreason")
+    heavy = {"torch", "torch_geometric", "transformers", "spacy", "networkx", "rich", "yaml"}
+    assert not (mods & heavy), mods & heavy
+
+
+def test_symbolic_path_does_not_import_torch():
+    code = (
+        "from nsreason import Program, SymbolicExecutor, load_clevr_scenes\n"
+        "s = load_clevr_scenes({'objects': [{'shape': 'cube', 'size': 'large', 'color': 'red', 'material': 'metal'}]})[0]\n"
+        "assert SymbolicExecutor().execute(Program.from_text('count(scene())'), s).value == 1\n"
+    )
+    mods = _modules_after(code)
+    assert "torch" not in mods and "torch_geometric" not in mods
+
+
+def test_demo_runs():
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "demo.py")], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "All 30 bundled questions: 30 answered correctly." in proc.stdout
+    assert "not_unique" in proc.stdout
