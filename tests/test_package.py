@@ -39,3 +39,15 @@ def test_demo_runs():
     assert proc.returncode == 0, proc.stderr
     assert "All 30 bundled questions: 30 answered correctly." in proc.stdout
     assert "not_unique" in proc.stdout
+
+
+def test_every_subpackage_is_listed_for_the_wheel():
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(REPO).parts)
+        for p in (REPO / "nsreason").rglob("__init__.py")
+    }
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+    assert "nsreason._programs" in listed  # programs/ shipped as package data
