@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DanglingRelationError, SceneFormatError
-from .graph import Attribute, Relation, SceneGraph, SceneObject
 from ..jsonio import read_json
+from . import _checks
+from .graph import Attribute, Relation, SceneGraph, SceneObject
 
 __all__ = ["CLEVR_ATTRIBUTES", "clevr_domains", "clevr_scene_from_dict", "load_clevr_scenes"]
 
@@ -75,6 +76,11 @@ def clevr_scene_from_dict(
     relations = _relations(data.get("relationships"), len(objects), f"{path}.relationships")
     meta = {k: v for k, v in data.items() if k not in ("objects", "relationships")}
     scene_id = data.get("image_index", data.get("image_filename"))
+    if scene_id is not None and (not isinstance(scene_id, (int, str)) or isinstance(scene_id, bool)):
+        field = "image_index" if "image_index" in data else "image_filename"
+        raise SceneFormatError(
+            f"expected an integer or a string, got {_checks.got(scene_id)}", path=f"{path}.{field}"
+        )
     return SceneGraph(objects, relations, id=scene_id, meta=meta)
 
 
@@ -97,15 +103,7 @@ def _object(
         attributes.append(Attribute(value, key=key))
     coords = raw.get("3d_coords")
     if coords is not None:
-        if not (
-            isinstance(coords, list)
-            and len(coords) == 3
-            and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords)
-        ):
-            raise SceneFormatError(
-                f"expected 3 numbers [x, y, z], got {coords!r}", path=f"{path}.3d_coords"
-            )
-        coords = tuple(float(c) for c in coords)
+        coords = _checks.numbers(coords, f"{path}.3d_coords", 3, "3 numbers [x, y, z]")
     extra = {k: v for k, v in raw.items() if k not in _KNOWN_FIELDS}
     return SceneObject(
         id=i, name=raw["shape"], attributes=tuple(attributes), coords=coords, extra=extra

@@ -1,7 +1,8 @@
 """One entry point for scene files: :func:`load_scenes` detects the format.
 
-Formats: ``clevr`` (official CLEVR scenes), ``gqa`` (GQA / Visual Genome scene graphs),
-``native`` (nsreason's own JSON, see :mod:`nsreason.scene.native`).
+Formats: ``clevr`` (official CLEVR scenes, :mod:`nsreason.scene.clevr`), ``gqa`` (GQA and
+Visual Genome scene graphs, :mod:`nsreason.scene.gqa`), ``native`` (nsreason's own JSON,
+:mod:`nsreason.scene.native`).
 """
 
 from __future__ import annotations
@@ -42,10 +43,30 @@ SCENE_FORMATS: dict[str, Callable[[Any], list[SceneGraph]]] = {
 }
 
 
+def _is_vg_image(value: Any) -> bool:
+    """A Visual Genome image: ``{"image_id"?, "objects": [{"object_id", ...}], ...}``."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("objects"), list):
+        return False
+    objects = value["objects"]
+    if objects:
+        return isinstance(objects[0], Mapping) and "object_id" in objects[0]
+    return "image_id" in value or isinstance(value.get("relationships"), list)
+
+
 def detect_format(data: Any) -> str:
-    """Guess the format of parsed scene JSON; raise :class:`SceneFormatError` if unsure."""
+    """Guess the format of parsed scene JSON; raise :class:`SceneFormatError` if unsure.
+
+    >>> detect_format({"format": "nsreason.scene/1", "objects": []})
+    'native'
+    >>> detect_format({"scenes": [{"objects": [], "relationships": {}}]})
+    'clevr'
+    >>> detect_format({"2353884": {"width": 500, "objects": {}}})
+    'gqa'
+    >>> detect_format([{"image_id": 1, "objects": [{"object_id": 5, "names": ["man"]}]}])
+    'gqa'
+    """
     if isinstance(data, Mapping):
-        if str(data.get("format", "")).startswith("nsreason.scene"):
+        if "format" in data and str(data["format"]).startswith("nsreason.scene"):
             return "native"
         scenes = data.get("scenes")
         if isinstance(scenes, list):
@@ -54,30 +75,48 @@ def detect_format(data: Any) -> str:
                 return "native"
             return "clevr"
         objects = data.get("objects")
+        if _is_vg_image(data):
+            return "gqa"
         if isinstance(objects, list):
             return "clevr"
         if isinstance(objects, Mapping):
             return "gqa"
-        values = list(data.values())[:1]
-        if values and isinstance(values[0], Mapping) and isinstance(values[0].get("objects"), Mapping):
+        first_value = next(iter(data.values()), None)
+        if isinstance(first_value, Mapping) and isinstance(first_value.get("objects"), Mapping):
             return "gqa"
     if isinstance(data, list):
-        return "clevr"
+        return "gqa" if data and _is_vg_image(data[0]) else "clevr"
     raise SceneFormatError(
         "cannot tell the scene format: expected CLEVR scenes ({'scenes': [...]} or "
-        "{'objects': [...]}), GQA scene graphs ({image_id: {'objects': {...}}}) or native "
-        "JSON ({'format': 'nsreason.scene/1', ...}); pass format= explicitly"
+        "{'objects': [...]}), GQA scene graphs ({image_id: {'objects': {...}}}), Visual "
+        "Genome images ([{'image_id', 'objects': [{'object_id', ...}]}]) or native JSON "
+        "({'format': 'nsreason.scene/1', ...}); pass format= explicitly "
+        f"(one of {', '.join(sorted(SCENE_FORMATS))})"
     )
 
 
 def load_scenes(source: str | Path | Any, format: str = "auto") -> list[SceneGraph]:
-    """Load every scene of a file (or of already-parsed JSON) in any supported format."""
+    """Load every scene of a file (or of already-parsed JSON) in any supported format.
+
+    ``format`` is ``"auto"`` (see :func:`detect_format`) or a name of :data:`SCENE_FORMATS`.
+
+    >>> load_scenes({"format": "nsreason.scene/1", "objects": [{"id": 0, "name": "cube"}]})
+    [SceneGraph(objects=1, relations=0)]
+    >>> load_scenes({"objects": []}, format="yaml")
+    Traceback (most recent call last):
+    ...
+    nsreason.errors.RegistryError: unknown scene format 'yaml'; available: auto, clevr, gqa, native
+    """
+    if not isinstance(format, str) or (format != "auto" and format not in SCENE_FORMATS):
+        raise RegistryError(
+            f"unknown scene format {format!r}; available: {', '.join(['auto', *sorted(SCENE_FORMATS)])}"
+        )
     origin = str(source) if isinstance(source, (str, Path)) else None
     data = read_json(source, SceneFormatError) if origin is not None else source
     try:
+        if isinstance(data, str):  # a JSON string: never read it as a second path
+            raise SceneFormatError("expected a JSON object or list of scenes, got a string")
         fmt = detect_format(data) if format == "auto" else format
-        if fmt not in SCENE_FORMATS:
-            raise RegistryError(f"unknown scene format {fmt!r}; available: {sorted(SCENE_FORMATS)}")
         return SCENE_FORMATS[fmt](data)
     except SceneFormatError as err:
         raise err.with_source(origin) if origin and not err.source else err
