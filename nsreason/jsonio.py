@@ -24,9 +24,17 @@ def read_json(path: str | Path, error: type[InputError] = InputError) -> Any:
         raise error("expected a JSON file, got a directory", source=str(path)) from None
     except OSError as exc:
         raise error(f"cannot read file: {exc.strerror}", source=str(path)) from exc
-    except json.JSONDecodeError as exc:
-        raise error(
+    except ValueError as exc:  # e.g. a NUL byte in the path
+        if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
+            raise _decode_error(exc, error, path) from None
+        raise error(f"cannot open file: {exc}", source=repr(str(path))) from None
+
+
+def _decode_error(
+    exc: json.JSONDecodeError | UnicodeDecodeError, error: type[InputError], path: Path
+) -> InputError:
+    if isinstance(exc, json.JSONDecodeError):
+        return error(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", source=str(path)
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise error(f"not UTF-8 text: {exc.reason} at byte {exc.start}", source=str(path)) from None
+        )
+    return error(f"not UTF-8 text: {exc.reason} at byte {exc.start}", source=str(path))
