@@ -1,0 +1,362 @@
+"""Executor throughput on CLEVR: nsreason's symbolic executor against an NS-VQA-style peer.
+
+For each split (``val``, ``train``) and each questions file (release format
+``CLEVR_<split>_questions.json`` and generator format ``..._questions_generator.json``)
+everything is loaded first: scenes (nsreason ``SceneGraph`` + bitset index built with
+``scene.index``; the peer's lists of object dicts), questions, programs (nsreason: compiled
+with ``SymbolicExecutor().compile``; the peer: NS-VQA prefix tokens). Then, in one process,
+the same questions are answered by five executors, interleaved over ``--repeats``
+repetitions (the order rotates every repetition; the loaded data is moved out of the
+cyclic GC's way with ``gc.freeze()``, and a ``gc.collect()`` precedes each timed loop):
+
+* ``peer``      ``NSVQAStyleExecutor.run(tokens, scene)`` (see ``nsvqa_style.py``);
+* ``untraced``  ``executor.run(compiled, scene.index)``: the raw final value;
+* ``traced``    ``executor.run_traced(compiled, scene)``: an ``Answer`` with a lazy trace
+  (every step's raw output and clock reading recorded; decoding deferred);
+* ``+steps``    traced, then ``answer.trace.steps`` read (the trace materialised);
+* ``+to_json``  traced, then ``answer.trace.to_json()``.
+
+Each loop keeps what an evaluation loop keeps: the peer's answer string, the untraced
+``(raw value, failure)``, and for the traced loops ``(answer.value, answer.failure)`` as
+``nsreason.evaluate`` does, so the trace is dropped after use. ``--keep-answers`` keeps
+every traced ``Answer`` (and its trace) alive instead, which adds the cyclic GC's cost of
+walking them.
+
+Only the loop over questions is timed (loading, indexing and compiling are not). Reported:
+best and median questions/s over the repetitions; the ratio to the peer as best over best
+and as the median of paired ratios (peer time / executor time within each repetition,
+whose loops run back to back, so slow phases of a shared machine hit both); and answer
+accuracy against the file's answers (from the first repetition's outputs).
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/executor_throughput.py              # val and train
+    .venv/bin/python benchmarks/executor_throughput.py --split val --repeats 5 --limit 2000
+    .venv/bin/python benchmarks/executor_throughput.py --json results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # nsvqa_style, _machine
+
+from _machine import machine_info, machine_line  # noqa: E402
+from nsvqa_style import NSVQAStyleExecutor, load_scenes, to_tokens  # noqa: E402
+
+from nsreason.datasets.clevr import load_clevr_questions  # noqa: E402
+from nsreason.execute.answer import answer_text  # noqa: E402
+from nsreason.execute.symbolic import SymbolicExecutor, decode_value  # noqa: E402
+from nsreason.scene.clevr import load_clevr_scenes  # noqa: E402
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "clevr"
+if not DATA.exists():  # checkout elsewhere: the shared data next to /work/main
+    DATA = Path("/work/shared/data/clevr")
+
+VARIANTS = ("peer", "untraced", "traced", "+steps", "+to_json")
+LABELS = {
+    "peer": "NS-VQA-style peer",
+    "untraced": "nsreason untraced",
+    "traced": "nsreason traced (lazy)",
+    "+steps": "traced + .trace.steps",
+    "+to_json": "traced + trace.to_json()",
+}
+
+
+# -- the timed loops: the same shape for every executor ---------------------------------------
+def loop_peer(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    run = ctx["peer"].run
+    out: list[Any] = []
+    ap = out.append
+    jobs = ctx["peer_jobs"]
+    t0 = time.perf_counter()
+    for tokens, scene in jobs:
+        ap(run(tokens, scene))
+    return time.perf_counter() - t0, out
+
+
+def loop_untraced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    run = ctx["executor"].run
+    out: list[Any] = []
+    ap = out.append
+    jobs = ctx["index_jobs"]
+    t0 = time.perf_counter()
+    for compiled, index in jobs:
+        ap(run(compiled, index))
+    return time.perf_counter() - t0, out
+
+
+def loop_traced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    run = ctx["executor"].run_traced
+    out: list[Any] = []
+    ap = out.append
+    jobs = ctx["scene_jobs"]
+    if ctx["keep_answers"]:
+        t0 = time.perf_counter()
+        for compiled, scene in jobs:
+            ap(run(compiled, scene))
+        return time.perf_counter() - t0, out
+    t0 = time.perf_counter()
+    for compiled, scene in jobs:
+        answer = run(compiled, scene)
+        ap((answer.value, answer.failure))
+    return time.perf_counter() - t0, out
+
+
+def loop_steps(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    run = ctx["executor"].run_traced
+    out: list[Any] = []
+    ap = out.append
+    jobs = ctx["scene_jobs"]
+    if ctx["keep_answers"]:
+        t0 = time.perf_counter()
+        for compiled, scene in jobs:
+            answer = run(compiled, scene)
+            answer.trace.steps  # noqa: B018  materialise: decode every step's output
+            ap(answer)
+        return time.perf_counter() - t0, out
+    t0 = time.perf_counter()
+    for compiled, scene in jobs:
+        answer = run(compiled, scene)
+        answer.trace.steps  # noqa: B018  materialise: decode every step's output
+        ap((answer.value, answer.failure))
+    return time.perf_counter() - t0, out
+
+
+def loop_json(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    run = ctx["executor"].run_traced
+    out: list[Any] = []
+    ap = out.append
+    jobs = ctx["scene_jobs"]
+    if ctx["keep_answers"]:
+        t0 = time.perf_counter()
+        for compiled, scene in jobs:
+            answer = run(compiled, scene)
+            answer.trace.to_json()
+            ap(answer)
+        return time.perf_counter() - t0, out
+    t0 = time.perf_counter()
+    for compiled, scene in jobs:
+        answer = run(compiled, scene)
+        answer.trace.to_json()
+        ap((answer.value, answer.failure))
+    return time.perf_counter() - t0, out
+
+
+LOOPS: dict[str, Callable[[dict[str, Any]], tuple[float, list[Any]]]] = {
+    "peer": loop_peer,
+    "untraced": loop_untraced,
+    "traced": loop_traced,
+    "+steps": loop_steps,
+    "+to_json": loop_json,
+}
+
+
+# -- loading --------------------------------------------------------------------------------
+def load_split(split: str, fmt: str, limit: int | None, executor: SymbolicExecutor,
+               scene_cache: dict[str, Any], keep_answers: bool = False) -> dict[str, Any]:
+    """Everything one (split, file) block needs, built before any timing."""
+    t0 = time.perf_counter()
+    if split not in scene_cache:
+        with open(DATA / split / f"CLEVR_{split}_scenes.json", encoding="utf-8") as f:
+            raw_scenes = json.load(f)
+        scenes = load_clevr_scenes(raw_scenes)
+        for s in scenes:
+            s.index  # noqa: B018  build the bitset index now
+        peer_scenes = load_scenes(raw_scenes["scenes"])
+        by_image = {s.id: (s, p) for s, p in zip(scenes, peer_scenes)}
+        scene_cache[split] = by_image
+    by_image = scene_cache[split]
+    suffix = "_generator" if fmt == "generator" else ""
+    path = DATA / split / f"CLEVR_{split}_questions{suffix}.json"
+    with open(path, encoding="utf-8") as f:
+        raw = json.load(f)
+    if limit is not None:
+        raw["questions"] = raw["questions"][:limit]
+    questions = load_clevr_questions(raw)
+    peer_jobs, index_jobs, scene_jobs, expected = [], [], [], []
+    for q, rq in zip(questions, raw["questions"]):
+        scene, peer_scene = by_image[q.image_index]
+        compiled = executor.compile(q.program)
+        peer_jobs.append((to_tokens(rq["program"]), peer_scene))
+        index_jobs.append((compiled, scene.index))
+        scene_jobs.append((compiled, scene))
+        expected.append(q.answer)
+    return {
+        "split": split,
+        "format": fmt,
+        "file": path.name,
+        "questions": len(questions),
+        "peer": NSVQAStyleExecutor(),
+        "executor": executor,
+        "peer_jobs": peer_jobs,
+        "index_jobs": index_jobs,
+        "scene_jobs": scene_jobs,
+        "expected": expected,
+        "keep_answers": keep_answers,
+        "load_seconds": time.perf_counter() - t0,
+    }
+
+
+# -- scoring --------------------------------------------------------------------------------
+def answers_of(variant: str, ctx: dict[str, Any], out: list[Any]) -> list[str | None]:
+    if variant == "peer":
+        return out
+    if variant == "untraced":
+        texts: list[str | None] = []
+        for (raw, failure), (compiled, index) in zip(out, ctx["index_jobs"]):
+            if failure is not None:
+                texts.append(None)
+            else:
+                texts.append(answer_text(decode_value(raw, compiled.kinds[-1], index)))
+        return texts
+    if ctx["keep_answers"]:
+        return [a.text if a.ok else None for a in out]
+    return [None if failure is not None else answer_text(value) for value, failure in out]
+
+
+def accuracy(texts: list[str | None], expected: list[str | None]) -> tuple[float, int]:
+    n = len(expected)
+    correct = sum(t is not None and t == e for t, e in zip(texts, expected))
+    return (correct / n if n else float("nan")), correct
+
+
+def bench_block(ctx: dict[str, Any], repeats: int) -> dict[str, Any]:
+    n = ctx["questions"]
+    times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    acc: dict[str, dict[str, Any]] = {}
+    for rep in range(repeats):
+        order = VARIANTS[rep % len(VARIANTS):] + VARIANTS[: rep % len(VARIANTS)]
+        for variant in order:
+            gc.collect()
+            seconds, out = LOOPS[variant](ctx)
+            times[variant].append(seconds)
+            if rep == 0:
+                texts = answers_of(variant, ctx, out)
+                a, correct = accuracy(texts, ctx["expected"])
+                acc[variant] = {"accuracy": a, "correct": correct,
+                                "failures": sum(t is None for t in texts)}
+            del out
+    rows = {}
+    peer_best = n / min(times["peer"])
+    for v in VARIANTS:
+        best = n / min(times[v])
+        median = n / statistics.median(times[v])
+        # paired: each repetition's peer time over this executor's time in the same
+        # repetition (adjacent loops), then the median; robust to the machine's drift
+        paired = [p / t for p, t in zip(times["peer"], times[v])]
+        rows[v] = {
+            "best_qps": best,
+            "median_qps": median,
+            "ratio_best": best / peer_best,
+            "ratio_paired_median": statistics.median(paired),
+            "us_per_question_best": 1e6 / best,
+            **acc[v],
+            "seconds": times[v],
+        }
+    return {
+        "split": ctx["split"],
+        "format": ctx["format"],
+        "file": ctx["file"],
+        "questions": n,
+        "repeats": repeats,
+        "keep_answers": ctx["keep_answers"],
+        "load_seconds": ctx["load_seconds"],
+        "results": rows,
+    }
+
+
+def format_table(block: dict[str, Any]) -> str:
+    head = (f"{block['split']} / {block['format']} ({block['file']}): {block['questions']:,} "
+            f"questions, best and median of {block['repeats']} interleaved runs"
+            + ("; traced Answers kept alive (--keep-answers)" if block["keep_answers"] else ""))
+    cols = ("executor", "best q/s", "median q/s", "µs/q (best)", "× peer (best)",
+            "× peer (paired median)", "accuracy")
+    rows = []
+    for v in VARIANTS:
+        r = block["results"][v]
+        rows.append((
+            LABELS[v],
+            f"{r['best_qps']:,.0f}",
+            f"{r['median_qps']:,.0f}",
+            f"{r['us_per_question_best']:.2f}",
+            f"{r['ratio_best']:.2f}",
+            f"{r['ratio_paired_median']:.2f}",
+            f"{100 * r['accuracy']:.2f}%",
+        ))
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ) + " |"
+
+    sep = "|" + "|".join(("-" * (w + 1)) + (":" if i else "-") for i, w in enumerate(widths)) + "|"
+    return "\n".join([head, "", line(cols), sep, *(line(r) for r in rows)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--split", choices=("val", "train", "all"), default="all")
+    ap.add_argument("--format", choices=("release", "generator", "all"), default="all",
+                    dest="fmt", help="which questions file(s)")
+    ap.add_argument("--repeats", type=int, default=7, help="interleaved repetitions (default 7)")
+    ap.add_argument("--limit", type=int, default=None, help="first N questions of each file")
+    ap.add_argument("--keep-answers", action="store_true",
+                    help="traced loops keep every Answer (and so its trace) alive, instead of "
+                         "(value, failure) as nsreason.evaluate does: adds GC cost")
+    ap.add_argument("--json", metavar="PATH", default=None,
+                    help="also write the results as JSON ('-': stdout, tables to stderr)")
+    args = ap.parse_args(argv)
+    if args.repeats < 1:
+        ap.error("--repeats must be at least 1")
+
+    splits = ("val", "train") if args.split == "all" else (args.split,)
+    fmts = ("release", "generator") if args.fmt == "all" else (args.fmt,)
+    show = sys.stderr if args.json == "-" else sys.stdout
+    info = machine_info()
+    print(machine_line(info), file=show)
+    print(f"data: {DATA}", file=show, flush=True)
+
+    # Load everything first (one executor: its compile cache lives on the programs).
+    executor = SymbolicExecutor()
+    scene_cache: dict[str, Any] = {}
+    contexts = [load_split(s, f, args.limit, executor, scene_cache, args.keep_answers)
+                for s in splits for f in fmts]
+    for ctx in contexts:
+        print(f"loaded {ctx['split']}/{ctx['format']}: {ctx['questions']:,} questions "
+              f"({ctx['load_seconds']:.1f} s: parse, scenes, indexes, compile)", file=show)
+    # The loaded data is millions of long-lived objects: freeze them out of the cyclic GC so
+    # that the gc.collect() before each timed loop is cheap and no loop pays for walking
+    # them (young-generation collections of what a loop allocates still happen, as in use).
+    gc.collect()
+    gc.freeze()
+    print(file=show, flush=True)
+
+    blocks = []
+    for ctx in contexts:
+        block = bench_block(ctx, args.repeats)
+        blocks.append(block)
+        print(format_table(block), file=show)
+        print(file=show, flush=True)
+
+    if args.json is not None:
+        payload = json.dumps({"machine": info, "blocks": blocks}, indent=2)
+        if args.json == "-":
+            print(payload)
+        else:
+            Path(args.json).write_text(payload + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
