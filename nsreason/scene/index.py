@@ -100,7 +100,9 @@ class SceneIndex:
                 value_pos.setdefault(a.value, []).append(i)
                 if a.key is not None:
                     attr_pos.setdefault(a.key, {}).setdefault(a.value, []).append(i)
-                    per_object = attribute_values.setdefault(a.key, [()] * n)
+                    per_object = attribute_values.get(a.key)
+                    if per_object is None:  # not setdefault: its default would cost O(n) per call
+                        per_object = attribute_values[a.key] = [()] * n
                     per_object[i] = (*per_object[i], a.value)
         self.attribute_masks = {
             key: {v: mask_from_positions(p, n) for v, p in vals.items()}
