@@ -42,31 +42,49 @@ def program_from_clevr(
         raise ProgramFormatError(f"expected a list of nodes, got {type(nodes).__name__}", path=path)
     steps = []
     for i, node in enumerate(nodes):
-        where = f"{path}[{i}]"
         if not isinstance(node, dict):
-            raise ProgramFormatError(f"expected an object, got {type(node).__name__}", path=where)
-        op = node.get("function", node.get("type"))
+            raise ProgramFormatError(
+                f"expected an object, got {type(node).__name__}", path=f"{path}[{i}]"
+            )
+        op = node["function"] if "function" in node else node.get("type")
         if not isinstance(op, str) or not op:
             raise ProgramFormatError(
                 "expected a non-empty string under 'function' (release format) or 'type' "
                 f"(generator format), got {op!r}",
-                path=where,
+                path=f"{path}[{i}]",
             )
         inputs = node.get("inputs", [])
-        if not isinstance(inputs, list) or not all(
-            isinstance(j, int) and not isinstance(j, bool) for j in inputs
-        ):
-            raise ProgramFormatError(f"expected a list of step indices, got {inputs!r}", path=f"{where}.inputs")
+        if not isinstance(inputs, list):
+            raise ProgramFormatError(
+                f"expected a list of step indices, got {inputs!r}", path=f"{path}[{i}].inputs"
+            )
+        for j in inputs:
+            if type(j) is not int and not _is_index(j):
+                raise ProgramFormatError(
+                    f"expected a list of step indices, got {inputs!r}", path=f"{path}[{i}].inputs"
+                )
         key = "value_inputs" if "value_inputs" in node else "side_inputs"
         values = node.get(key, [])
-        if not isinstance(values, list) or not all(
-            v is None or isinstance(v, (str, int)) for v in values
-        ):
-            raise ProgramFormatError(f"expected a list of values, got {values!r}", path=f"{where}.{key}")
+        if not isinstance(values, list):
+            _bad_values(values, f"{path}[{i}].{key}")
+        for v in values:
+            if v is not None and not isinstance(v, (str, int)):
+                _bad_values(values, f"{path}[{i}].{key}")
         # Templates leave an unused optional slot as "" ; the IR says None.
-        args = tuple(None if v == "" else v for v in values)
+        args = tuple([None if v == "" else v for v in values]) if values else ()
         steps.append(Step(op, tuple(inputs), args))
     return Program(steps, vocabulary)
+
+
+def _bad_values(values: Any, where: str) -> None:
+    raise ProgramFormatError(
+        f"expected a list of values (strings, integers, booleans or null), got {values!r}",
+        path=where,
+    )
+
+
+def _is_index(j: Any) -> bool:
+    return isinstance(j, int) and not isinstance(j, bool)
 
 
 def program_to_clevr(program: Program, *, generator: bool = False) -> list[dict[str, Any]]:

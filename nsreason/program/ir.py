@@ -30,7 +30,10 @@ from ..errors import (
 )
 from .vocab import Vocabulary, get_vocabulary
 
-__all__ = ["Step", "Program", "ArgValue"]
+__all__ = ["Step", "Program", "ArgValue", "MAX_TREE_STEPS"]
+
+MAX_TREE_STEPS = 100_000
+"""The most steps :meth:`Program.canonical` (and so every tree form) writes out."""
 
 ArgValue = str | int | bool | None
 """A value argument: a domain value ("red"), a number, or None for an omitted optional."""
@@ -56,17 +59,19 @@ class Program:
     """A typed DAG of :class:`Step` s over a vocabulary (default ``"clevr"``).
 
     Programs are immutable values: equal when their steps and vocabulary name are equal.
-    Converters to and from every supported format live in :mod:`nsreason.program.convert`
-    and are reachable as methods (``to_text``, ``from_text``, ``to_clevr``...).
+    Converters to and from every supported format live in :mod:`nsreason.program.text`,
+    :mod:`~nsreason.program.tokens` and :mod:`~nsreason.program.clevr` and are reachable as
+    methods (``to_text``, ``from_text``, ``to_clevr``...).
     """
 
-    __slots__ = ("steps", "vocabulary", "_compiled")
+    __slots__ = ("steps", "vocabulary", "_compiled", "_canonical")
 
     def __init__(self, steps: Iterable[Step], vocabulary: str | Vocabulary = "clevr") -> None:
         self.steps: tuple[Step, ...] = tuple(steps)
         self.vocabulary: str | Vocabulary = vocabulary
-        # Executors cache their compiled form here, keyed by executor (see execute/).
-        self._compiled: dict[int, Any] | None = None
+        # Executors cache their compiled form here, tagged by executor (see execute/).
+        self._compiled: Any = None
+        self._canonical: Program | None = None  # computed once (programs are immutable)
 
     # -- value semantics ------------------------------------------------------------------
     @property
@@ -108,33 +113,76 @@ class Program:
         return [vocab.op(s.op).output for s in self.steps]
 
     def canonical(self) -> Program:
-        """The same computation with steps renumbered in post-order (inputs left to right)
-        and steps that do not feed the answer dropped. Tree forms (one-line text, token
-        sequences) parse back to this numbering."""
-        if not self.steps:
+        """The same computation as a tree, numbered in post-order (inputs left to right).
+
+        Steps that do not feed the answer are dropped, and a step read by several steps
+        (a shared sub-DAG) is written out once per use, as the tree forms (one-line text,
+        prefix and postfix tokens) write it: those forms parse back to exactly this program.
+
+        >>> dag = Program([Step("scene"), Step("count", (0,)), Step("exist", (0,)),
+        ...                Step("count", (0,)), Step("equal_integer", (1, 3))])
+        >>> [(s.op, s.inputs) for s in dag.canonical()]
+        [('scene', ()), ('count', (0,)), ('scene', ()), ('count', (2,)), ('equal_integer', (1, 3))]
+
+        Raises :class:`~nsreason.errors.ProgramFormatError` when a step reads a step that is
+        not an earlier one (the steps would not form a DAG), or when the tree would exceed
+        ``MAX_TREE_STEPS`` steps.
+        """
+        if self._canonical is None:
+            self._canonical = self._make_canonical()
+        return self._canonical
+
+    def _make_canonical(self) -> Program:
+        steps = self.steps
+        if not steps:
             return self
-        order: list[int] = []
-        seen: dict[int, int] = {}
-        stack: list[tuple[int, bool]] = [(len(self.steps) - 1, False)]
+        cap = MAX_TREE_STEPS + 1
+        size: list[int] = []
+        pending: list[int] = []  # a postfix stack machine: is the program already canonical?
+        is_canonical = True
+        for i, s in enumerate(steps):
+            inputs = s.inputs
+            total = 1
+            for j in inputs:
+                if type(j) is not int or not 0 <= j < i:
+                    if not isinstance(j, int) or isinstance(j, bool) or not 0 <= j < i:
+                        raise ProgramFormatError(
+                            f"step {i} ({s.op}) reads step {j!r}, which is not an earlier step",
+                            path=f"program[{i}].inputs",
+                        )
+                total += size[j]
+            size.append(total if total < cap else cap)
+            if is_canonical:
+                n = len(inputs)
+                if n:
+                    if tuple(pending[-n:]) != inputs:
+                        is_canonical = False
+                    del pending[-n:]
+                pending.append(i)
+        if is_canonical and len(pending) == 1:
+            return self
+        if size[-1] > MAX_TREE_STEPS:
+            raise ProgramFormatError(
+                f"written out as a tree, the program would have more than {MAX_TREE_STEPS} "
+                "steps (shared steps are repeated once per use)",
+                path="program",
+            )
+        out: list[Step] = []
+        done: list[int] = []  # new indices of finished subtrees, in order
+        stack: list[tuple[int, bool]] = [(len(steps) - 1, False)]
         while stack:  # iterative post-order: deep programs must not hit the recursion limit
             i, expanded = stack.pop()
+            s = steps[i]
             if expanded:
-                seen[i] = len(order)
-                order.append(i)
-                continue
-            stack.append((i, True))
-            for j in reversed(self.steps[i].inputs):
-                stack.append((j, False))
-        # A step reached twice (a shared sub-DAG) is kept at its first completion.
-        renumber: dict[int, int] = {}
-        steps: list[Step] = []
-        for i in order:
-            if i in renumber:
-                continue
-            s = self.steps[i]
-            renumber[i] = len(steps)
-            steps.append(Step(s.op, tuple(renumber[j] for j in s.inputs), s.args))
-        return Program(steps, self.vocabulary)
+                n = len(s.inputs)
+                inputs = tuple(done[len(done) - n :]) if n else ()
+                del done[len(done) - n :]
+                out.append(Step(s.op, inputs, s.args))
+                done.append(len(out) - 1)
+            else:
+                stack.append((i, True))
+                stack.extend((j, False) for j in reversed(s.inputs))
+        return Program(out, self.vocabulary)
 
     # -- validation -----------------------------------------------------------------------
     def validate(self, vocabulary: str | Vocabulary | None = None) -> Program:
@@ -149,7 +197,7 @@ class Program:
             try:
                 sig = vocab.op(step.op)
             except UnknownOpError as err:
-                raise UnknownOpError(err.message, path=f"program[{i}]") from None
+                raise UnknownOpError(err.message, path=where) from None
             if len(step.inputs) != len(sig.inputs):
                 raise ProgramTypeError(
                     f"takes {len(sig.inputs)} input(s) {list(sig.inputs)}, got {len(step.inputs)}",
@@ -157,8 +205,9 @@ class Program:
                 )
             for k, (j, want) in enumerate(zip(step.inputs, sig.inputs)):
                 if not isinstance(j, int) or isinstance(j, bool) or not 0 <= j < i:
+                    earlier = f"(0..{i - 1})" if i else "(none here)"
                     raise ProgramTypeError(
-                        f"input {k} must be the index of an earlier step (0..{i - 1}), got {j!r}",
+                        f"input {k} must be the index of an earlier step {earlier}, got {j!r}",
                         path=where,
                     )
                 if out_types[j] != want:
@@ -226,12 +275,11 @@ class Program:
 
 def _check_args(step: Step, sig: Any, vocab: Vocabulary, where: str) -> None:
     args = step.args
-    if not sig.min_args <= len(args) <= len(sig.args):
-        want = (
-            f"{len(sig.args)}"
-            if sig.min_args == len(sig.args)
-            else f"{sig.min_args} to {len(sig.args)}"
-        )
+    # Trailing optional arguments may be left out; a required one after an optional one
+    # may not (write the optional one as an empty slot: ``pick[,bob]``).
+    least = max((k + 1 for k, a in enumerate(sig.args) if not a.optional), default=0)
+    if not least <= len(args) <= len(sig.args):
+        want = f"{len(sig.args)}" if least == len(sig.args) else f"{least} to {len(sig.args)}"
         names = [a.name for a in sig.args]
         raise ProgramTypeError(
             f"takes {want} value argument(s) {names}, got {len(args)}: {list(args)}", path=where

@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..errors import ProgramFormatError, ProgramSyntaxError
+from ..errors import ProgramFormatError, ProgramSyntaxError, UnknownOpError
 from .ir import ArgValue, Program, Step
-from .text import format_arg, parse_program
-from .vocab import Vocabulary, get_vocabulary
+from .text import _Parser, format_arg
+from .vocab import OP_NAME, Vocabulary, get_vocabulary
 
 __all__ = ["to_prefix", "to_postfix", "from_prefix", "from_postfix", "format_token", "parse_token", "split_tokens"]
 
@@ -37,68 +37,127 @@ def format_token(step: Step) -> str:
 def parse_token(token: str, vocabulary: str | Vocabulary = "clevr") -> tuple[str, tuple[ArgValue, ...]]:
     """``'filter_color[red]'`` → ``('filter_color', ('red',))`` (arguments typed by the
     vocabulary, as in the one-line form)."""
+    if not isinstance(token, str):
+        raise ProgramFormatError(f"expected a token (a string), got {token!r}")
+    if OP_NAME.fullmatch(token):  # fast path: an op without arguments
+        return token, ()
+    vocab = get_vocabulary(vocabulary)
+    cached = _parsed.get(token)
+    if cached is not None and cached[0] is vocab:
+        return cached[1]
+    parser = _Parser(token, vocab)
     try:
-        step = parse_program(token + "()", vocabulary).steps[-1]
+        op, args = parser.head()
+        parser.skip_ws()
+        if parser.pos != len(token):
+            parser.fail("expected end of token after the op and its [arguments]")
     except ProgramSyntaxError as err:
         raise ProgramFormatError(f"malformed token {token!r}: {err.message}") from None
-    return step.op, step.args
+    if len(_parsed) >= 65536:
+        _parsed.clear()
+    _parsed[token] = (vocab, (op, args))
+    return op, args
+
+
+# Parsed tokens (seq2seq parsers emit the same few thousand over and over), with the
+# vocabulary that typed their arguments.
+_parsed: dict[str, tuple[Vocabulary, tuple[str, tuple[ArgValue, ...]]]] = {}
 
 
 def split_tokens(text: str) -> list[str]:
     """Split a space-separated token string, keeping quoted arguments with spaces whole:
     ``'relate["left of"] scene'`` → ``['relate["left of"]', 'scene']``."""
+    if not isinstance(text, str):
+        raise ProgramFormatError(f"expected a string of tokens, got {type(text).__name__}")
     tokens, pos = [], 0
+
+    def check_gap(end: int) -> None:
+        gap = text[pos:end]
+        if gap.strip():
+            column = pos + len(gap) - len(gap.lstrip()) + 1
+            raise ProgramFormatError(f"cannot split tokens at column {column}: {gap.strip()!r}")
+
     for m in _TOKEN.finditer(text):
-        if text[pos : m.start()].strip():
-            raise ProgramFormatError(f"cannot split tokens at column {pos + 1}: {text[pos:m.start()]!r}")
+        check_gap(m.start())
         tokens.append(m.group())
         pos = m.end()
-    if text[pos:].strip():
-        raise ProgramFormatError(f"cannot split tokens at column {pos + 1}: {text[pos:]!r}")
+    check_gap(len(text))
     return tokens
+
+
+def _tree_steps(program: Program) -> tuple[Step, ...]:
+    if not program.steps:
+        raise ProgramFormatError("an empty program has no token form", path="program")
+    return program.canonical().steps
 
 
 def to_prefix(program: Program) -> list[str]:
     """Tokens in prefix order (root first, inputs left to right)."""
-    canon = program.canonical()
+    steps = _tree_steps(program)
     out: list[str] = []
-
-    def visit(i: int) -> None:
-        s = canon.steps[i]
+    stack = [len(steps) - 1]
+    while stack:  # iterative pre-order: deep programs must not hit the recursion limit
+        s = steps[stack.pop()]
         out.append(format_token(s))
-        for j in s.inputs:
-            visit(j)
-
-    visit(len(canon.steps) - 1)
+        stack.extend(reversed(s.inputs))
     return out
 
 
 def to_postfix(program: Program) -> list[str]:
     """Tokens in postfix order: the canonical steps, one token each."""
-    return [format_token(s) for s in program.canonical().steps]
+    return [format_token(s) for s in _tree_steps(program)]
 
 
 def _arity(vocab: Vocabulary, op: str, position: int) -> int:
     sig = vocab.ops.get(op)
     if sig is None:
+        try:
+            vocab.op(op)
+            hint = ""
+        except UnknownOpError as err:
+            hint = err.message
         raise ProgramFormatError(
-            f"token {position}: unknown op {op!r}; the arity of every op must be known to read tokens",
+            f"{hint}; the arity of every op must be known to read tokens",
             path=f"tokens[{position}]",
         )
     return len(sig.inputs)
 
 
+def _token_list(tokens: Sequence[str]) -> list[str]:
+    if isinstance(tokens, str):
+        raise ProgramFormatError(
+            "expected a list of tokens, got a string; split it with split_tokens() first"
+        )
+    try:
+        return list(tokens)
+    except TypeError:
+        raise ProgramFormatError(
+            f"expected a list of tokens, got {type(tokens).__name__}"
+        ) from None
+
+
+def _parse_tokens(tokens: list[str], vocab: Vocabulary) -> list[tuple[str, tuple[ArgValue, ...]]]:
+    parsed = []
+    for k, token in enumerate(tokens):
+        try:
+            parsed.append(parse_token(token, vocab))
+        except ProgramFormatError as err:
+            raise ProgramFormatError(err.message, path=f"tokens[{k}]") from None
+    return parsed
+
+
 def from_postfix(tokens: Sequence[str], vocabulary: str | Vocabulary = "clevr") -> Program:
     """Read postfix tokens (a stack machine: each op pops its inputs)."""
     vocab = get_vocabulary(vocabulary)
+    tokens = _token_list(tokens)
     steps: list[Step] = []
     stack: list[int] = []
-    for k, token in enumerate(tokens):
-        op, args = parse_token(token, vocab)
+    for k, (op, args) in enumerate(_parse_tokens(tokens, vocab)):
+        token = tokens[k]
         n = _arity(vocab, op, k)
         if len(stack) < n:
             raise ProgramFormatError(
-                f"token {k} ({token}) needs {n} input(s), only {len(stack)} available",
+                f"{token!r} takes {n} input(s), only {len(stack)} available before it",
                 path=f"tokens[{k}]",
             )
         inputs = tuple(stack[len(stack) - n :]) if n else ()
@@ -117,28 +176,31 @@ def from_postfix(tokens: Sequence[str], vocabulary: str | Vocabulary = "clevr") 
 def from_prefix(tokens: Sequence[str], vocabulary: str | Vocabulary = "clevr") -> Program:
     """Read prefix tokens; the numbering is the canonical (post-order) one."""
     vocab = get_vocabulary(vocabulary)
-    parsed = [(*parse_token(t, vocab), k) for k, t in enumerate(tokens)]
+    tokens = _token_list(tokens)
+    parsed = _parse_tokens(tokens, vocab)
     if not parsed:
         raise ProgramFormatError("no tokens")
     steps: list[Step] = []
-    pos = 0
-
-    def read() -> int:  # recursive descent; depth is bounded by the program's depth
-        nonlocal pos
-        if pos >= len(parsed):
+    # Open ops still collecting inputs: [token position, op, args, arity, inputs so far].
+    # An explicit stack, not recursion: deep programs must not hit the recursion limit.
+    open_ops: list[tuple[int, str, tuple[ArgValue, ...], int, list[int]]] = []
+    for k, (op, args) in enumerate(parsed):
+        if k and not open_ops:
             raise ProgramFormatError(
-                f"tokens ended early: an op still needs inputs after token {pos - 1}",
-                path=f"tokens[{pos}]",
+                f"{len(parsed) - k} token(s) left over after a complete program",
+                path=f"tokens[{k}]",
             )
-        op, args, k = parsed[pos]
-        pos += 1
-        inputs = tuple(read() for _ in range(_arity(vocab, op, k)))
-        steps.append(Step(op, inputs, args))
-        return len(steps) - 1
-
-    read()
-    if pos != len(parsed):
+        open_ops.append((k, op, args, _arity(vocab, op, k), []))
+        while open_ops and len(open_ops[-1][4]) == open_ops[-1][3]:
+            _, op_, args_, _, inputs = open_ops.pop()
+            steps.append(Step(op_, tuple(inputs), args_))
+            if open_ops:
+                open_ops[-1][4].append(len(steps) - 1)
+    if open_ops:
+        k, op, _, n, inputs = open_ops[-1]
         raise ProgramFormatError(
-            f"{len(parsed) - pos} token(s) left over after a complete program", path=f"tokens[{pos}]"
+            f"tokens ended early: token {k} {tokens[k]!r} takes {n} input(s), "
+            f"got {len(inputs)}",
+            path=f"tokens[{len(parsed)}]",
         )
     return Program(steps, vocabulary)

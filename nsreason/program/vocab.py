@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,10 +45,15 @@ __all__ = [
     "get_vocabulary",
     "load_vocabulary",
     "programs_dir",
+    "OP_NAME",
 ]
 
 TypeKind = Literal["object", "object_set", "integer", "bool", "value"]
 _KINDS: tuple[str, ...] = ("object", "object_set", "integer", "bool", "value")
+
+OP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:\-]*")
+"""What an op name may look like: it must be writable in the one-line text form and as a
+token (``filter_color``, ``kb.lookup``, ``gqa:select``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +128,10 @@ class Vocabulary:
 
     def op(self, name: str) -> OpSignature:
         """The signature of op ``name``; the error suggests close names."""
+        if not isinstance(name, str):
+            raise UnknownOpError(
+                f"expected an op name (a string) of vocabulary {self.name!r}, got {name!r}"
+            )
         try:
             return self.ops[name]
         except KeyError:
@@ -188,6 +198,8 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
     types: dict[str, ValueType] = {}
     for tname, spec in raw_types.items():
         path = f"types.{tname}"
+        need(isinstance(tname, str) and bool(tname), path,
+             f"type names must be non-empty strings, got {tname!r} (quote it in YAML)")
         spec = spec or {}
         need(isinstance(spec, Mapping), path, f"expected a mapping, got {type(spec).__name__}")
         kind = spec.get("kind")
@@ -198,22 +210,32 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
             need(
                 isinstance(domain, list) and all(isinstance(v, str) and v for v in domain),
                 f"{path}.domain",
-                "expected a list of non-empty strings",
+                f"expected a list of non-empty strings, got {domain!r}",
             )
+            need(bool(domain), f"{path}.domain",
+                 "expected at least one value; leave 'domain' out for an open type")
+            dupes = sorted({v for v in domain if domain.count(v) > 1})
+            need(not dupes, f"{path}.domain", f"values listed twice: {dupes}")
             domain = tuple(domain)
         types[tname] = ValueType(tname, kind, domain, str(spec.get("doc", "")))
     raw_ops = data.get("ops")
     need(isinstance(raw_ops, Mapping) and bool(raw_ops), "ops", "expected a mapping of op name → spec")
     ops: dict[str, OpSignature] = {}
+    def known(t: Any) -> bool:
+        return isinstance(t, str) and t in types
+
     for oname, spec in raw_ops.items():
         path = f"ops.{oname}"
+        need(isinstance(oname, str) and OP_NAME.fullmatch(oname) is not None, path,
+             f"op names must match {OP_NAME.pattern} (letters, digits, _ . : -), got {oname!r}"
+             + (" (quote it in YAML)" if not isinstance(oname, str) else ""))
         need(isinstance(spec, Mapping), path, f"expected a mapping, got {type(spec).__name__}")
         inputs = spec.get("inputs", [])
         need(isinstance(inputs, list), f"{path}.inputs", "expected a list of type names")
         for i, t in enumerate(inputs):
-            need(t in types, f"{path}.inputs[{i}]", f"unknown type {t!r}; known: {sorted(types)}")
+            need(known(t), f"{path}.inputs[{i}]", f"unknown type {t!r}; known: {sorted(types)}")
         output = spec.get("output")
-        need(output in types, f"{path}.output", f"unknown type {output!r}; known: {sorted(types)}")
+        need(known(output), f"{path}.output", f"unknown type {output!r}; known: {sorted(types)}")
         args = []
         raw_args = spec.get("args", [])
         need(isinstance(raw_args, list), f"{path}.args", "expected a list of {name, type}")
@@ -221,7 +243,8 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
             apath = f"{path}.args[{i}]"
             need(isinstance(a, Mapping) and "name" in a and "type" in a, apath,
                  "expected a mapping with 'name' and 'type'")
-            need(a["type"] in types, f"{apath}.type", f"unknown type {a['type']!r}")
+            need(known(a["type"]), f"{apath}.type",
+                 f"unknown type {a['type']!r}; known: {sorted(types)}")
             need(types[a["type"]].kind in ("value", "integer", "bool"), f"{apath}.type",
                  f"value arguments must be of a value, integer or bool type, not {a['type']!r}")
             args.append(ArgSpec(str(a["name"]), a["type"], bool(a.get("optional", False))))
@@ -267,7 +290,8 @@ def load_vocabulary(path: str | Path) -> Vocabulary:
 
             data = yaml.safe_load(text)
     except Exception as exc:  # yaml.YAMLError / json.JSONDecodeError
-        raise VocabularyError(f"not valid {path.suffix[1:].upper()}: {exc}", source=str(path)) from exc
+        kind = "JSON" if path.suffix == ".json" else "YAML"
+        raise VocabularyError(f"not valid {kind}: {exc}", source=str(path)) from exc
     return Vocabulary.from_dict(data, source=str(path))
 
 
