@@ -64,7 +64,7 @@ class Program:
     methods (``to_text``, ``from_text``, ``to_clevr``...).
     """
 
-    __slots__ = ("steps", "vocabulary", "_compiled", "_canonical")
+    __slots__ = ("steps", "vocabulary", "_compiled", "_canonical", "_text")
 
     def __init__(self, steps: Iterable[Step], vocabulary: str | Vocabulary = "clevr") -> None:
         self.steps: tuple[Step, ...] = tuple(steps)
@@ -72,6 +72,7 @@ class Program:
         # Executors cache their compiled form here, tagged by executor (see execute/).
         self._compiled: Any = None
         self._canonical: Program | None = None  # computed once (programs are immutable)
+        self._text: str | None = None  # the one-line form, computed once
 
     # -- value semantics ------------------------------------------------------------------
     @property
@@ -223,9 +224,11 @@ class Program:
     # -- converters (thin wrappers; see nsreason.program.convert) ---------------------------
     def to_text(self) -> str:
         """The one-line form, e.g. ``count(relate[left](unique(filter_color[red](scene()))))``."""
-        from .text import format_program
+        if self._text is None:
+            from .text import format_program
 
-        return format_program(self)
+            self._text = format_program(self)
+        return self._text
 
     @classmethod
     def from_text(cls, text: str, vocabulary: str | Vocabulary = "clevr") -> Program:
