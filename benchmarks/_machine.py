@@ -40,3 +40,12 @@ def machine_line(info: dict[str, Any]) -> str:
         f"{info['python']}, {info['platform']}; {info['date']}"
     )
 
+
+
+def write_json(payload: str, dest: str) -> None:
+    """``--json -`` prints the payload; ``--json PATH`` writes it to PATH."""
+    if dest == "-":
+        print(payload)
+    else:
+        with open(dest, "w", encoding="utf-8") as f:
+            f.write(payload + "\n")

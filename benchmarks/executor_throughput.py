@@ -50,7 +50,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # nsvqa_style, _machine
 
-from _machine import machine_info, machine_line  # noqa: E402
+from _machine import machine_info, machine_line, write_json  # noqa: E402
 from nsvqa_style import NSVQAStyleExecutor, load_scenes, to_tokens  # noqa: E402
 
 from nsreason.datasets.clevr import load_clevr_questions  # noqa: E402
@@ -58,9 +58,10 @@ from nsreason.execute.answer import answer_text  # noqa: E402
 from nsreason.execute.symbolic import SymbolicExecutor, decode_value  # noqa: E402
 from nsreason.scene.clevr import load_clevr_scenes  # noqa: E402
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "clevr"
-if not DATA.exists():  # checkout elsewhere: the shared data next to /work/main
-    DATA = Path("/work/shared/data/clevr")
+# ../shared/data beside the repository, or wherever NSREASON_SHARED_DATA points (as in tests)
+DATA = Path(
+    os.environ.get("NSREASON_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+) / "clevr"
 
 VARIANTS = ("peer", "untraced", "traced", "+steps", "+to_json")
 LABELS = {
@@ -351,10 +352,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json is not None:
         payload = json.dumps({"machine": info, "blocks": blocks}, indent=2)
-        if args.json == "-":
-            print(payload)
-        else:
-            Path(args.json).write_text(payload + "\n", encoding="utf-8")
+        write_json(payload, args.json)
     return 0
 
 

@@ -39,12 +39,11 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _machine
 
-from _machine import machine_info, machine_line  # noqa: E402
+from _machine import machine_info, machine_line, write_json  # noqa: E402
 
 from nsreason.execute.symbolic import SymbolicExecutor  # noqa: E402
 from nsreason.program import Program  # noqa: E402
@@ -241,10 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                 for c in cases
             ],
         }, indent=2)
-        if args.json == "-":
-            print(payload)
-        else:
-            Path(args.json).write_text(payload + "\n", encoding="utf-8")
+        write_json(payload, args.json)
     return 0
 
 

@@ -1,0 +1,31 @@
+"""The benchmark scripts still run (tiny sizes: a smoke test, not a measurement)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO, SHARED_DATA, shared_path
+
+
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {**os.environ, "NSREASON_SHARED_DATA": str(SHARED_DATA)}
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=REPO, env=env, check=False)
+
+
+def test_scaling_benchmark_runs(tmp_path):
+    out = tmp_path / "scaling.json"
+    proc = _run("benchmarks/scaling.py", "--sizes", "10", "50", "--repeats", "1", "--min-time", "0.01", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "time per relation" in proc.stdout
+    assert json.loads(out.read_text())["machine"]["cores"] >= 1
+
+
+def test_throughput_benchmark_runs():
+    shared_path("clevr", "val", "CLEVR_val_questions.json")
+    proc = _run("benchmarks/executor_throughput.py", "--split", "val", "--format", "release", "--repeats", "1", "--limit", "50")
+    assert proc.returncode == 0, proc.stderr
+    assert "NS-VQA-style peer" in proc.stdout and "100.00%" in proc.stdout
