@@ -2,9 +2,11 @@
 
 ::
 
+    nsreason ask --scene FILE [--index N] [--parser NAME|DIR] [--json] "QUESTION"
     nsreason run --scene FILE [--index N] --program PROGRAM [--json]
-    nsreason eval clevr --scenes FILE --questions FILE --parser gold [--limit N]
-                        [--no-trace] [--json] [--predictions FILE]
+    nsreason eval clevr --scenes FILE --questions FILE [--parser gold|default|NAME|DIR]
+                        [--limit N] [--no-trace] [--json] [--predictions FILE]
+    nsreason train parser --questions FILE [FILE ...] --out DIR [--epochs N] [--seed S]
     nsreason vocab [NAME]
 
 Errors in the input (a malformed file, an unknown op...) print one line naming the file,
@@ -31,6 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
+    ask = sub.add_parser("ask", help="answer a question about a scene and print the trace")
+    ask.add_argument("question", help="the question, in English")
+    ask.add_argument("--scene", required=True, help="scene file (CLEVR, GQA or native JSON)")
+    ask.add_argument("--index", type=int, default=0, help="which scene of the file (default 0)")
+    ask.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"])
+    ask.add_argument("--parser", default="clevr", help="parser name or checkpoint folder (default: clevr)")
+    ask.add_argument("--json", action="store_true", help="print the trace as JSON")
+
     run = sub.add_parser("run", help="execute one program on one scene and print the trace")
     run.add_argument("--scene", required=True, help="scene file (CLEVR, GQA or native JSON)")
     run.add_argument("--index", type=int, default=0, help="which scene of the file (default 0)")
@@ -52,11 +62,28 @@ def build_parser() -> argparse.ArgumentParser:
     clevr = ev_sub.add_parser("clevr", help="CLEVR questions (release or generator format)")
     clevr.add_argument("--scenes", required=True, help="CLEVR scenes file")
     clevr.add_argument("--questions", required=True, help="CLEVR questions file (either format)")
-    clevr.add_argument("--parser", default="gold", help="'gold': each question's own program")
+    clevr.add_argument(
+        "--parser",
+        default="gold",
+        help="'gold': each question's own program; 'default'/'clevr': the shipped neural "
+        "parser; or a parser name or checkpoint folder",
+    )
     clevr.add_argument("--limit", type=int, default=None, help="only the first N questions")
     clevr.add_argument("--no-trace", action="store_true", help="execute without traces")
     clevr.add_argument("--json", action="store_true", help="print one JSON object")
     clevr.add_argument("--predictions", help="write one JSON line per question to this file")
+
+    train = sub.add_parser("train", help="train a model")
+    train_sub = train.add_subparsers(dest="model", required=True)
+    tp = train_sub.add_parser("parser", help="train the neural question -> program parser")
+    tp.add_argument("--questions", nargs="+", required=True, help="CLEVR question files (either format)")
+    tp.add_argument("--out", required=True, help="checkpoint folder to write")
+    tp.add_argument("--epochs", type=int, default=12)
+    tp.add_argument("--batch-size", type=int, default=64)
+    tp.add_argument("--lr", type=float, default=1e-3)
+    tp.add_argument("--seed", type=int, default=0)
+    tp.add_argument("--limit", type=int, default=None, help="only the first N questions of each file")
+    tp.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
 
     vocab = sub.add_parser("vocab", help="list the ops of a vocabulary")
     vocab.add_argument("name", nargs="?", default="clevr")
@@ -66,8 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "ask":
+            return _ask(args)
         if args.command == "run":
             return _run(args)
+        if args.command == "train":
+            return _train_parser(args)
         if args.command == "eval":
             return _eval_clevr(args)
         if args.command == "vocab":
@@ -80,10 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1  # pragma: no cover - argparse rejects unknown commands
 
 
-def _run(args: argparse.Namespace) -> int:
+def _load_scene(args: argparse.Namespace) -> Any:
     from .errors import InputError
-    from .execute import SymbolicExecutor
-    from .program.formats import read_program
     from .scene.io import load_scenes
 
     scenes = load_scenes(args.scene, args.scene_format)
@@ -92,14 +121,54 @@ def _run(args: argparse.Namespace) -> int:
             f"--index {args.index} is out of range: the file has {len(scenes)} scene(s)",
             source=args.scene,
         )
+    return scenes[args.index]
+
+
+def _print_trace(trace: Any, as_json: bool) -> None:
+    print(trace.to_json(indent=2) if as_json else trace.render_text())
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from .api import Reasoner
+
+    scene = _load_scene(args)
+    answer = Reasoner(args.parser).ask(scene, args.question)
+    _print_trace(answer.trace, args.json)
+    return 0 if answer.ok else 1
+
+
+def _train_parser(args: argparse.Namespace) -> int:
+    from .datasets.clevr import load_clevr_questions
+    from .parse.train import train_parser
+
+    pairs = []
+    for path in args.questions:
+        qs = load_clevr_questions(path)[: args.limit]
+        pairs += [(q.question, q.program) for q in qs if q.program is not None]
+    report = train_parser(
+        pairs,
+        args.out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        threads=args.threads,
+        progress=None if not sys.stderr.isatty() else _tqdm_desc,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(json.dumps({k: v for k, v in report.items() if k != "history"}, indent=2))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .execute import SymbolicExecutor
+    from .program.formats import read_program
+
+    scene = _load_scene(args)
     program = read_program(args.program, args.vocabulary, args.program_format)
     program.validate()
-    answer = SymbolicExecutor().execute(program, scenes[args.index])
-    assert answer.trace is not None
-    if args.json:
-        print(answer.trace.to_json(indent=2))
-    else:
-        print(answer.trace.render_text())
+    answer = SymbolicExecutor().execute(program, scene)
+    _print_trace(answer.trace, args.json)
     return 0 if answer.ok else 1
 
 
@@ -148,6 +217,14 @@ def _tqdm(items: Iterable[Any], total: int) -> Iterable[Any]:
     except ImportError:  # progress bars are optional
         return items
     return tqdm(items, total=total, unit="q", file=sys.stderr, leave=False)
+
+
+def _tqdm_desc(items: Iterable[Any], total: int, desc: str) -> Iterable[Any]:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, total=total, desc=desc, unit="batch", file=sys.stderr, leave=False)
 
 
 def _fmt(value: Any) -> str:

@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from .datasets.clevr import ClevrQuestion, load_clevr_questions
-from .errors import InputError, RegistryError
+from .errors import InputError, ProgramError
+from .parse.base import Parser, get_parser
+from .program.ir import Program
+from .trace.trace import Failure
 from .execute.answer import answer_text
 from .execute.symbolic import SymbolicExecutor, decode_value
 from .scene.clevr import load_clevr_scenes
@@ -40,61 +43,81 @@ def evaluate_clevr(
     scenes: str | Path,
     questions: str | Path,
     *,
-    parser: str = "gold",
+    parser: str | Parser = "gold",
     limit: int | None = None,
     trace: bool = True,
     predictions: IO[str] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Answer every question with its own program (``parser="gold"``) and score it.
+    """Answer every question and score it. ``parser="gold"`` runs each question's own
+    program; any other parser (a name, a checkpoint folder, an instance) parses the
+    question text first, in batches.
 
     Returns the report printed by ``nsreason eval clevr --json``: ``questions``,
-    ``accuracy``, ``step_accuracy`` (None without ``_output``), ``failures``,
-    ``execute_qps`` and more.
+    ``accuracy``, ``step_accuracy`` (None without ``_output``), ``program_accuracy``
+    (parsed program == gold program after canonicalisation; None for the gold parser or
+    without gold programs), ``failures``, ``execute_qps``, ``parse_qps`` and more.
     """
-    if parser != "gold":
-        raise RegistryError(
-            f"unknown parser {parser!r}; available: ['gold'] (the question's own program)"
-        )
+    gold = parser == "gold"
+    the_parser = None if gold else get_parser(parser)  # type: ignore[arg-type]
     executor = SymbolicExecutor()
-    with _gc_paused():  # loading and compiling make millions of objects and no garbage
+    with _gc_paused():  # loading makes millions of objects and no garbage
         t0 = time.perf_counter()
-        jobs = _load_jobs(scenes, questions, limit)
-        t1 = time.perf_counter()
-        for _, program, _ in jobs:
-            executor.compile(program)
-        compile_seconds = time.perf_counter() - t1
-    load_seconds = t1 - t0
+        jobs = _load_jobs(scenes, questions, limit, need_programs=gold)
+        load_seconds = time.perf_counter() - t0
 
-    items: Iterable[Any] = jobs if progress is None else progress(jobs, len(jobs))
+    parse_seconds = program_accuracy = None
+    parse_failures: list[Failure | None] = [None] * len(jobs)
+    if the_parser is None:
+        programs: list[Program | None] = [q.program for q, _ in jobs]
+    else:
+        t0 = time.perf_counter()
+        parsed = the_parser.parse_batch([q.question for q, _ in jobs])
+        parse_seconds = time.perf_counter() - t0
+        programs = [r.program for r in parsed]
+        parse_failures = [r.failure for r in parsed]
+        if jobs and all(q.program is not None for q, _ in jobs):
+            program_accuracy = sum(
+                p is not None and _same_program(p, q.program) for p, (q, _) in zip(programs, jobs)
+            ) / len(jobs)
+
+    with _gc_paused():
+        t0 = time.perf_counter()
+        for program in programs:
+            if program is not None:
+                executor.compile(program)
+        compile_seconds = time.perf_counter() - t0
+
+    items: Iterable[Any] = list(zip(programs, jobs, parse_failures))
+    if progress is not None:
+        items = progress(items, len(jobs))
     results: list[tuple[Any, Any]] = []
     gc.freeze()  # the loaded data stays: keep the collector from rescanning it while timing
     try:
         start = time.perf_counter()
-        if trace:
-            run_traced, compile_ = executor.run_traced, executor.compile
-            for _, program, scene in items:
+        run_traced, run, compile_ = executor.run_traced, executor.run, executor.compile
+        for program, (_, scene), parse_failure in items:
+            if program is None:
+                results.append((None, parse_failure))
+            elif trace:
                 answer = run_traced(compile_(program), scene)
                 results.append((answer.value, answer.failure))
-        else:
-            run, compile_ = executor.run, executor.compile
-            for _, program, scene in items:
-                raw, failure = run(compile_(program), scene.index)
-                results.append((raw, failure))
+            else:
+                results.append(run(compile_(program), scene.index))
         execute_seconds = time.perf_counter() - start
     finally:
         gc.unfreeze()
     if not trace:  # decode raw values outside the timed loop
         results = [
-            (None if f is not None else decode_value(v, executor.compile(p).kinds[-1], s.index), f)
-            for (v, f), (_, p, s) in zip(results, jobs)
+            (v if f is not None or p is None else decode_value(v, executor.compile(p).kinds[-1], s.index), f)
+            for (v, f), p, (_, s) in zip(results, programs, jobs)
         ]
 
     correct = 0
     failure_codes: Counter[str] = Counter()
     steps_total = steps_ok = 0
-    has_outputs = bool(jobs) and all(q.outputs is not None for q, _, _ in jobs)
-    for (q, program, scene), (value, failure) in zip(jobs, results):
+    has_outputs = gold and bool(jobs) and all(q.outputs is not None for q, _ in jobs)
+    for program, (q, scene), (value, failure) in zip(programs, jobs, results):
         text = None if failure is not None else answer_text(value)
         if failure is not None:
             failure_codes[failure.code] += 1
@@ -104,29 +127,32 @@ def evaluate_clevr(
             steps_total += len(q.outputs)
             steps_ok += _count_matching_steps(executor, executor.compile(program), scene, q)
         if predictions is not None:
-            predictions.write(json.dumps(_prediction(q, text, failure)) + "\n")
+            predictions.write(json.dumps(_prediction(q, program, text, failure)) + "\n")
     n = len(jobs)
     return {
-        "parser": parser,
+        "parser": parser if isinstance(parser, str) else repr(parser),
         "questions": n,
         "correct": correct,
         "accuracy": correct / n if n else None,
         "step_accuracy": steps_ok / steps_total if has_outputs and steps_total else None,
         "steps": steps_total if has_outputs else None,
+        "program_accuracy": program_accuracy,
         "failures": sum(failure_codes.values()),
         "failure_codes": dict(failure_codes),
         "traced": trace,
         "execute_seconds": execute_seconds,
         "execute_qps": n / execute_seconds if execute_seconds > 0 else None,
+        "parse_seconds": parse_seconds,
+        "parse_qps": n / parse_seconds if parse_seconds else None,
         "load_seconds": load_seconds,
         "compile_seconds": compile_seconds,
     }
 
 
 def _load_jobs(
-    scenes: str | Path, questions: str | Path, limit: int | None
-) -> list[tuple[ClevrQuestion, Any, SceneGraph]]:
-    """(question, program, scene) for every question, scene indexes built."""
+    scenes: str | Path, questions: str | Path, limit: int | None, *, need_programs: bool
+) -> list[tuple[ClevrQuestion, SceneGraph]]:
+    """(question, scene) for every question, scene indexes built."""
     by_image: dict[Any, SceneGraph] = {s.id: s for s in load_clevr_scenes(scenes)}
     qs = load_clevr_questions(questions)
     if limit is not None:
@@ -140,14 +166,14 @@ def _load_jobs(
                 path=f"questions[{i}].image_index",
                 source=str(questions),
             )
-        if q.program is None:
+        if need_programs and q.program is None:
             raise InputError(
                 "this question has no program; --parser gold needs programs",
                 path=f"questions[{i}].program",
                 source=str(questions),
             )
         scene.index  # noqa: B018  build the bitset index now, not while timing execution
-        jobs.append((q, q.program, scene))
+        jobs.append((q, scene))
     return jobs
 
 
@@ -173,15 +199,24 @@ def _count_matching_steps(
     )
 
 
-def _prediction(q: ClevrQuestion, answer: str | None, failure: Any) -> dict[str, Any]:
+def _same_program(a: Program, b: Program) -> bool:
     try:
-        program = q.program.to_text() if q.program is not None else None
-    except Exception:
-        program = None
+        return a.canonical() == b.canonical()
+    except ProgramError:
+        return False
+
+
+def _prediction(
+    q: ClevrQuestion, program: Program | None, answer: str | None, failure: Any
+) -> dict[str, Any]:
+    try:
+        text = program.to_text() if program is not None else None
+    except ProgramError:
+        text = None
     return {
         "question_index": q.question_index,
         "image_index": q.image_index,
         "answer": answer,
-        "program": program,
+        "program": text,
         "failure": None if failure is None else str(failure),
     }

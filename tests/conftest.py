@@ -71,3 +71,22 @@ def four_objects() -> SceneGraph:
                 relations += [Relation(a, "left", b), Relation(b, "right", a)]
                 relations += [Relation(a, "behind", b), Relation(b, "front", a)]
     return SceneGraph(objects, relations, id="four")
+
+
+# A tiny parser trained here on the 30 bundled questions (parser and API tests).
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    from nsreason.datasets.clevr import load_clevr_questions
+    from nsreason.parse.train import train_parser
+
+    torch.set_num_threads(1)
+    qs = load_clevr_questions(EXAMPLES_DATA / "clevr_val_sample_questions.json")
+    pairs = [(q.question, q.program) for q in qs]
+    out = tmp_path_factory.mktemp("parser")
+    report = train_parser(
+        pairs, out, epochs=60, batch_size=8, lr=3e-3, seed=1, dev_fraction=0.0,
+        model_kwargs={"d_model": 64, "feedforward": 128, "encoder_layers": 1, "decoder_layers": 1},
+        log=lambda _: None,
+    )
+    return out, report, qs

@@ -31,7 +31,7 @@ class Answer:
     it, the ``trace`` of every step (None when run untraced), and the ``failure`` if any."""
 
     value: Any
-    program: Program
+    program: Program | None  # None when no program was found (the question did not parse)
     trace: Trace | None = None
     failure: Failure | None = None
     value_type: str | None = None

@@ -36,14 +36,23 @@ def _row(step: TraceStep) -> tuple[str, ...]:
     else:
         output = "(skipped)"
     args = ",".join("-" if a is None else str(a) for a in step.args)
+    if step.op == "parse":  # the question → program step (index -1, before the program)
+        args = format_value(args, limit=50)
+        score = step.details.get("score")
+        if step.status == "ok" and score is not None:
+            output = f"{output} (p={score:.2f})"
     return (
-        str(step.index),
+        "-" if step.index < 0 else str(step.index),
         step.op,
         args,
         ",".join(map(str, step.inputs)),
         output,
         "" if step.status == "skipped" else format_time(step.time_ns),
     )
+
+
+def _all_steps(trace: Trace) -> list[TraceStep]:
+    return [trace.parse, *trace.steps] if trace.parse is not None else trace.steps
 
 
 def _headline(trace: Trace) -> str:
@@ -54,7 +63,7 @@ def _headline(trace: Trace) -> str:
 
 def render_text(trace: Trace) -> str:
     """A headline (answer or failure) and one aligned row per step."""
-    rows = [_HEADER, *(_row(s) for s in trace.steps)]
+    rows = [_HEADER, *(_row(s) for s in _all_steps(trace))]
     widths = [max(len(r[c]) for r in rows) for c in range(len(_HEADER))]
     lines = [_headline(trace)]
     if trace.program:
@@ -72,7 +81,7 @@ def render_rich(trace: Trace) -> Any:
     table = Table(title=_headline(trace), caption=trace.program)
     for name in _HEADER:
         table.add_column(name, justify="right" if name in ("#", "time") else "left")
-    for step in trace.steps:
+    for step in _all_steps(trace):
         style = {"failed": "bold red", "skipped": "dim"}.get(step.status)
         table.add_row(*_row(step), style=style)
     return table

@@ -93,7 +93,7 @@ class Trace:
     recording a trace costs one clock read per step.
     """
 
-    __slots__ = ("_steps", "_build", "_program", "answer", "failure", "scene_id", "vocabulary")
+    __slots__ = ("_steps", "_build", "_program", "answer", "failure", "scene_id", "vocabulary", "parse")
 
     def __init__(
         self,
@@ -105,6 +105,7 @@ class Trace:
         scene_id: Any = None,
         vocabulary: str | None = None,
         builder: Callable[[], list[TraceStep]] | None = None,
+        parse: TraceStep | None = None,
     ) -> None:
         if steps is None and builder is None:
             steps = []
@@ -115,6 +116,9 @@ class Trace:
         self._program = program  # the one-line text, or a Program formatted when read
         self.scene_id = scene_id
         self.vocabulary = vocabulary
+        # How the question became the program (op "parse"): the question, the chosen
+        # program, its score and the alternatives. Shown and serialised before the steps.
+        self.parse = parse
 
     @property
     def program(self) -> str | None:
@@ -166,6 +170,7 @@ class Trace:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
+            **({"parse": self.parse.to_dict()} if self.parse is not None else {}),
             "program": self.program,
             "vocabulary": self.vocabulary,
             "scene_id": self.scene_id,
@@ -222,9 +227,11 @@ def _trace_from_dict(data: Any) -> Trace:
     )
     steps_raw = data.get("steps")
     need(isinstance(steps_raw, list), "steps", "expected a list of steps")
+    parse_raw = data.get("parse")
+    entries = [("parse", parse_raw)] if parse_raw is not None else []
+    entries += [(f"steps[{i}]", s) for i, s in enumerate(steps_raw)]
     steps = []
-    for i, s in enumerate(steps_raw):
-        p = f"steps[{i}]"
+    for p, s in entries:
         need(isinstance(s, dict), p, f"expected an object, got {type(s).__name__}")
         for key, types in (
             ("index", int),
@@ -255,8 +262,10 @@ def _trace_from_dict(data: Any) -> Trace:
                 details=details,
             )
         )
+    parse = steps.pop(0) if parse_raw is not None else None
     return Trace(
         steps,
+        parse=parse,
         answer=data.get("answer"),
         failure=_failure(data.get("failure"), "failure"),
         program=data.get("program"),

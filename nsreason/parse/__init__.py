@@ -1,0 +1,8 @@
+"""Parsers: question → program. The contract, the output grammar, the neural seq2seq parser.
+
+torch is imported only by :mod:`nsreason.parse.seq2seq` and :mod:`nsreason.parse.train`.
+"""
+
+from .base import PARSERS, Alternative, ParseResult, Parser, get_parser
+
+__all__ = ["PARSERS", "Alternative", "ParseResult", "Parser", "get_parser"]

@@ -1,0 +1,310 @@
+"""The neural program parser: a small transformer encoder–decoder over question words that
+emits type-constrained prefix program tokens, with batched beam search.
+
+A checkpoint is a folder:
+
+* ``model.safetensors`` — the weights (never pickles);
+* ``config.json`` — model sizes, the vocabulary name, the program tokens, training facts;
+* ``tokenizer.json`` — the word-level tokenizer trained with 🤗 ``tokenizers``;
+* ``words.json`` — training word frequencies, used to correct one-letter typos.
+
+torch is imported by this module only; ``import nsreason`` does not load it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import InputError
+from ..trace.trace import Failure
+from .base import Alternative, ParseResult
+from .grammar import ProgramGrammar
+from .text import correct_typos, words
+
+__all__ = ["Seq2SeqConfig", "Seq2SeqModel", "Seq2SeqParser", "beam_search"]
+
+CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, WORDS_FILE = (
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "words.json",
+)
+PAD_WORD, UNK_WORD = "[PAD]", "[UNK]"
+
+
+@dataclass
+class Seq2SeqConfig:
+    """Sizes of the model and what it was trained for."""
+
+    src_vocab_size: int
+    tgt_vocab_size: int
+    vocabulary: str = "clevr"
+    d_model: int = 128
+    nhead: int = 4
+    encoder_layers: int = 2
+    decoder_layers: int = 2
+    feedforward: int = 256
+    dropout: float = 0.1
+    max_src_len: int = 64
+    max_tgt_len: int = 64
+    program_tokens: list[str] = field(default_factory=list)
+    training: dict[str, Any] = field(default_factory=dict)
+
+
+class Seq2SeqModel(nn.Module):
+    """Transformer encoder–decoder (pre-norm, learned positions)."""
+
+    def __init__(self, config: Seq2SeqConfig) -> None:
+        super().__init__()
+        c = config
+        self.config = c
+        self.src_embed = nn.Embedding(c.src_vocab_size, c.d_model, padding_idx=0)
+        self.tgt_embed = nn.Embedding(c.tgt_vocab_size, c.d_model, padding_idx=0)
+        self.src_pos = nn.Embedding(c.max_src_len, c.d_model)
+        self.tgt_pos = nn.Embedding(c.max_tgt_len + 1, c.d_model)
+        with warnings.catch_warnings():  # nested tensors do not apply to pre-norm layers
+            warnings.filterwarnings("ignore", message="enable_nested_tensor")
+            self.transformer = nn.Transformer(
+                d_model=c.d_model,
+                nhead=c.nhead,
+                num_encoder_layers=c.encoder_layers,
+                num_decoder_layers=c.decoder_layers,
+                dim_feedforward=c.feedforward,
+                dropout=c.dropout,
+                batch_first=True,
+                norm_first=True,
+            )
+        self.out = nn.Linear(c.d_model, c.tgt_vocab_size)
+        self.scale = math.sqrt(c.d_model)
+
+    def encode(self, src: torch.Tensor, src_pad: torch.Tensor) -> torch.Tensor:
+        pos = torch.arange(src.size(1), device=src.device)
+        x = self.src_embed(src) * self.scale + self.src_pos(pos)
+        return self.transformer.encoder(x, src_key_padding_mask=src_pad)
+
+    def decode(self, memory: torch.Tensor, src_pad: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+        """Logits for every position of ``tgt`` (which starts with ``<bos>``)."""
+        n = tgt.size(1)
+        pos = torch.arange(n, device=tgt.device)
+        y = self.tgt_embed(tgt) * self.scale + self.tgt_pos(pos)
+        causal = torch.triu(torch.full((n, n), float("-inf"), device=tgt.device), diagonal=1)
+        h = self.transformer.decoder(
+            y, memory, tgt_mask=causal, memory_key_padding_mask=src_pad, tgt_is_causal=True
+        )
+        return self.out(h)
+
+    def forward(self, src: torch.Tensor, src_pad: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(src, src_pad), src_pad, tgt_in)
+
+
+@torch.no_grad()
+def beam_search(
+    model: Seq2SeqModel,
+    grammar: ProgramGrammar,
+    src: torch.Tensor,
+    src_pad: torch.Tensor,
+    *,
+    beam: int = 5,
+    max_len: int | None = None,
+) -> list[list[tuple[list[int], float]]]:
+    """Type-constrained beam search for a batch; per question, complete programs as
+    (token ids, log-probability), best first. ``beam=1`` is greedy decoding."""
+    max_len = max_len or model.config.max_tgt_len
+    bos = grammar.index["<bos>"]
+    memory = model.encode(src, src_pad)
+    n = src.size(0)
+    vocab_size = len(grammar)
+    # per question: list of (ids, state, logp); finished programs kept apart
+    beams: list[list[tuple[list[int], tuple[str, ...], float]]] = [[([], grammar.start(), 0.0)] for _ in range(n)]
+    done: list[list[tuple[list[int], float]]] = [[] for _ in range(n)]
+    masks: dict[tuple[tuple[str, ...], int], torch.Tensor] = {}
+    for t in range(max_len):
+        rows = [(b, h) for b in range(n) for h in beams[b]]
+        if not rows:
+            break
+        index = torch.tensor([b for b, _ in rows])
+        tgt = torch.tensor([[bos, *h[0]] for _, h in rows])
+        logp = model.decode(memory[index], src_pad[index], tgt)[:, -1].log_softmax(-1)
+        budget = max_len - t
+        row_masks = []
+        for _, (_, state, _) in rows:
+            key = (state, budget)
+            m = masks.get(key)
+            if m is None:
+                m = torch.full((vocab_size,), float("-inf"))
+                allowed = grammar.allowed(state, budget)
+                if allowed:
+                    m[allowed] = 0.0
+                masks[key] = m
+            row_masks.append(m)
+        logp = logp + torch.stack(row_masks)
+        k = min(beam, vocab_size)
+        top_lp, top_id = logp.topk(k, dim=-1)
+        candidates: list[list[tuple[float, list[int], tuple[str, ...]]]] = [[] for _ in range(n)]
+        for r, (b, (ids, state, score)) in enumerate(rows):
+            for lp, tok in zip(top_lp[r].tolist(), top_id[r].tolist()):
+                if lp == float("-inf"):
+                    break
+                candidates[b].append((score + lp, [*ids, tok], grammar.advance(state, tok)))
+        for b in range(n):
+            pool = sorted(candidates[b], key=lambda c: -c[0])
+            kept = []
+            for score, ids, state in pool:
+                if grammar.is_complete(state):
+                    done[b].append((ids, score))
+                else:
+                    kept.append((ids, state, score))
+            # a running hypothesis worse than the beam's worst finished one cannot win
+            done[b].sort(key=lambda d: -d[1])
+            del done[b][beam:]
+            floor = done[b][-1][1] if len(done[b]) >= beam else float("-inf")
+            beams[b] = [h for h in kept[:beam] if h[2] > floor]
+    return done
+
+
+class Seq2SeqParser:
+    """Question → CLEVR program, with the probability of the program and alternatives.
+
+    Parameters
+    ----------
+    beam:
+        Beam width (alternatives returned); 1 is greedy.
+    min_confidence:
+        Below this probability of the best program, the result is "could not parse"
+        (the candidates stay in ``alternatives``).
+    """
+
+    name = "clevr"
+
+    def __init__(
+        self,
+        model: Seq2SeqModel,
+        tokenizer: Any,
+        grammar: ProgramGrammar,
+        word_counts: dict[str, int],
+        *,
+        beam: int = 5,
+        min_confidence: float = 0.3,
+        batch_size: int = 256,
+    ) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.grammar = grammar
+        self.word_counts = word_counts
+        self.beam = beam
+        self.min_confidence = min_confidence
+        self.batch_size = batch_size
+        self.vocabulary = grammar.vocabulary
+
+    def __repr__(self) -> str:
+        c = self.model.config
+        return f"Seq2SeqParser({c.vocabulary!r}, d_model={c.d_model}, beam={self.beam})"
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, directory: str | Path) -> None:
+        from safetensors.torch import save_file
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        state = {k: v.contiguous() for k, v in self.model.state_dict().items()}
+        save_file(state, str(d / WEIGHTS_FILE))
+        (d / CONFIG_FILE).write_text(json.dumps(asdict(self.model.config), indent=1) + "\n")
+        self.tokenizer.save(str(d / TOKENIZER_FILE))
+        (d / WORDS_FILE).write_text(json.dumps(self.word_counts, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, directory: str | Path, **kwargs: Any) -> Seq2SeqParser:
+        """Load a checkpoint folder (see the module docstring); nothing is unpickled."""
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        d = Path(directory)
+        missing = [f for f in (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, WORDS_FILE) if not (d / f).is_file()]
+        if missing:
+            raise InputError(f"not a parser checkpoint: missing {missing}", source=str(d))
+        config = Seq2SeqConfig(**json.loads((d / CONFIG_FILE).read_text()))
+        grammar = ProgramGrammar(config.vocabulary)
+        if grammar.tokens != config.program_tokens:
+            raise InputError(
+                "the checkpoint's program tokens differ from the vocabulary's "
+                f"{config.vocabulary!r} tokens; retrain the parser for this vocabulary",
+                source=str(d),
+            )
+        model = Seq2SeqModel(config)
+        model.load_state_dict(load_file(str(d / WEIGHTS_FILE)))
+        tokenizer = Tokenizer.from_file(str(d / TOKENIZER_FILE))
+        word_counts = json.loads((d / WORDS_FILE).read_text())
+        return cls(model, tokenizer, grammar, word_counts, **kwargs)
+
+    # -- parsing --------------------------------------------------------------------------
+    def parse(self, question: str) -> ParseResult:
+        return self.parse_batch([question])[0]
+
+    def parse_batch(self, questions: Sequence[str], *, beam: int | None = None) -> list[ParseResult]:
+        results: list[ParseResult] = []
+        for start in range(0, len(questions), self.batch_size):
+            results.extend(self._parse_chunk(questions[start : start + self.batch_size], beam or self.beam))
+        return results
+
+    def prepare(self, question: str) -> tuple[list[str], dict[str, Any]]:
+        """Normalised, typo-corrected words of a question and what was changed."""
+        raw = words(question) if isinstance(question, str) else []
+        fixed, fixes, unknown = correct_typos(raw, self.word_counts)
+        details: dict[str, Any] = {"words": " ".join(fixed)}
+        if fixes:
+            details["corrected"] = fixes
+        if unknown:
+            details["unknown_words"] = unknown
+        return fixed, details
+
+    def _parse_chunk(self, questions: Sequence[str], beam: int) -> list[ParseResult]:
+        prepared = [self.prepare(q) for q in questions]
+        max_src = self.model.config.max_src_len
+        encodings = self.tokenizer.encode_batch([" ".join(w) for w, _ in prepared])
+        ids = [e.ids[:max_src] or [self.tokenizer.token_to_id(UNK_WORD)] for e in encodings]
+        width = max(len(x) for x in ids)
+        src = torch.zeros((len(ids), width), dtype=torch.long)
+        for i, x in enumerate(ids):
+            src[i, : len(x)] = torch.tensor(x)
+        src_pad = src == 0
+        hyps = beam_search(self.model, self.grammar, src, src_pad, beam=beam)
+        results = []
+        for question, (ws, details), found in zip(questions, prepared, hyps):
+            results.append(self._result(question, ws, details, found))
+        return results
+
+    def _result(
+        self, question: str, ws: list[str], details: dict[str, Any], found: list[tuple[list[int], float]]
+    ) -> ParseResult:
+        alternatives = [Alternative(self.grammar.decode(ids), math.exp(lp)) for ids, lp in found]
+        if not isinstance(question, str) or not ws:
+            reason = "the question has no words" if isinstance(question, str) else (
+                f"expected a question as a string, got {type(question).__name__}")
+            return ParseResult(str(question), None, None, [], Failure("could_not_parse", reason), details)
+        known = [w for w in ws if w in self.word_counts]
+        if not known:
+            failure = Failure("could_not_parse", f"no word of the question is known to the parser: {ws}")
+            return ParseResult(question, None, None, alternatives, failure, details)
+        if not alternatives:
+            failure = Failure("could_not_parse", "no program found within the length limit")
+            return ParseResult(question, None, None, [], failure, details)
+        best = alternatives[0]
+        if best.score < self.min_confidence:
+            unknown = details.get("unknown_words")
+            why = f"unknown words {unknown}; " if unknown else ""
+            failure = Failure(
+                "could_not_parse",
+                f"{why}best program has probability {best.score:.2f} < {self.min_confidence}: "
+                + "; ".join(f"{a.program.to_text()} ({a.score:.2f})" for a in alternatives[:3]),
+            )
+            return ParseResult(question, None, best.score, alternatives, failure, details)
+        return ParseResult(question, best.program, best.score, alternatives, None, details)

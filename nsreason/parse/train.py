@@ -1,0 +1,175 @@
+"""Training the neural program parser (``nsreason train parser``).
+
+Supervised: (question, program) pairs from CLEVR question files (either format), programs
+as canonical prefix tokens, cross-entropy with teacher forcing, AdamW with warm-up and
+linear decay, a fixed seed. A small part of the data is held out to pick the best epoch by
+exact program match under constrained greedy decoding. The result is a checkpoint folder
+loadable by :meth:`Seq2SeqParser.load`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..program.ir import Program
+from .grammar import ProgramGrammar
+from .seq2seq import PAD_WORD, UNK_WORD, Seq2SeqConfig, Seq2SeqModel, Seq2SeqParser, beam_search
+from .text import words
+
+__all__ = ["train_parser", "build_tokenizer"]
+
+Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
+
+
+def build_tokenizer(texts: Iterable[str]) -> Any:
+    """A word-level 🤗 ``tokenizers`` tokenizer trained on normalised question words."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.WordLevel(unk_token=UNK_WORD))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    trainer = trainers.WordLevelTrainer(special_tokens=[PAD_WORD, UNK_WORD], min_frequency=1)
+    tok.train_from_iterator(texts, trainer)
+    assert tok.token_to_id(PAD_WORD) == 0
+    return tok
+
+
+def train_parser(
+    pairs: Sequence[tuple[str, Program]],
+    out_dir: str | Path,
+    *,
+    vocabulary: str = "clevr",
+    epochs: int = 12,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    seed: int = 0,
+    dev_fraction: float = 0.02,
+    model_kwargs: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+    log: Callable[[str], None] = print,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Train on ``pairs`` and save the best checkpoint to ``out_dir``; return a report."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+    if threads:
+        torch.set_num_threads(threads)
+    grammar = ProgramGrammar(vocabulary)
+    examples = []
+    skipped = 0
+    for question, program in pairs:
+        try:
+            target = grammar.encode(program)
+        except KeyError:
+            skipped += 1
+            continue
+        examples.append((words(question), target))
+    rng = random.Random(seed)
+    rng.shuffle(examples)
+    n_dev = max(1, int(len(examples) * dev_fraction)) if dev_fraction > 0 and len(examples) > 10 else 0
+    dev, train = examples[:n_dev], examples[n_dev:]
+
+    counts = Counter(w for ws, _ in train for w in ws)
+    tokenizer = build_tokenizer([" ".join(ws) for ws, _ in train])
+    max_tgt = max(len(t) for _, t in examples) + 8
+    config = Seq2SeqConfig(
+        src_vocab_size=tokenizer.get_vocab_size(),
+        tgt_vocab_size=len(grammar),
+        vocabulary=vocabulary,
+        max_src_len=max(64, max(len(ws) for ws, _ in examples) + 8),
+        max_tgt_len=max_tgt,
+        program_tokens=list(grammar.tokens),
+        **(model_kwargs or {}),
+    )
+    model = Seq2SeqModel(config)
+    log(
+        f"training on {len(train):,} questions ({len(dev):,} held out, {skipped} outside the grammar); "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters"
+    )
+
+    def to_ids(ws: list[str]) -> list[int]:
+        return tokenizer.encode(" ".join(ws)).ids[: config.max_src_len] or [1]
+
+    train_src = [to_ids(ws) for ws, _ in train]
+    train_tgt = [t for _, t in train]
+    bos = grammar.index["<bos>"]
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    steps_per_epoch = math.ceil(len(train) / batch_size)
+    total = steps_per_epoch * epochs
+    warmup = max(1, min(500, total // 20))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+    )
+    loss_fn = nn.CrossEntropyLoss(ignore_index=0, label_smoothing=0.05)
+    best: tuple[float, dict[str, Any] | None] = (float("-inf"), None)
+    history = []
+    started = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        model.train()
+        order = list(range(len(train)))
+        rng.shuffle(order)
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        iterator: Iterable[Any] = batches if progress is None else progress(batches, len(batches), f"epoch {epoch}/{epochs}")
+        total_loss = 0.0
+        for idx in iterator:
+            src, src_pad = _pad([train_src[i] for i in idx])
+            tgt, _ = _pad([[bos, *train_tgt[i]] for i in idx])
+            gold, _ = _pad([[*train_tgt[i], 0] for i in idx])  # 0 (<pad>) after the last token
+            logits = model(src, src_pad, tgt)
+            loss = loss_fn(logits.reshape(-1, logits.size(-1)), gold[:, : tgt.size(1)].reshape(-1))
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            schedule.step()
+            total_loss += loss.item() * len(idx)
+        dev_acc = _exact_match(model, grammar, [to_ids(ws) for ws, _ in dev], [t for _, t in dev]) if dev else None
+        history.append({"epoch": epoch, "loss": total_loss / len(train), "dev_exact_match": dev_acc})
+        log(f"epoch {epoch}: loss {total_loss / len(train):.4f}, held-out exact match {dev_acc}")
+        score = dev_acc if dev_acc is not None else -total_loss
+        if score >= best[0]:
+            best = (score, {k: v.detach().clone() for k, v in model.state_dict().items()})
+    assert best[1] is not None
+    model.load_state_dict(best[1])
+    config.training = {
+        "examples": len(train),
+        "held_out": len(dev),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "best_dev_exact_match": best[0] if dev else None,
+        "seconds": round(time.perf_counter() - started, 1),
+        "history": history,
+    }
+    parser = Seq2SeqParser(model, tokenizer, grammar, dict(counts))
+    parser.save(out_dir)
+    return {"out": str(out_dir), **config.training, "config": {k: v for k, v in asdict(config).items() if k not in ("program_tokens", "training")}}
+
+
+def _pad(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(s) for s in seqs)
+    out = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+    return out, out == 0
+
+
+def _exact_match(model: Seq2SeqModel, grammar: ProgramGrammar, srcs: list[list[int]], tgts: list[list[int]]) -> float:
+    model.eval()
+    correct = 0
+    for i in range(0, len(srcs), 256):
+        src, src_pad = _pad(srcs[i : i + 256])
+        found = beam_search(model, grammar, src, src_pad, beam=1)
+        correct += sum(bool(f) and f[0][0] == t for f, t in zip(found, tgts[i : i + 256]))
+    return correct / len(srcs)
+

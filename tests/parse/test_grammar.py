@@ -1,0 +1,68 @@
+"""The program output grammar: every decoded program type-checks."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import assume, given, settings
+
+from nsreason.errors import VocabularyError
+from nsreason.parse.grammar import ROOT, ProgramGrammar
+from nsreason.program import Program, Vocabulary
+from tests.program.strategies import programs
+
+G = ProgramGrammar("clevr")
+
+
+def test_tokens_come_from_the_vocabulary():
+    assert G.tokens[:2] == ["<pad>", "<bos>"]
+    assert "filter_color[red]" in G.index and "relate[behind]" in G.index and "equal_object" in G.index
+    assert not any(t.startswith(("filter[", "filter_unique", "relate_filter")) for t in G.tokens)
+    # 8 colors + 3 shapes + 2 sizes + 2 materials filters, 4 relations
+    assert sum(t.startswith("filter_") for t in G.tokens) == 15
+    assert sum(t.startswith("relate[") for t in G.tokens) == 4
+
+
+def test_answers_are_not_objects():
+    roots = {G.tokens[i].split("[")[0] for i in G.allowed((ROOT,))}
+    assert "count" in roots and "exist" in roots and "query_color" in roots
+    assert not roots & {"scene", "unique", "filter_color", "relate", "union"}
+
+
+@settings(max_examples=80, deadline=None)
+@given(programs("clevr", dead_code=False, shared=False))
+def test_every_clevr_program_with_an_answer_type_round_trips(program):
+    assume(G.covers(program))  # no template-only shorthand ops
+    assume(G.outputs[G.index[program.to_prefix()[0]]] in G.answer_types)
+    ids = G.encode(program)
+    state = G.start()
+    for i in ids:
+        assert i in G.allowed(state)
+        state = G.advance(state, i)
+    assert G.is_complete(state)
+    assert G.decode(ids) == program.canonical()
+
+
+def test_random_constrained_walks_always_validate():
+    rng = random.Random(0)
+    for _ in range(300):
+        state, ids, budget = G.start(), [], 40
+        while not G.is_complete(state):
+            allowed = G.allowed(state, budget - len(ids))
+            assert allowed, (ids, state)
+            tok = rng.choice(allowed)
+            ids.append(tok)
+            state = G.advance(state, tok)
+        assert len(ids) <= 40
+        program = G.decode(ids)
+        assert isinstance(program, Program) and program.validate() is program
+
+
+def test_open_vocabularies_without_closed_ops_are_refused():
+    vocab = Vocabulary.from_dict({
+        "name": "open_only", "types": {"S": {"kind": "object_set"}, "N": {"kind": "value"}},
+        "ops": {"select": {"inputs": [], "args": [{"name": "n", "type": "N"}], "output": "S"}},
+    })
+    with pytest.raises(VocabularyError):
+        ProgramGrammar(vocab)

@@ -1,0 +1,81 @@
+"""The neural parser's machinery on a tiny model trained here on the bundled questions:
+training, checkpoints (safetensors, no pickle), constrained beam search, failures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from nsreason.errors import InputError  # noqa: E402
+from nsreason.parse import ParseResult, Parser, get_parser  # noqa: E402
+from nsreason.parse.seq2seq import Seq2SeqParser  # noqa: E402
+
+
+def test_training_writes_a_safetensors_checkpoint(tiny):
+    out, report, _ = tiny
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors", "tokenizer.json", "words.json"]
+    config = json.loads((out / "config.json").read_text())
+    assert config["vocabulary"] == "clevr" and config["training"]["seed"] == 1
+    assert report["examples"] == 30 and len(report["history"]) == 60
+
+
+def test_tiny_model_learns_its_training_questions(tiny):
+    out, _, qs = tiny
+    parser = Seq2SeqParser.load(out, min_confidence=0.0)
+    assert isinstance(parser, Parser)
+    results = parser.parse_batch([q.question for q in qs])
+    exact = sum(r.program == q.program.canonical() for r, q in zip(results, qs))
+    assert exact >= 20, exact  # it memorises most of its 30 questions
+
+
+def test_beam_alternatives_are_valid_distinct_and_ranked(tiny):
+    out, _, qs = tiny
+    parser = Seq2SeqParser.load(out, beam=4, min_confidence=0.0)
+    result = parser.parse(qs[0].question)
+    assert isinstance(result, ParseResult) and result.ok
+    scores = [a.score for a in result.alternatives]
+    assert scores == sorted(scores, reverse=True) and 0 < sum(scores) <= 1.0 + 1e-6
+    assert len({a.program for a in result.alternatives}) == len(result.alternatives) >= 2
+    assert all(a.program.validate() for a in result.alternatives)
+    assert result.program == result.alternatives[0].program and result.score == scores[0]
+
+
+def test_save_load_round_trip_gives_identical_parses(tiny, tmp_path):
+    out, _, qs = tiny
+    a = Seq2SeqParser.load(out, min_confidence=0.0)
+    a.save(tmp_path / "copy")
+    b = get_parser(str(tmp_path / "copy"))
+    assert isinstance(b, Seq2SeqParser)
+    for q in qs[:5]:
+        ra, rb = a.parse(q.question), b.parse(q.question)
+        assert [x.program for x in ra.alternatives] == [x.program for x in rb.alternatives]
+        assert ra.score == pytest.approx(rb.alternatives[0].score)
+
+
+def test_unparsable_questions_are_failures_with_reasons(tiny):
+    out, _, _ = tiny
+    parser = Seq2SeqParser.load(out)
+    for question in ["", "   ?!", "zork blorp quux"]:
+        r = parser.parse(question)
+        assert not r.ok and r.program is None
+        assert r.failure.code == "could_not_parse" and r.failure.reason
+    gibberish = parser.parse("zork blorp quux")
+    assert gibberish.details["unknown_words"] == ["zork", "blorp", "quux"]
+    assert parser.parse(None).failure.code == "could_not_parse"  # type: ignore[arg-type]
+
+
+def test_low_confidence_is_could_not_parse_with_alternatives(tiny):
+    out, _, qs = tiny
+    parser = Seq2SeqParser.load(out, min_confidence=1.01)  # nothing is that sure
+    r = parser.parse(qs[0].question)
+    assert r.failure.code == "could_not_parse" and r.alternatives
+    assert "probability" in r.failure.reason
+
+
+def test_broken_checkpoint_is_a_clear_error(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(InputError, match="missing"):
+        Seq2SeqParser.load(tmp_path)
