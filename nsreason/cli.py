@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--seed", type=int, default=0)
     tp.add_argument("--limit", type=int, default=None, help="only the first N questions of each file")
     tp.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    tp.add_argument(
+        "--generate-scenes",
+        help="also instantiate CLEVR's official templates on these CLEVR scenes for more training questions",
+    )
+    tp.add_argument("--generate-per-scene", type=int, default=0, help="generated questions per scene")
 
     vocab = sub.add_parser("vocab", help="list the ops of a vocabulary")
     vocab.add_argument("name", nargs="?", default="clevr")
@@ -145,6 +150,16 @@ def _train_parser(args: argparse.Namespace) -> int:
     for path in args.questions:
         qs = load_clevr_questions(path)[: args.limit]
         pairs += [(q.question, q.program) for q in qs if q.program is not None]
+    if args.generate_scenes and args.generate_per_scene > 0:
+        from .datasets.clevr_generate import generate_questions
+        from .scene.clevr import load_clevr_scenes
+
+        print(f"generating {args.generate_per_scene} questions per scene of {args.generate_scenes}",
+              file=sys.stderr, flush=True)
+        generated = load_clevr_questions({"questions": generate_questions(
+            load_clevr_scenes(args.generate_scenes), per_scene=args.generate_per_scene, seed=args.seed
+        )})
+        pairs += [(q.question, q.program) for q in generated if q.program is not None]
     report = train_parser(
         pairs,
         args.out,

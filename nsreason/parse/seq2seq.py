@@ -69,8 +69,9 @@ class Seq2SeqModel(nn.Module):
         self.config = c
         self.src_embed = nn.Embedding(c.src_vocab_size, c.d_model, padding_idx=0)
         self.tgt_embed = nn.Embedding(c.tgt_vocab_size, c.d_model, padding_idx=0)
-        self.src_pos = nn.Embedding(c.max_src_len, c.d_model)
-        self.tgt_pos = nn.Embedding(c.max_tgt_len + 1, c.d_model)
+        # fixed sinusoidal positions: programs longer than any seen in training still get
+        # meaningful positions (learned ones would be untrained there)
+        self.register_buffer("positions", _sinusoids(max(c.max_src_len, c.max_tgt_len) + 1, c.d_model), persistent=False)
         with warnings.catch_warnings():  # nested tensors do not apply to pre-norm layers
             warnings.filterwarnings("ignore", message="enable_nested_tensor")
             self.transformer = nn.Transformer(
@@ -87,15 +88,13 @@ class Seq2SeqModel(nn.Module):
         self.scale = math.sqrt(c.d_model)
 
     def encode(self, src: torch.Tensor, src_pad: torch.Tensor) -> torch.Tensor:
-        pos = torch.arange(src.size(1), device=src.device)
-        x = self.src_embed(src) * self.scale + self.src_pos(pos)
+        x = self.src_embed(src) * self.scale + self.positions[: src.size(1)]
         return self.transformer.encoder(x, src_key_padding_mask=src_pad)
 
     def decode(self, memory: torch.Tensor, src_pad: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
         """Logits for every position of ``tgt`` (which starts with ``<bos>``)."""
         n = tgt.size(1)
-        pos = torch.arange(n, device=tgt.device)
-        y = self.tgt_embed(tgt) * self.scale + self.tgt_pos(pos)
+        y = self.tgt_embed(tgt) * self.scale + self.positions[:n]
         causal = torch.triu(torch.full((n, n), float("-inf"), device=tgt.device), diagonal=1)
         h = self.transformer.decoder(
             y, memory, tgt_mask=causal, memory_key_padding_mask=src_pad, tgt_is_causal=True
@@ -104,6 +103,16 @@ class Seq2SeqModel(nn.Module):
 
     def forward(self, src: torch.Tensor, src_pad: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(src, src_pad), src_pad, tgt_in)
+
+
+def _sinusoids(length: int, dim: int) -> torch.Tensor:
+    """The transformer's sinusoidal position encodings, ``(length, dim)``."""
+    pos = torch.arange(length, dtype=torch.float32)[:, None]
+    freq = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    enc = torch.zeros(length, dim)
+    enc[:, 0::2] = torch.sin(pos * freq)
+    enc[:, 1::2] = torch.cos(pos * freq)
+    return enc
 
 
 @torch.no_grad()
@@ -298,6 +307,14 @@ class Seq2SeqParser:
             failure = Failure("could_not_parse", "no program found within the length limit")
             return ParseResult(question, None, None, [], failure, details)
         best = alternatives[0]
+        unknown = details.get("unknown_words", [])
+        if len(unknown) * 3 > len(ws):
+            failure = Failure(
+                "could_not_parse",
+                f"too many words unknown to the parser: {unknown}; closest programs: "
+                + "; ".join(f"{a.program.to_text()} ({a.score:.2f})" for a in alternatives[:3]),
+            )
+            return ParseResult(question, None, best.score, alternatives, failure, details)
         if best.score < self.min_confidence:
             unknown = details.get("unknown_words")
             why = f"unknown words {unknown}; " if unknown else ""

@@ -39,7 +39,7 @@ def build_tokenizer(texts: Iterable[str]) -> Any:
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     trainer = trainers.WordLevelTrainer(special_tokens=[PAD_WORD, UNK_WORD], min_frequency=1)
     tok.train_from_iterator(texts, trainer)
-    assert tok.token_to_id(PAD_WORD) == 0
+    assert tok.token_to_id(PAD_WORD) == 0 and tok.token_to_id(UNK_WORD) == 1
     return tok
 
 
@@ -53,6 +53,7 @@ def train_parser(
     lr: float = 1e-3,
     seed: int = 0,
     dev_fraction: float = 0.02,
+    word_dropout: float = 0.02,
     model_kwargs: dict[str, Any] | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] = print,
@@ -80,12 +81,12 @@ def train_parser(
 
     counts = Counter(w for ws, _ in train for w in ws)
     tokenizer = build_tokenizer([" ".join(ws) for ws, _ in train])
-    max_tgt = max(len(t) for _, t in examples) + 8
+    max_tgt = max(96, 2 * max(len(t) for _, t in examples))  # room for deeper programs
     config = Seq2SeqConfig(
         src_vocab_size=tokenizer.get_vocab_size(),
         tgt_vocab_size=len(grammar),
         vocabulary=vocabulary,
-        max_src_len=max(64, max(len(ws) for ws, _ in examples) + 8),
+        max_src_len=max(96, 2 * max(len(ws) for ws, _ in examples)),
         max_tgt_len=max_tgt,
         program_tokens=list(grammar.tokens),
         **(model_kwargs or {}),
@@ -109,19 +110,20 @@ def train_parser(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
     )
-    loss_fn = nn.CrossEntropyLoss(ignore_index=0, label_smoothing=0.05)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=0)  # no smoothing: scores must stay calibrated
     best: tuple[float, dict[str, Any] | None] = (float("-inf"), None)
     history = []
     started = time.perf_counter()
     for epoch in range(1, epochs + 1):
         model.train()
-        order = list(range(len(train)))
-        rng.shuffle(order)
-        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        batches = _length_batches(train_src, batch_size, rng)
         iterator: Iterable[Any] = batches if progress is None else progress(batches, len(batches), f"epoch {epoch}/{epochs}")
         total_loss = 0.0
         for idx in iterator:
             src, src_pad = _pad([train_src[i] for i in idx])
+            if word_dropout > 0:  # unknown words at parse time: teach the model [UNK]
+                drop = (torch.rand(src.shape) < word_dropout) & ~src_pad
+                src = src.masked_fill(drop, 1)
             tgt, _ = _pad([[bos, *train_tgt[i]] for i in idx])
             gold, _ = _pad([[*train_tgt[i], 0] for i in idx])  # 0 (<pad>) after the last token
             logits = model(src, src_pad, tgt)
@@ -147,6 +149,7 @@ def train_parser(
         "batch_size": batch_size,
         "lr": lr,
         "seed": seed,
+        "word_dropout": word_dropout,
         "best_dev_exact_match": best[0] if dev else None,
         "seconds": round(time.perf_counter() - started, 1),
         "history": history,
@@ -154,6 +157,20 @@ def train_parser(
     parser = Seq2SeqParser(model, tokenizer, grammar, dict(counts))
     parser.save(out_dir)
     return {"out": str(out_dir), **config.training, "config": {k: v for k, v in asdict(config).items() if k not in ("program_tokens", "training")}}
+
+
+def _length_batches(srcs: Sequence[Sequence[int]], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of questions of similar length (less padding, same randomness):
+    shuffle, sort by length inside windows of 50 batches, cut, shuffle the batches."""
+    order = list(range(len(srcs)))
+    rng.shuffle(order)
+    window = batch_size * 50
+    batches = []
+    for w in range(0, len(order), window):
+        chunk = sorted(order[w : w + window], key=lambda i: len(srcs[i]))
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
 
 
 def _pad(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
