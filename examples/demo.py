@@ -1,14 +1,16 @@
-"""The main job on bundled data: load CLEVR scenes, run programs, print answers and traces.
+"""The main job on bundled data: ask questions in English about CLEVR scenes and print the
+answers with their traces (parse first, then every program step).
 
 Run with ``make demo`` (or ``python examples/demo.py``). The scenes and questions are three
-scenes of ../shared/data/clevr/val bundled in examples/data (CC BY 4.0).
+scenes of ../shared/data/clevr/val bundled in examples/data (CC BY 4.0); the parser is the
+one shipped in the package (nsreason/parse/weights/clevr), so nothing is downloaded.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from nsreason import Program, SymbolicExecutor, load_clevr_scenes
+from nsreason import Program, Reasoner, SymbolicExecutor, load_clevr_scenes
 from nsreason.datasets.clevr import load_clevr_questions
 
 DATA = Path(__file__).parent / "data"
@@ -17,26 +19,31 @@ DATA = Path(__file__).parent / "data"
 def main() -> None:
     scenes = {s.id: s for s in load_clevr_scenes(DATA / "clevr_val_sample_scenes.json")}
     questions = load_clevr_questions(DATA / "clevr_val_sample_questions.json")
-    executor = SymbolicExecutor()
+    reasoner = Reasoner.default()
 
-    print("== Questions of the bundled CLEVR scenes, answered by their programs ==\n")
-    for q in questions[:3]:
-        answer = executor.execute(q.program, scenes[q.image_index])
+    print("== Questions in English, answered with a trace of every step ==\n")
+    for q in questions[:2]:
+        answer = reasoner.ask(scenes[q.image_index], q.question)
         print(f"Q: {q.question}")
         print(f"A: {answer.text}   (expected {q.answer})")
         print(answer.trace.render_text(), end="\n\n")
 
-    correct = sum(
-        executor.execute(q.program, scenes[q.image_index], trace=False).text == q.answer
-        for q in questions
-    )
+    scene = scenes[1]
+    for question in ["How mnay RED things are there", "Is there a big shiny ball?"]:
+        answer = reasoner.ask(scene, question)
+        print(f"Q: {question}\nA: {answer.text}\n{answer.trace.render_text()}\n")
+
+    answers = reasoner.ask_many([(scenes[q.image_index], q.question) for q in questions])
+    correct = sum(a.text == q.answer for a, q in zip(answers, questions))
     print(f"All {len(questions)} bundled questions: {correct} answered correctly.\n")
 
+    print("== A question the parser cannot map: a clear failure, not a guess ==\n")
+    answer = reasoner.ask(scene, "What is the airspeed velocity of an unladen swallow?")
+    print(answer.trace.render_text(), end="\n\n")
+
     print("== A program that cannot be answered: the failure is in the trace ==\n")
-    scene = scenes[1]
     program = Program.from_text("query_shape(unique(filter_color[red](scene())))")
-    answer = executor.execute(program, scene)
-    print(answer.trace.render_text())
+    print(SymbolicExecutor().execute(program, scene).trace.render_text())
 
 
 if __name__ == "__main__":

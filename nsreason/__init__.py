@@ -21,6 +21,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "Reasoner": "nsreason.api",
     "Answer": "nsreason.execute",
     "SymbolicExecutor": "nsreason.execute",
     "OPS": "nsreason.execute",

@@ -104,6 +104,29 @@ class Seq2SeqModel(nn.Module):
     def forward(self, src: torch.Tensor, src_pad: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(src, src_pad), src_pad, tgt_in)
 
+    def step(
+        self,
+        memory: torch.Tensor,
+        src_pad: torch.Tensor,
+        last: torch.Tensor,
+        position: int,
+        cache: list[torch.Tensor | None],
+    ) -> torch.Tensor:
+        """Incremental decoding (eval mode): logits of the next token given the last token
+        of each row. ``cache`` holds, per decoder layer, the normalised inputs of earlier
+        positions and is extended in place, so each step costs O(length), not O(length²).
+        Computes exactly what :meth:`decode` computes for the last position."""
+        y = self.tgt_embed(last[:, None]) * self.scale + self.positions[position]
+        for i, layer in enumerate(self.transformer.decoder.layers):
+            h = layer.norm1(y)
+            past = h if cache[i] is None else torch.cat([cache[i], h], dim=1)
+            cache[i] = past
+            y = y + layer.self_attn(h, past, past, need_weights=False)[0]
+            h = layer.norm2(y)
+            y = y + layer.multihead_attn(h, memory, memory, key_padding_mask=src_pad, need_weights=False)[0]
+            y = y + layer.linear2(layer.activation(layer.linear1(layer.norm3(y))))
+        return self.out(self.transformer.decoder.norm(y))[:, -1]
+
 
 def _sinusoids(length: int, dim: int) -> torch.Tensor:
     """The transformer's sinusoidal position encodings, ``(length, dim)``."""
@@ -132,20 +155,25 @@ def beam_search(
     memory = model.encode(src, src_pad)
     n = src.size(0)
     vocab_size = len(grammar)
-    # per question: list of (ids, state, logp); finished programs kept apart
-    beams: list[list[tuple[list[int], tuple[str, ...], float]]] = [[([], grammar.start(), 0.0)] for _ in range(n)]
+    # A running hypothesis: (question, token ids, decoding state, log-prob, its row in the
+    # previous step's cache). Finished programs are kept apart per question.
+    rows: list[tuple[int, list[int], tuple[str, ...], float, int]] = [
+        (b, [], grammar.start(), 0.0, b) for b in range(n)
+    ]
     done: list[list[tuple[list[int], float]]] = [[] for _ in range(n)]
     masks: dict[tuple[tuple[str, ...], int], torch.Tensor] = {}
+    cache: list[torch.Tensor | None] = [None] * len(model.transformer.decoder.layers)
     for t in range(max_len):
-        rows = [(b, h) for b in range(n) for h in beams[b]]
         if not rows:
             break
-        index = torch.tensor([b for b, _ in rows])
-        tgt = torch.tensor([[bos, *h[0]] for _, h in rows])
-        logp = model.decode(memory[index], src_pad[index], tgt)[:, -1].log_softmax(-1)
+        parents = torch.tensor([r[4] for r in rows])
+        cache = [c[parents] if c is not None else None for c in cache]
+        index = torch.tensor([r[0] for r in rows])
+        last = torch.tensor([r[1][-1] if r[1] else bos for r in rows])
+        logp = model.step(memory[index], src_pad[index], last, t, cache).log_softmax(-1)
         budget = max_len - t
         row_masks = []
-        for _, (_, state, _) in rows:
+        for _, _, state, _, _ in rows:
             key = (state, budget)
             m = masks.get(key)
             if m is None:
@@ -156,27 +184,26 @@ def beam_search(
                 masks[key] = m
             row_masks.append(m)
         logp = logp + torch.stack(row_masks)
-        k = min(beam, vocab_size)
-        top_lp, top_id = logp.topk(k, dim=-1)
-        candidates: list[list[tuple[float, list[int], tuple[str, ...]]]] = [[] for _ in range(n)]
-        for r, (b, (ids, state, score)) in enumerate(rows):
-            for lp, tok in zip(top_lp[r].tolist(), top_id[r].tolist()):
+        top_lp, top_id = logp.topk(min(beam, vocab_size), dim=-1)
+        candidates: list[list[tuple[float, list[int], tuple[str, ...], int]]] = [[] for _ in range(n)]
+        for r, ((b, ids, state, score, _), lps, toks) in enumerate(zip(rows, top_lp.tolist(), top_id.tolist())):
+            for lp, tok in zip(lps, toks):
                 if lp == float("-inf"):
                     break
-                candidates[b].append((score + lp, [*ids, tok], grammar.advance(state, tok)))
+                candidates[b].append((score + lp, [*ids, tok], grammar.advance(state, tok), r))
+        rows = []
         for b in range(n):
-            pool = sorted(candidates[b], key=lambda c: -c[0])
             kept = []
-            for score, ids, state in pool:
+            for score, ids, state, parent in sorted(candidates[b], key=lambda c: -c[0]):
                 if grammar.is_complete(state):
                     done[b].append((ids, score))
                 else:
-                    kept.append((ids, state, score))
+                    kept.append((b, ids, state, score, parent))
             # a running hypothesis worse than the beam's worst finished one cannot win
             done[b].sort(key=lambda d: -d[1])
             del done[b][beam:]
             floor = done[b][-1][1] if len(done[b]) >= beam else float("-inf")
-            beams[b] = [h for h in kept[:beam] if h[2] > floor]
+            rows += [h for h in kept[:beam] if h[3] > floor]
     return done
 
 

@@ -79,3 +79,23 @@ def test_broken_checkpoint_is_a_clear_error(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(InputError, match="missing"):
         Seq2SeqParser.load(tmp_path)
+
+
+def test_incremental_decoding_equals_full_decoding(tiny):
+    out, _, qs = tiny
+    parser = Seq2SeqParser.load(out)
+    model = parser.model
+    enc = parser.tokenizer.encode_batch([" ".join(parser.prepare(q.question)[0]) for q in qs[:4]])
+    width = max(len(e.ids) for e in enc)
+    src = torch.zeros((4, width), dtype=torch.long)
+    for i, e in enumerate(enc):
+        src[i, : len(e.ids)] = torch.tensor(e.ids)
+    pad = src == 0
+    tgt = torch.randint(2, len(parser.grammar), (4, 7))
+    tgt[:, 0] = parser.grammar.index["<bos>"]
+    with torch.no_grad():
+        memory = model.encode(src, pad)
+        full = model.decode(memory, pad, tgt)
+        cache = [None] * len(model.transformer.decoder.layers)
+        steps = [model.step(memory, pad, tgt[:, t], t, cache) for t in range(7)]
+    assert torch.allclose(torch.stack(steps, 1), full, atol=1e-5)
