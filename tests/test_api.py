@@ -68,3 +68,31 @@ def test_unknown_parser_lists_the_registered_ones():
 
     with pytest.raises(RegistryError, match="available: .*clevr"):
         Reasoner("no-such-parser")
+
+
+def test_eval_with_a_parser_reports_program_accuracy_and_parse_speed(tiny, tmp_path, capsys):
+    out, _, _ = tiny
+    preds = tmp_path / "p.jsonl"
+    argv = ["eval", "clevr", "--scenes", str(SCENES), "--questions",
+            str(EXAMPLES_DATA / "clevr_val_sample_questions.json"), "--parser", str(out), "--json",
+            "--predictions", str(preds)]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 30 and 0 <= report["program_accuracy"] <= 1
+    assert report["parse_qps"] > 0 and report["step_accuracy"] is None
+    lines = [json.loads(x) for x in preds.read_text().splitlines()]
+    assert [x["question_index"] for x in lines] == list(range(30))  # one line per question, in order
+
+
+def test_eval_answers_only_questions(tiny, tmp_path, capsys):
+    out, _, qs = tiny
+    data = json.loads((EXAMPLES_DATA / "clevr_val_sample_questions.json").read_text())
+    for q in data["questions"]:
+        del q["program"]  # like CLEVR-Humans: answers only
+    f = tmp_path / "humans_like.json"
+    f.write_text(json.dumps(data))
+    assert main(["eval", "clevr", "--scenes", str(SCENES), "--questions", str(f), "--parser", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["program_accuracy"] is None and report["questions"] == 30
+    assert main(["eval", "clevr", "--scenes", str(SCENES), "--questions", str(f), "--json"]) == 2
+    assert "needs programs" in capsys.readouterr().err
