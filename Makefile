@@ -30,6 +30,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/executor_throughput.py
 	$(PY) benchmarks/scaling.py
+	$(PY) benchmarks/parser.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
