@@ -1,10 +1,13 @@
-"""The Python API: :class:`Reasoner` = parse + validate + execute, with one trace.
+"""The Python API: :class:`Reasoner` = parse + validate + execute, with one trace::
 
->>> from nsreason import Reasoner, load_clevr_scenes        # doctest: +SKIP
->>> scene = load_clevr_scenes("examples/data/clevr_val_sample_scenes.json")[1]
->>> answer = Reasoner.default().ask(scene, "How many red things are there?")
->>> answer.text, answer.trace.parse.output
-('3', 'count(filter_color[red](scene()))')
+    from nsreason import Reasoner, load_clevr_scenes
+
+    scene = load_clevr_scenes("examples/data/clevr_val_sample_scenes.json")[1]
+    answer = Reasoner.default().ask(scene, "How many red things are there?")
+    answer.text                  # '3'
+    answer.trace.parse.output    # 'count(filter_color[red](scene()))'
+
+(tests/parse/test_shipped.py and tests/test_api.py run this.)
 """
 
 from __future__ import annotations
