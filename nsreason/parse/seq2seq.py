@@ -104,28 +104,69 @@ class Seq2SeqModel(nn.Module):
     def forward(self, src: torch.Tensor, src_pad: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(src, src_pad), src_pad, tgt_in)
 
-    def step(
-        self,
-        memory: torch.Tensor,
-        src_pad: torch.Tensor,
-        last: torch.Tensor,
-        position: int,
-        cache: list[torch.Tensor | None],
-    ) -> torch.Tensor:
-        """Incremental decoding (eval mode): logits of the next token given the last token
-        of each row. ``cache`` holds, per decoder layer, the normalised inputs of earlier
-        positions and is extended in place, so each step costs O(length), not O(length²).
-        Computes exactly what :meth:`decode` computes for the last position."""
+    def start_decoding(self, memory: torch.Tensor, src_pad: torch.Tensor) -> DecodeCache:
+        """The cache for incremental decoding of these encoded questions (see :meth:`step`)."""
+        return DecodeCache(self, memory, src_pad)
+
+    def step(self, cache: DecodeCache, index: torch.Tensor, last: torch.Tensor, position: int) -> torch.Tensor:
+        """Incremental decoding (eval mode): the next-token logits of each row, given its
+        last token; ``index`` says which question each row decodes. The cache keeps every
+        layer's projected keys and values (of earlier positions, and of the questions), so a
+        step costs O(length) instead of re-running the decoder over the whole prefix.
+        Computes what :meth:`decode` computes for the last position."""
         y = self.tgt_embed(last[:, None]) * self.scale + self.positions[position]
+        mask = cache.memory_mask[index]
         for i, layer in enumerate(self.transformer.decoder.layers):
+            sa, ca = layer.self_attn, layer.multihead_attn
             h = layer.norm1(y)
-            past = h if cache[i] is None else torch.cat([cache[i], h], dim=1)
-            cache[i] = past
-            y = y + layer.self_attn(h, past, past, need_weights=False)[0]
+            k, v = _heads(_project(sa, h, 1), sa), _heads(_project(sa, h, 2), sa)
+            if cache.keys[i] is not None:
+                k = torch.cat([cache.keys[i], k], dim=2)
+                v = torch.cat([cache.values[i], v], dim=2)
+            cache.keys[i], cache.values[i] = k, v
+            y = y + _attend(sa, _project(sa, h, 0), k, v)
             h = layer.norm2(y)
-            y = y + layer.multihead_attn(h, memory, memory, key_padding_mask=src_pad, need_weights=False)[0]
+            y = y + _attend(ca, _project(ca, h, 0), cache.memory_keys[i][index], cache.memory_values[i][index], mask)
             y = y + layer.linear2(layer.activation(layer.linear1(layer.norm3(y))))
         return self.out(self.transformer.decoder.norm(y))[:, -1]
+
+
+class DecodeCache:
+    """Projected keys/values for incremental decoding: of each question (cross-attention,
+    computed once) and of each running row's earlier positions (self-attention)."""
+
+    def __init__(self, model: Seq2SeqModel, memory: torch.Tensor, src_pad: torch.Tensor) -> None:
+        layers = model.transformer.decoder.layers
+        self.memory_keys = [_heads(_project(x.multihead_attn, memory, 1), x.multihead_attn) for x in layers]
+        self.memory_values = [_heads(_project(x.multihead_attn, memory, 2), x.multihead_attn) for x in layers]
+        self.memory_mask = ~src_pad[:, None, None, :]  # True: attend
+        self.keys: list[torch.Tensor | None] = [None] * len(layers)
+        self.values: list[torch.Tensor | None] = [None] * len(layers)
+
+    def reorder(self, parents: torch.Tensor) -> None:
+        """Keep the rows ``parents`` (in that order) for the next step."""
+        self.keys = [k[parents] if k is not None else None for k in self.keys]
+        self.values = [v[parents] if v is not None else None for v in self.values]
+
+
+def _project(attn: nn.MultiheadAttention, x: torch.Tensor, which: int) -> torch.Tensor:
+    """The query (0), key (1) or value (2) projection of ``attn`` applied to ``x``."""
+    d = attn.embed_dim
+    return nn.functional.linear(x, attn.in_proj_weight[which * d : (which + 1) * d],
+                                attn.in_proj_bias[which * d : (which + 1) * d])
+
+
+def _heads(x: torch.Tensor, attn: nn.MultiheadAttention) -> torch.Tensor:
+    b, t, d = x.shape
+    return x.view(b, t, attn.num_heads, d // attn.num_heads).transpose(1, 2)
+
+
+def _attend(
+    attn: nn.MultiheadAttention, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    b, t, d = q.shape
+    out = nn.functional.scaled_dot_product_attention(_heads(q, attn), k, v, attn_mask=mask)
+    return attn.out_proj(out.transpose(1, 2).reshape(b, t, d))
 
 
 def _sinusoids(length: int, dim: int) -> torch.Tensor:
@@ -162,15 +203,15 @@ def beam_search(
     ]
     done: list[list[tuple[list[int], float]]] = [[] for _ in range(n)]
     masks: dict[tuple[tuple[str, ...], int], torch.Tensor] = {}
-    cache: list[torch.Tensor | None] = [None] * len(model.transformer.decoder.layers)
+    cache = model.start_decoding(memory, src_pad)
     for t in range(max_len):
         if not rows:
             break
-        parents = torch.tensor([r[4] for r in rows])
-        cache = [c[parents] if c is not None else None for c in cache]
+        if t:
+            cache.reorder(torch.tensor([r[4] for r in rows]))
         index = torch.tensor([r[0] for r in rows])
         last = torch.tensor([r[1][-1] if r[1] else bos for r in rows])
-        logp = model.step(memory[index], src_pad[index], last, t, cache).log_softmax(-1)
+        logp = model.step(cache, index, last, t).log_softmax(-1)
         budget = max_len - t
         row_masks = []
         for _, _, state, _, _ in rows:

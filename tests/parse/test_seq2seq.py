@@ -96,6 +96,7 @@ def test_incremental_decoding_equals_full_decoding(tiny):
     with torch.no_grad():
         memory = model.encode(src, pad)
         full = model.decode(memory, pad, tgt)
-        cache = [None] * len(model.transformer.decoder.layers)
-        steps = [model.step(memory, pad, tgt[:, t], t, cache) for t in range(7)]
+        cache = model.start_decoding(memory, pad)
+        rows = torch.arange(4)
+        steps = [model.step(cache, rows, tgt[:, t], t) for t in range(7)]
     assert torch.allclose(torch.stack(steps, 1), full, atol=1e-5)
