@@ -14,11 +14,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("NSREASON_SHARED_DATA", REPO.parent / "shared" / "data"))
 EXAMPLES_DATA = REPO / "examples" / "data"
 
-# torch on 2 threads slows badly under load; tests use one (only if a test imports torch).
-if "torch" in sys.modules:  # pragma: no cover
-    sys.modules["torch"].set_num_threads(1)
-
-
+# torch on 2 threads slows badly under load: every test runs with one once torch is loaded
+# (tests that import torch themselves also set it, for the first test to use it).
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
     torch = sys.modules.get("torch")
