@@ -26,7 +26,7 @@ from .grammar import ProgramGrammar
 from .seq2seq import PAD_WORD, UNK_WORD, Seq2SeqConfig, Seq2SeqModel, Seq2SeqParser, beam_search
 from .text import words
 
-__all__ = ["train_parser", "build_tokenizer"]
+__all__ = ["train_parser", "build_tokenizer", "make_optimiser", "question_ids", "train_epoch"]
 
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
 
@@ -98,42 +98,23 @@ def train_parser(
     )
 
     def to_ids(ws: list[str]) -> list[int]:
-        return tokenizer.encode(" ".join(ws)).ids[: config.max_src_len] or [1]
+        return question_ids(tokenizer, ws, config.max_src_len)
 
     train_src = [to_ids(ws) for ws, _ in train]
     train_tgt = [t for _, t in train]
     bos = grammar.index["<bos>"]
-    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(train) / batch_size)
-    total = steps_per_epoch * epochs
-    warmup = max(1, min(500, total // 20))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
-    )
-    loss_fn = nn.CrossEntropyLoss(ignore_index=0)  # no smoothing: scores must stay calibrated
+    optimiser, schedule = make_optimiser(model, lr, steps_per_epoch * epochs)
     best: tuple[float, dict[str, Any] | None] = (float("-inf"), None)
     history = []
     started = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        model.train()
-        batches = _length_batches(train_src, batch_size, rng)
-        iterator: Iterable[Any] = batches if progress is None else progress(batches, len(batches), f"epoch {epoch}/{epochs}")
-        total_loss = 0.0
-        for idx in iterator:
-            src, src_pad = _pad([train_src[i] for i in idx])
-            if word_dropout > 0:  # unknown words at parse time: teach the model [UNK]
-                drop = (torch.rand(src.shape) < word_dropout) & ~src_pad
-                src = src.masked_fill(drop, 1)
-            tgt, _ = _pad([[bos, *train_tgt[i]] for i in idx])
-            gold, _ = _pad([[*train_tgt[i], 0] for i in idx])  # 0 (<pad>) after the last token
-            logits = model(src, src_pad, tgt)
-            loss = loss_fn(logits.reshape(-1, logits.size(-1)), gold[:, : tgt.size(1)].reshape(-1))
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimiser.step()
-            schedule.step()
-            total_loss += loss.item() * len(idx)
+        wrap = None if progress is None else (
+            lambda batches, e=epoch: progress(batches, len(batches), f"epoch {e}/{epochs}"))
+        total_loss = train_epoch(
+            model, train_src, train_tgt, bos=bos, optimiser=optimiser, schedule=schedule,
+            batch_size=batch_size, rng=rng, word_dropout=word_dropout, wrap=wrap,
+        )
         dev_acc = _exact_match(model, grammar, [to_ids(ws) for ws, _ in dev], [t for _, t in dev]) if dev else None
         history.append({"epoch": epoch, "loss": total_loss / len(train), "dev_exact_match": dev_acc})
         log(f"epoch {epoch}: loss {total_loss / len(train):.4f}, held-out exact match {dev_acc}")
@@ -157,6 +138,79 @@ def train_parser(
     parser = Seq2SeqParser(model, tokenizer, grammar, dict(counts))
     parser.save(out_dir)
     return {"out": str(out_dir), **config.training, "config": {k: v for k, v in asdict(config).items() if k not in ("program_tokens", "training")}}
+
+
+def question_ids(tokenizer: Any, ws: Sequence[str], max_len: int) -> list[int]:
+    """Source token ids of a question's normalised words (``[UNK]`` alone when empty)."""
+    return tokenizer.encode(" ".join(ws)).ids[:max_len] or [1]
+
+
+def make_optimiser(
+    model: nn.Module, lr: float, total_steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """AdamW (weight decay 0.01) with linear warm-up over 5% of the steps (at most 500)
+    and linear decay to zero at ``total_steps``."""
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    total = max(1, total_steps)
+    warmup = max(1, min(500, total // 20))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+    )
+    return optimiser, schedule
+
+
+def train_epoch(
+    model: Seq2SeqModel,
+    srcs: Sequence[Sequence[int]],
+    tgts: Sequence[Sequence[int]],
+    *,
+    bos: int,
+    optimiser: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    batch_size: int,
+    rng: random.Random,
+    word_dropout: float = 0.0,
+    weights: Sequence[float] | None = None,
+    wrap: Callable[[list[list[int]]], Iterable[list[int]]] | None = None,
+) -> float:
+    """One epoch of teacher-forced cross-entropy over (source ids, program token ids)
+    in length-bucketed shuffled batches (:func:`_length_batches`); returns the summed
+    per-example loss (divide by ``len(srcs)`` for the mean).
+
+    ``weights`` (one per example) scales each example's token losses: the loss of a batch
+    is then ``sum(weight × token loss) / tokens``, the plain mean when every weight is 1
+    (marginal-likelihood training weights a question's consistent programs by their
+    normalised probability). ``word_dropout`` replaces that share of source words by
+    ``[UNK]``. ``wrap`` wraps the batches (a progress bar)."""
+    model.train()
+    batches = _length_batches(srcs, batch_size, rng)
+    iterator: Iterable[list[int]] = batches if wrap is None else wrap(batches)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=0)  # no smoothing: scores must stay calibrated
+    total_loss = 0.0
+    for idx in iterator:
+        src, src_pad = _pad([srcs[i] for i in idx])
+        if word_dropout > 0:  # unknown words at parse time: teach the model [UNK]
+            drop = (torch.rand(src.shape) < word_dropout) & ~src_pad
+            src = src.masked_fill(drop, 1)
+        tgt, _ = _pad([[bos, *tgts[i]] for i in idx])
+        gold, _ = _pad([[*tgts[i], 0] for i in idx])  # 0 (<pad>) after the last token
+        gold = gold[:, : tgt.size(1)]
+        logits = model(src, src_pad, tgt)
+        if weights is None:
+            loss = loss_fn(logits.reshape(-1, logits.size(-1)), gold.reshape(-1))
+        else:
+            per_token = nn.functional.cross_entropy(
+                logits.transpose(1, 2), gold, ignore_index=0, reduction="none"
+            )
+            w = torch.tensor([weights[i] for i in idx], dtype=per_token.dtype)
+            loss = (per_token * w[:, None]).sum() / (gold != 0).sum().clamp(min=1)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        total_loss += loss.item() * len(idx)
+    return total_loss
 
 
 def _length_batches(srcs: Sequence[Sequence[int]], batch_size: int, rng: random.Random) -> list[list[int]]:
