@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also instantiate CLEVR's official templates on these CLEVR scenes for more training questions",
     )
     tp.add_argument("--generate-per-scene", type=int, default=0, help="generated questions per scene")
+    tp.add_argument(
+        "--grow-per-scene", type=int, default=0,
+        help="questions per scene of --generate-scenes from templates grown by relative clauses "
+        "(nsreason.datasets.clevr_augment: deeper nesting, clauses inside and/or and comparisons)",
+    )
 
     vocab = sub.add_parser("vocab", help="list the ops of a vocabulary")
     vocab.add_argument("name", nargs="?", default="clevr")
@@ -150,15 +155,22 @@ def _train_parser(args: argparse.Namespace) -> int:
     for path in args.questions:
         qs = load_clevr_questions(path)[: args.limit]
         pairs += [(q.question, q.program) for q in qs if q.program is not None]
-    if args.generate_scenes and args.generate_per_scene > 0:
+    if args.generate_scenes and (args.generate_per_scene > 0 or args.grow_per_scene > 0):
+        from .datasets.clevr_augment import generate_augmented
         from .datasets.clevr_generate import generate_questions
         from .scene.clevr import load_clevr_scenes
 
-        print(f"generating {args.generate_per_scene} questions per scene of {args.generate_scenes}",
-              file=sys.stderr, flush=True)
-        generated = load_clevr_questions({"questions": generate_questions(
-            load_clevr_scenes(args.generate_scenes), per_scene=args.generate_per_scene, seed=args.seed
-        )})
+        scenes = load_clevr_scenes(args.generate_scenes)
+        made: list[dict[str, Any]] = []
+        if args.generate_per_scene > 0:
+            print(f"generating {args.generate_per_scene} questions per scene of {args.generate_scenes}",
+                  file=sys.stderr, flush=True)
+            made += generate_questions(scenes, per_scene=args.generate_per_scene, seed=args.seed)
+        if args.grow_per_scene > 0:
+            print(f"generating {args.grow_per_scene} questions per scene from grown templates",
+                  file=sys.stderr, flush=True)
+            made += generate_augmented(scenes, per_scene=args.grow_per_scene, seed=args.seed)
+        generated = load_clevr_questions({"questions": made})
         pairs += [(q.question, q.program) for q in generated if q.program is not None]
     report = train_parser(
         pairs,

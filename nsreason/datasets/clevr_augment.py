@@ -1,0 +1,322 @@
+"""More CLEVR templates from the official ones: object phrases grown by relative clauses.
+
+The official templates fix how deep a question nests (three hops at most), where a
+relative clause may stand (never inside "either ... or", a comparison of two objects, or a
+count comparison) and which clause follows which. A parser trained only on them learns
+those 71 shapes and little else. People, and the held-out checks, combine the same phrases
+freely, so the training data should cover the *closure* of the phrase grammar.
+
+:func:`grow_template` takes one official template and rewrites a noun phrase that stands
+on the whole scene ("the <Z2> <C2> <M2> <S2>", "<Z> <C> <M> <S>s") into the same phrase
+with a clause that picks a new object:
+
+* a spatial clause: "the cube [that is] <R5> the <Z5> <C5> <M5> <S5>", i.e. the filter now
+  reads ``relate[<R5>](unique(filter(<5>)(scene())))`` instead of ``scene()``;
+* a same-attribute clause: "the other cube that is the same color as the <5>", i.e.
+  ``same_color(unique(filter(<5>)(scene())))``, with the official constraint that neither
+  phrase names the shared attribute (``NULL``).
+
+The new object phrase stands on the scene again, so it may be grown in turn: nesting goes
+deeper than any template's. Programs are rewired at the template level, texts get the
+same clause in every wording (wordings where the phrase is not written out exactly once
+are dropped), and the result is an ordinary template: :func:`generate_augmented`
+instantiates, checks and words it with the official engine
+(:func:`nsreason.datasets.clevr_generate.generate_questions`).
+
+>>> from nsreason.datasets.clevr_generate import ClevrTemplate
+>>> t = ClevrTemplate.from_dict({
+...     "text": ["What color is the <Z> <C> <M> <S>?"],
+...     "nodes": [{"type": "scene", "inputs": []},
+...               {"type": "filter_unique", "inputs": [0],
+...                "side_inputs": ["<Z>", "<C>", "<M>", "<S>"]},
+...               {"type": "query_color", "inputs": [1]}],
+...     "params": [{"name": n, "type": t} for n, t in
+...                [("<Z>", "Size"), ("<C>", "Color"), ("<M>", "Material"), ("<S>", "Shape")]],
+...     "constraints": [{"type": "NULL", "params": ["<C>"]}]})
+>>> grown = grow_template(t, 1, "spatial")
+>>> grown.texts
+('What color is the <Z> <C> <M> <S> [that is] <R2> the <Z2> <C2> <M2> <S2>?',)
+>>> [n.type for n in grown.nodes]
+['scene', 'filter_unique', 'relate', 'filter_unique', 'query_color']
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import InputError
+from ..scene.graph import SceneGraph
+from .clevr_generate import (
+    ClevrTemplate,
+    TemplateNode,
+    generate_questions,
+    load_synonyms,
+    load_templates,
+    write_questions,
+)
+
+__all__ = [
+    "CLAUSES",
+    "augmented_templates",
+    "generate_augmented",
+    "grow_template",
+    "growable_slots",
+    "hops",
+    "main",
+]
+
+CLAUSES = ("spatial", "same_size", "same_color", "same_material", "same_shape")
+"""Kinds of clause :func:`grow_template` can attach."""
+
+_OBJECT_NODES = frozenset({"filter", "filter_unique", "filter_count", "filter_exist"})
+_HOP_NODES = ("relate", "same_")
+_LETTERS = {"Size": "Z", "Color": "C", "Material": "M", "Shape": "S"}
+_SAME_PHRASE = {"size": "the same size as", "color": "the same color as",
+                "material": "[made of] the same material as", "shape": "the same shape as"}
+_SUFFIX = re.compile(r"<[A-Z](\d*)>")
+
+
+def _object_params(node: TemplateNode) -> tuple[str, ...] | None:
+    """The four object parameters ``<Z?> <C?> <M?> <S?>`` of a filter node, else None."""
+    side = node.side_inputs
+    if len(side) != 4 or [s[1] for s in side] != ["Z", "C", "M", "S"]:
+        return None
+    return side
+
+
+def hops(template: ClevrTemplate) -> int:
+    """The most relation or same-attribute hops on any path of ``template``'s program
+    (template nodes ``relate_filter*`` count as one hop)."""
+    depth: list[int] = []
+    for node in template.nodes:
+        own = node.type.startswith(("relate", "same_"))
+        depth.append(own + max((depth[j] for j in node.inputs), default=0))
+    return max(depth, default=0)
+
+
+def growable_slots(template: ClevrTemplate) -> list[int]:
+    """Nodes whose noun phrase can take a clause: attribute filters (``filter``,
+    ``filter_unique``/``_count``/``_exist``) read straight from ``scene`` whose four
+    parameters are written out exactly once in at least one wording."""
+    out = []
+    for i, node in enumerate(template.nodes):
+        params = _object_params(node)
+        if node.type not in _OBJECT_NODES or params is None or len(node.inputs) != 1:
+            continue
+        if template.nodes[node.inputs[0]].type != "scene":
+            continue
+        phrase = " ".join(params)
+        if any(t.count(phrase) == 1 for t in template.texts):
+            out.append(i)
+    return out
+
+
+def _next_suffix(template: ClevrTemplate) -> str:
+    used = [int(m.group(1) or 1) for name, _ in template.params for m in [_SUFFIX.fullmatch(name)] if m]
+    return str(max(used, default=0) + 1)
+
+
+def _grow_text(text: str, phrase: str, clause: str, new: str, attr: str | None) -> str | None:
+    """``text`` with the clause after the one occurrence of ``phrase`` (None if not once)."""
+    if text.count(phrase) != 1:
+        return None
+    start = text.index(phrase)
+    end = start + len(phrase)
+    plural = text[end : end + 1] == "s"
+    head = phrase + ("s" if plural else "")
+    if clause == "spatial":
+        grown = f"{head} [{'that are' if plural else 'that is'}] {new}"
+        return text[:start] + grown + text[end + plural :]
+    assert attr is not None
+    grown = f"{head} {'that are' if plural else 'that is'} {_SAME_PHRASE[attr]} {new}"
+    before = text[:start]
+    # "the other cube that ...", "another cube that ...", "any other cubes that ..."
+    article = re.search(r"(?:^|\s)([Aa]n?) $", before)
+    if article:  # "a cube" -> "another cube"
+        another = "Another" if article.group(1)[0] == "A" else "another"
+        before = before[: article.start(1)] + another + " "
+    elif not before.endswith("other "):
+        before += "other "
+    return before + grown + text[end + plural :]
+
+
+def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTemplate | None:
+    """``template`` with a ``clause`` (one of :data:`CLAUSES`) on the noun phrase of node
+    ``slot`` (one of :func:`growable_slots`); None when no wording can take it (a
+    same-attribute clause on a phrase whose wording already says "other" twice, say)."""
+    if clause not in CLAUSES:
+        raise InputError(f"unknown clause {clause!r}; known: {list(CLAUSES)}")
+    node = template.nodes[slot]
+    params = _object_params(node)
+    if params is None or slot not in growable_slots(template):
+        raise InputError(f"node {slot} of {template.filename}[{template.family}] cannot take a clause")
+    k = _next_suffix(template)
+    new_obj = tuple(f"<{letter}{k}>" for letter in "ZCMS")
+    new_phrase = "the " + " ".join(new_obj)
+    attr = None if clause == "spatial" else clause.removeprefix("same_")
+    if clause == "spatial":
+        relation = f"<R{k}>"
+        new_params = [(n, t) for n, t in zip(new_obj, ("Size", "Color", "Material", "Shape"))]
+        new_params.append((relation, "Relation"))
+        hop = TemplateNode("relate", (slot,), (relation,))
+        new_text = f"<R{k}> {new_phrase}"
+    else:
+        new_params = [(n, t) for n, t in zip(new_obj, ("Size", "Color", "Material", "Shape"))]
+        hop = TemplateNode(f"same_{attr}", (slot,))
+        new_text = new_phrase
+    texts = []
+    for text in template.texts:
+        grown = _grow_text(text, " ".join(params), clause, new_text, attr)
+        if grown is not None:
+            texts.append(grown)
+    if not texts:
+        return None
+
+    # insert [filter_unique(new object), hop] just before the slot; the slot reads the hop
+    def shift(j: int) -> int:
+        return j + 2 if j >= slot else j
+
+    scene_input = node.inputs[0]
+    nodes: list[TemplateNode] = []
+    for i, n in enumerate(template.nodes):
+        if i == slot:
+            nodes.append(TemplateNode("filter_unique", (scene_input,), new_obj))
+            nodes.append(hop)
+            nodes.append(TemplateNode(n.type, (slot + 1,), n.side_inputs))
+        else:
+            nodes.append(TemplateNode(n.type, tuple(shift(j) for j in n.inputs), n.side_inputs))
+    constraints = []
+    for ctype, cparams in template.constraints:
+        if ctype in ("OUT_EQ", "OUT_NEQ"):
+            cparams = tuple(shift(j) if isinstance(j, int) else j for j in cparams)
+        constraints.append((ctype, cparams))
+    if attr is not None:  # "the red thing that is the same color as ..." says nothing
+        letter = _LETTERS[attr.capitalize()]
+        constraints.append(("NULL", (f"<{letter}{k}>",)))
+        constraints.append(("NULL", (next(p for p in params if p[1] == letter),)))
+    return ClevrTemplate(
+        filename=template.filename,
+        family=template.family,
+        texts=tuple(texts),
+        nodes=tuple(nodes),
+        params=(*template.params, *new_params),
+        constraints=tuple(constraints),
+    )
+
+
+def augmented_templates(
+    templates: Sequence[ClevrTemplate],
+    *,
+    per_template: int = 8,
+    max_clauses: int = 2,
+    max_hops: int = 5,
+    seed: int = 0,
+) -> list[ClevrTemplate]:
+    """Up to ``per_template`` distinct grown variants of each template: each gets 1 to
+    ``max_clauses`` clauses on random growable phrases (including phrases added by an
+    earlier clause), spatial clauses three times as often as same-attribute ones, with at
+    most ``max_hops`` hops on any path. Variants are named ``augmented_<file>`` with
+    consecutive family numbers, so questions made from them say where they came from."""
+    rng = random.Random(seed)
+    out: list[ClevrTemplate] = []
+    weights = [3, 1, 1, 1, 1]
+    seen: set[tuple[Any, ...]] = set()
+    for template in templates:
+        made = 0
+        for _ in range(per_template * 6):
+            if made >= per_template:
+                break
+            grown: ClevrTemplate | None = template
+            for _ in range(rng.randint(1, max_clauses)):
+                slots = growable_slots(grown) if grown is not None else []
+                if not slots or grown is None:
+                    break
+                candidate = grow_template(grown, rng.choice(slots), rng.choices(CLAUSES, weights)[0])
+                if candidate is None or hops(candidate) > max_hops:
+                    continue
+                grown = candidate
+            if grown is None or grown is template:
+                continue
+            key = (tuple(n for n in grown.nodes), grown.texts[0])
+            if key in seen:
+                continue
+            seen.add(key)
+            made += 1
+            out.append(grown)
+    counters: dict[str, int] = {}
+    named = []
+    for t in out:
+        filename = f"augmented_{t.filename}"
+        family = counters.get(filename, 0)
+        counters[filename] = family + 1
+        named.append(ClevrTemplate(filename, family, t.texts, t.nodes, t.params, t.constraints))
+    return named
+
+
+def generate_augmented(
+    scenes: Sequence[SceneGraph],
+    *,
+    per_scene: int = 5,
+    per_template: int = 8,
+    max_clauses: int = 2,
+    max_hops: int = 5,
+    seed: int = 0,
+    templates: Sequence[ClevrTemplate] | None = None,
+    synonyms: Mapping[str, Sequence[str]] | None = None,
+    stats: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Up to ``per_scene`` questions per scene from the grown variants of ``templates``
+    (default: the official ones), as CLEVR v1.0 release dicts, deterministic for ``seed``."""
+    base = list(templates) if templates is not None else load_templates()
+    grown = augmented_templates(base, per_template=per_template, max_clauses=max_clauses,
+                                max_hops=max_hops, seed=seed)
+    return generate_questions(scenes, per_scene=per_scene, seed=seed + 1, templates=grown,
+                              synonyms=synonyms, stats=stats)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m nsreason.datasets.clevr_augment",
+        description="CLEVR questions from official templates grown by relative clauses.",
+    )
+    parser.add_argument("--scenes", required=True, help="CLEVR scenes JSON file")
+    parser.add_argument("--out", required=True, help="questions JSON file to write")
+    parser.add_argument("--per-scene", type=int, default=5)
+    parser.add_argument("--per-template", type=int, default=8)
+    parser.add_argument("--max-clauses", type=int, default=2)
+    parser.add_argument("--max-hops", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--templates", default=None, help="folder of template *.json files")
+    parser.add_argument("--synonyms", default=None, help="synonyms.json (default: CLEVR's)")
+    args = parser.parse_args(argv)
+    from ..scene.clevr import load_clevr_scenes
+
+    try:
+        scenes = load_clevr_scenes(args.scenes)
+        synonyms = load_synonyms(args.synonyms) if args.synonyms else None
+        stats: dict[str, Any] = {}
+        questions = generate_augmented(
+            scenes, per_scene=args.per_scene, per_template=args.per_template,
+            max_clauses=args.max_clauses, max_hops=args.max_hops, seed=args.seed,
+            templates=load_templates(args.templates) if args.templates else None,
+            synonyms=synonyms, stats=stats)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    info = {"version": "1.0", "generator": "nsreason.datasets.clevr_augment", "seed": args.seed,
+            "per_scene": args.per_scene, "scenes": str(args.scenes)}
+    write_questions(args.out, questions, info)
+    stats.pop("per_family", None)
+    print(f"{len(questions)} questions from {len(scenes)} scenes -> {args.out} {json.dumps(stats)}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

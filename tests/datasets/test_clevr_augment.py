@@ -1,0 +1,155 @@
+"""Templates grown by relative clauses (nsreason.datasets.clevr_augment): rewired programs
+that run to their answers, texts that carry the clause, deeper nesting than any template."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from nsreason.datasets.clevr_augment import (
+    CLAUSES,
+    augmented_templates,
+    generate_augmented,
+    grow_template,
+    growable_slots,
+    hops,
+)
+from nsreason.datasets.clevr_compositional import OFFICIAL_STRUCTURES, template_structure
+from nsreason.datasets.clevr_generate import ClevrTemplate, generate_questions, load_templates
+from nsreason.errors import InputError
+from nsreason.program import Program
+from nsreason.scene.clevr import load_clevr_scenes
+from tests.conftest import EXAMPLES_DATA, shared_path
+from tests.datasets.conftest import check_questions, check_text
+
+_OBJ = [("Size", "Z"), ("Color", "C"), ("Material", "M"), ("Shape", "S")]
+
+
+def _params(*suffixes: str, relations: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    out = [{"name": f"<{letter}{s}>", "type": t} for s in suffixes for t, letter in _OBJ]
+    return out + [{"name": f"<R{s}>", "type": "Relation"} for s in relations]
+
+
+def _obj(s: str = "") -> list[str]:
+    return [f"<{letter}{s}>" for _, letter in _OBJ]
+
+
+QUERY = ClevrTemplate.from_dict({
+    "text": ["What color is the <Z> <C> <M> <S>?", "There is a <Z> <C> <M> <S>; what color is it?"],
+    "nodes": [{"type": "scene", "inputs": []},
+              {"type": "filter_unique", "inputs": [0], "side_inputs": _obj()},
+              {"type": "query_color", "inputs": [1]}],
+    "params": _params(""),
+    "constraints": [{"type": "NULL", "params": ["<C>"]}],
+}, "zero_hop.json", 0)
+
+COUNT_ONE_HOP = ClevrTemplate.from_dict({
+    "text": ["How many <Z2> <C2> <M2> <S2>s are <R> the <Z> <C> <M> <S>?"],
+    "nodes": [{"type": "scene", "inputs": []},
+              {"type": "filter_unique", "inputs": [0], "side_inputs": _obj()},
+              {"type": "relate_filter_count", "inputs": [1], "side_inputs": ["<R>", *_obj("2")]}],
+    "params": _params("", "2", relations=("",)),
+    "constraints": [],
+}, "one_hop.json", 0)
+
+COMPARE_COUNTS = ClevrTemplate.from_dict({
+    "text": ["Are there more <Z> <C> <M> <S>s than <Z2> <C2> <M2> <S2>s?"],
+    "nodes": [{"type": "scene", "inputs": []},
+              {"type": "filter_count", "inputs": [0], "side_inputs": _obj()},
+              {"type": "scene", "inputs": []},
+              {"type": "filter_count", "inputs": [2], "side_inputs": _obj("2")},
+              {"type": "greater_than", "inputs": [1, 3]}],
+    "params": _params("", "2"),
+    "constraints": [{"type": "OUT_NEQ", "params": [1, 3]}],
+}, "compare_integer.json", 0)
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return load_clevr_scenes(EXAMPLES_DATA / "clevr_val_sample_scenes.json")
+
+
+def test_spatial_clause_rewires_the_program_and_every_wording():
+    grown = grow_template(QUERY, 1, "spatial")
+    assert grown is not None
+    assert grown.texts == (
+        "What color is the <Z> <C> <M> <S> [that is] <R2> the <Z2> <C2> <M2> <S2>?",
+        "There is a <Z> <C> <M> <S> [that is] <R2> the <Z2> <C2> <M2> <S2>; what color is it?",
+    )
+    assert [(n.type, n.inputs) for n in grown.nodes] == [
+        ("scene", ()), ("filter_unique", (0,)), ("relate", (1,)), ("filter_unique", (2,)),
+        ("query_color", (3,))]
+    assert grown.nodes[3].side_inputs == tuple(_obj())
+    assert hops(QUERY) == 0 and hops(grown) == 1
+    assert growable_slots(grown) == [1]  # the new object phrase, not the one with a clause
+
+
+def test_plural_phrases_get_a_plural_clause_and_constraints_follow_the_shift():
+    grown = grow_template(COMPARE_COUNTS, 3, "spatial")
+    assert grown is not None
+    assert grown.texts == (
+        ("Are there more <Z> <C> <M> <S>s than <Z2> <C2> <M2> <S2>s [that are] <R3> the "
+        "<Z3> <C3> <M3> <S3>?"),)
+    assert grown.constraints == (("OUT_NEQ", (1, 5)),)  # node 3 moved to 5
+    assert [n.type for n in grown.nodes][-1] == "greater_than"
+    assert grown.nodes[-1].inputs == (1, 5)
+
+
+def test_same_attribute_clause_says_other_and_forbids_naming_the_attribute():
+    grown = grow_template(QUERY, 1, "same_shape")
+    assert grown is not None
+    assert grown.texts == (
+        "What color is the other <Z> <C> <M> <S> that is the same shape as the <Z2> <C2> <M2> <S2>?",
+        ("There is another <Z> <C> <M> <S> that is the same shape as the <Z2> <C2> <M2> <S2>; "
+        "what color is it?"),
+    )
+    assert [n.type for n in grown.nodes] == ["scene", "filter_unique", "same_shape",
+                                             "filter_unique", "query_color"]
+    assert ("NULL", ("<S2>",)) in grown.constraints and ("NULL", ("<S>",)) in grown.constraints
+
+
+def test_bad_requests_are_refused():
+    with pytest.raises(InputError, match="unknown clause"):
+        grow_template(QUERY, 1, "same_mood")
+    with pytest.raises(InputError, match="cannot take a clause"):
+        grow_template(QUERY, 2, "spatial")
+    assert growable_slots(COUNT_ONE_HOP) == [1]  # the counted phrase already has a relation
+
+
+def test_grown_questions_run_to_their_answers(scenes):
+    templates = augmented_templates([QUERY, COUNT_ONE_HOP, COMPARE_COUNTS], per_template=6,
+                                    max_clauses=3, seed=0)
+    assert len(templates) >= 12
+    assert all(t.filename.startswith("augmented_") for t in templates)
+    assert max(hops(t) for t in templates) >= 3
+    questions = generate_questions(scenes, per_scene=12, seed=0, templates=templates)
+    assert len(questions) >= 20
+    check_questions(questions, scenes)
+    for q in questions:
+        check_text(q["question"])
+    # the clause words reach the texts
+    texts = " ".join(q["question"] for q in questions)
+    assert " the same " in texts and (" left " in texts or " right " in texts)
+
+
+def test_deterministic_for_a_seed():
+    a = augmented_templates([QUERY, COUNT_ONE_HOP, COMPARE_COUNTS], seed=3)
+    assert a == augmented_templates([QUERY, COUNT_ONE_HOP, COMPARE_COUNTS], seed=3)
+    assert a != augmented_templates([QUERY, COUNT_ONE_HOP, COMPARE_COUNTS], seed=4)
+
+
+def test_official_templates_grow_into_new_shapes(scenes):
+    official = load_templates(shared_path("clevr", "templates"))
+    grown = augmented_templates(official, per_template=4, seed=0)
+    shapes = Counter(template_structure(t) for t in grown)
+    novel = [s for s in shapes if s not in OFFICIAL_STRUCTURES]
+    assert len(novel) >= 150, len(novel)
+    assert max(hops(t) for t in grown) == 5
+    questions = generate_augmented(scenes, per_scene=20, per_template=4, seed=0, templates=official)
+    assert len(questions) >= 40
+    check_questions(questions, scenes)
+    for q in questions:
+        check_text(q["question"])
+        Program.from_clevr(q["program"]).validate()
+    assert set(CLAUSES) == {"spatial", "same_size", "same_color", "same_material", "same_shape"}
