@@ -26,7 +26,7 @@ from .grammar import ProgramGrammar
 from .seq2seq import PAD_WORD, UNK_WORD, Seq2SeqConfig, Seq2SeqModel, Seq2SeqParser, beam_search
 from .text import words
 
-__all__ = ["train_parser", "build_tokenizer", "make_optimiser", "question_ids", "train_epoch"]
+__all__ = ["build_tokenizer", "make_optimiser", "question_ids", "train_epoch", "train_parser"]
 
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
 
