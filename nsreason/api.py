@@ -13,16 +13,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from .execute.answer import Answer
 from .execute.symbolic import SymbolicExecutor
-from .parse.base import ParseResult, Parser, get_parser
+from .parse.base import Alternative, Parser, ParseResult, get_parser
+from .program.ir import Program
 from .scene.graph import SceneGraph
-from .trace.trace import Trace, TraceStep
+from .trace.trace import Failure, Trace, TraceStep
 
-__all__ = ["Reasoner", "parse_step"]
+__all__ = ["Reasoner", "execution_guided", "parse_step"]
 
 
 class Reasoner:
@@ -35,11 +36,22 @@ class Reasoner:
         folder, or a :class:`~nsreason.parse.Parser` instance.
     executor:
         The executor (default: a :class:`SymbolicExecutor`).
+    fallback_beam:
+        When the parser's program and all its alternatives fail on the scene, ask the
+        parser for this many candidates and run the first that works (0: never); see
+        :func:`execution_guided`.
     """
 
-    def __init__(self, parser: str | Parser = "clevr", executor: SymbolicExecutor | None = None) -> None:
+    def __init__(
+        self,
+        parser: str | Parser = "clevr",
+        executor: SymbolicExecutor | None = None,
+        *,
+        fallback_beam: int = 20,
+    ) -> None:
         self.parser = get_parser(parser)
         self.executor = executor or SymbolicExecutor()
+        self.fallback_beam = fallback_beam
 
     @classmethod
     def default(cls) -> Reasoner:
@@ -64,24 +76,88 @@ class Reasoner:
         return [self._answer(s, p, each, trace) for (s, _), p in zip(items, parsed)]
 
     def _answer(self, scene: SceneGraph, parsed: ParseResult, parse_ns: int, trace: bool) -> Answer:
-        step = parse_step(parsed, parse_ns)
         if not parsed.ok:
+            step = parse_step(parsed, parse_ns)
             t = Trace(failure=parsed.failure, scene_id=scene.id, parse=step) if trace else None
             return Answer(None, None, t, parsed.failure, None)  # type: ignore[arg-type]
-        answer = self.executor.execute(parsed.program, scene, trace=trace)
+
+        def run(program: Program) -> Answer:
+            return self.executor.execute(program, scene, trace=trace)
+
+        answer, used, rejected = execution_guided(parsed, run, self.parser, self.fallback_beam)
+        step = parse_step(parsed, parse_ns, used=used, rejected=rejected)
         if answer.trace is not None:
             answer.trace.parse = step
         return answer
 
 
-def parse_step(parsed: ParseResult, time_ns: int = 0) -> TraceStep:
-    """The trace step of a parse: question in, program out, score and alternatives."""
+R = TypeVar("R", bound=Answer)
+
+
+def execution_guided(
+    parsed: ParseResult,
+    run: Callable[[Program], R],
+    parser: Parser | None = None,
+    wider_beam: int = 0,
+) -> tuple[R, Alternative | None, list[tuple[Program, Failure]]]:
+    """Run the parser's program; if it fails on the scene (a "the cube" that is not
+    unique, a query on nothing), run the next alternatives in order and keep the first
+    that runs (execution-guided decoding, Wang et al. 2018). When all fail and ``parser``
+    can search wider (``parse_batch(..., beam=wider_beam)``), its extra candidates are
+    tried too. Returns the result, the alternative used (None: the parser's own choice)
+    and every program rejected on the way with its failure.
+
+    Nothing is hidden: the trace's parse step lists the rejected programs and the
+    alternative used with its (lower) score.
+    """
+    assert parsed.program is not None
+    first = run(parsed.program)
+    if first.failure is None:
+        return first, None, []
+    rejected = [(parsed.program, first.failure)]
+    tried = {parsed.program.to_text()}
+    candidates = list(parsed.alternatives)
+    for round_ in range(2):
+        for alt in candidates:
+            text = alt.program.to_text()
+            if text in tried:
+                continue
+            tried.add(text)
+            result = run(alt.program)
+            if result.failure is None:
+                return result, alt, rejected
+            rejected.append((alt.program, result.failure))
+        if round_ or parser is None or wider_beam <= len(parsed.alternatives):
+            break
+        try:
+            candidates = parser.parse_batch([parsed.question], beam=wider_beam)[0].alternatives  # type: ignore[call-arg]
+        except TypeError:  # a parser without beam search
+            break
+    return first, None, rejected
+
+
+def parse_step(
+    parsed: ParseResult,
+    time_ns: int = 0,
+    *,
+    used: Alternative | None = None,
+    rejected: Sequence[tuple[Program, Failure]] = (),
+) -> TraceStep:
+    """The trace step of a parse: question in, program out, score and alternatives; when
+    the parser's choice failed on the scene, the programs rejected (with why) and the
+    alternative run instead (its program is the step's output, its score the score)."""
     details: dict[str, Any] = {
-        "score": parsed.score,
+        "score": parsed.score if used is None else used.score,
         "alternatives": [a.to_dict() for a in parsed.alternatives],
         **parsed.details,
     }
-    program = parsed.program.to_text() if parsed.program is not None else None
+    if rejected:
+        details["rejected"] = [{"program": p.to_text(), "failure": f.to_dict()} for p, f in rejected]
+    if used is not None:
+        details["parser_choice"] = parsed.program.to_text() if parsed.program is not None else None
+        details["parser_score"] = parsed.score
+    chosen = used.program if used is not None else parsed.program
+    program = chosen.to_text() if chosen is not None else None
     status = "ok" if parsed.ok else "failed"
     return TraceStep(-1, "parse", (parsed.question,), (), program, "Program", status,
                      parsed.failure, time_ns, details)

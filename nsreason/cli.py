@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     clevr.add_argument("--no-trace", action="store_true", help="execute without traces")
     clevr.add_argument("--json", action="store_true", help="print one JSON object")
     clevr.add_argument("--predictions", help="write one JSON line per question to this file")
+    clevr.add_argument(
+        "--fallback-beam", type=int, default=20,
+        help="when a parsed program fails on its scene, run the first of this many candidates "
+        "that works (0: never; default 20)",
+    )
 
     train = sub.add_parser("train", help="train a model")
     train_sub = train.add_subparsers(dest="model", required=True)
@@ -213,6 +218,7 @@ def _eval_clevr(args: argparse.Namespace) -> int:
             trace=not args.no_trace,
             predictions=predictions,
             progress=progress,
+            fallback_beam=args.fallback_beam,
         )
     finally:
         if predictions is not None:

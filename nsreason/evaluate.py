@@ -10,21 +10,22 @@ from __future__ import annotations
 import gc
 import json
 import time
-from contextlib import contextmanager
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from .api import execution_guided
 from .datasets.clevr import ClevrQuestion, load_clevr_questions
 from .errors import InputError, ProgramError
-from .parse.base import Parser, get_parser
-from .program.ir import Program
-from .trace.trace import Failure
 from .execute.answer import answer_text
 from .execute.symbolic import SymbolicExecutor, decode_value
+from .parse.base import Parser, ParseResult, get_parser
+from .program.ir import Program
 from .scene.clevr import load_clevr_scenes
 from .scene.graph import SceneGraph
+from .trace.trace import Failure
 
 __all__ = ["evaluate_clevr", "outputs_match"]
 
@@ -48,6 +49,7 @@ def evaluate_clevr(
     trace: bool = True,
     predictions: IO[str] | None = None,
     progress: Progress | None = None,
+    fallback_beam: int = 20,
 ) -> dict[str, Any]:
     """Answer every question and score it. ``parser="gold"`` runs each question's own
     program; any other parser (a name, a checkpoint folder, an instance) parses the
@@ -57,6 +59,10 @@ def evaluate_clevr(
     ``accuracy``, ``step_accuracy`` (None without ``_output``), ``program_accuracy``
     (parsed program == gold program after canonicalisation; None for the gold parser or
     without gold programs), ``failures``, ``execute_qps``, ``parse_qps`` and more.
+
+    With a parser, a program that fails on its scene is replaced by the first alternative
+    that runs (:func:`nsreason.api.execution_guided`, wider search ``fallback_beam``);
+    ``fallbacks`` counts those questions and ``program_accuracy`` scores the programs run.
     """
     gold = parser == "gold"
     the_parser = None if gold else get_parser(parser)  # type: ignore[arg-type]
@@ -68,18 +74,15 @@ def evaluate_clevr(
 
     parse_seconds = program_accuracy = None
     parse_failures: list[Failure | None] = [None] * len(jobs)
+    parsed: list[ParseResult | None] = [None] * len(jobs)
     if the_parser is None:
         programs: list[Program | None] = [q.program for q, _ in jobs]
     else:
         t0 = time.perf_counter()
-        parsed = the_parser.parse_batch([q.question for q, _ in jobs])
+        parsed = list(the_parser.parse_batch([q.question for q, _ in jobs]))
         parse_seconds = time.perf_counter() - t0
         programs = [r.program for r in parsed]
         parse_failures = [r.failure for r in parsed]
-        if jobs and all(q.program is not None for q, _ in jobs):
-            program_accuracy = sum(
-                p is not None and _same_program(p, q.program) for p, (q, _) in zip(programs, jobs)
-            ) / len(jobs)
 
     with _gc_paused():
         t0 = time.perf_counter()
@@ -107,9 +110,28 @@ def evaluate_clevr(
         execute_seconds = time.perf_counter() - start
     finally:
         gc.unfreeze()
+    fallbacks = 0
+    for i, (value, failure) in enumerate(results):  # execution-guided: outside the timing
+        p, scene = parsed[i], jobs[i][1]
+        if failure is None or p is None or not p.ok:
+            continue
+        answer, used, _ = execution_guided(
+            p, lambda prog, scene=scene: executor.execute(prog, scene, trace=False), the_parser,
+            fallback_beam)
+        if used is not None:
+            fallbacks += 1
+            programs[i] = used.program
+            results[i] = (answer.value, None)
+            if not trace:  # execute() already decoded the value
+                results[i] = (_Decoded(answer.value), None)
+    if the_parser is not None and jobs and all(q.program is not None for q, _ in jobs):
+        program_accuracy = sum(
+            p is not None and _same_program(p, q.program) for p, (q, _) in zip(programs, jobs)
+        ) / len(jobs)
     if not trace:  # decode raw values outside the timed loop
         results = [
-            (v if f is not None or p is None else decode_value(v, executor.compile(p).kinds[-1], s.index), f)
+            (v.value if isinstance(v, _Decoded) else v if f is not None or p is None
+             else decode_value(v, executor.compile(p).kinds[-1], s.index), f)
             for (v, f), p, (_, s) in zip(results, programs, jobs)
         ]
 
@@ -138,6 +160,7 @@ def evaluate_clevr(
         "steps": steps_total if has_outputs else None,
         "program_accuracy": program_accuracy,
         "failures": sum(failure_codes.values()),
+        "fallbacks": fallbacks if the_parser is not None else None,
         "failure_codes": dict(failure_codes),
         "traced": trace,
         "execute_seconds": execute_seconds,
@@ -147,6 +170,15 @@ def evaluate_clevr(
         "load_seconds": load_seconds,
         "compile_seconds": compile_seconds,
     }
+
+
+class _Decoded:
+    """A value already decoded (by ``execute``) among raw values still to decode."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 def _load_jobs(

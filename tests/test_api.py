@@ -96,3 +96,76 @@ def test_eval_answers_only_questions(tiny, tmp_path, capsys):
     assert report["program_accuracy"] is None and report["questions"] == 30
     assert main(["eval", "clevr", "--scenes", str(SCENES), "--questions", str(f), "--json"]) == 2
     assert "needs programs" in capsys.readouterr().err
+
+
+class RankedParser:
+    """A parser that knows a few questions by heart, with ranked candidate programs (a
+    real, if small, implementation of the Parser protocol)."""
+
+    name = "ranked"
+
+    def __init__(self, table: dict[str, list[tuple[str, float]]], wider: list[tuple[str, float]] = ()):
+        self.table, self.wider = table, list(wider)
+
+    def parse(self, question: str):
+        return self.parse_batch([question])[0]
+
+    def parse_batch(self, questions, beam: int = 5):
+        from nsreason.parse.base import Alternative, ParseResult
+        from nsreason.program import Program
+
+        out = []
+        for q in questions:
+            ranked = self.table[q] + (self.wider if beam > 5 else [])
+            alts = [Alternative(Program.from_text(t, "clevr"), s) for t, s in ranked]
+            out.append(ParseResult(q, alts[0].program, alts[0].score, alts[: beam]))
+        return out
+
+
+def test_a_program_that_fails_on_the_scene_gives_way_to_the_next_alternative(four_objects):
+    q = "What color is the cube?"  # two cubes: "the cube" is not unique here
+    parser = RankedParser({q: [("query_color(unique(filter_shape[cube](scene())))", 0.6),
+                               ("query_color(unique(filter_size[large](filter_shape[cube](scene()))))", 0.3)]})
+    answer = Reasoner(parser).ask(four_objects, q)
+    assert answer.ok and answer.text == "red"
+    parse = answer.trace.parse
+    assert parse.output == answer.program.to_text() == (
+        "query_color(unique(filter_size[large](filter_shape[cube](scene()))))")
+    assert parse.details["score"] == 0.3 and parse.details["parser_score"] == 0.6
+    assert parse.details["parser_choice"] == "query_color(unique(filter_shape[cube](scene())))"
+    assert [r["failure"]["code"] for r in parse.details["rejected"]] == ["not_unique"]
+    back = Trace.from_json(answer.trace.to_json())
+    assert back.parse.details["rejected"] == parse.details["rejected"]
+
+
+def test_wider_search_only_when_every_alternative_fails(four_objects):
+    q = "What color is the cube?"
+    failing = [("query_color(unique(filter_shape[cube](scene())))", 0.6),
+               ("query_color(unique(filter_material[metal](scene())))", 0.3)]
+    wider = [("query_color(unique(filter_color[green](scene())))", 0.05)]
+    answer = Reasoner(RankedParser({q: failing}, wider)).ask(four_objects, q)
+    assert answer.text == "green" and len(answer.trace.parse.details["rejected"]) == 2
+    none = Reasoner(RankedParser({q: failing}, wider), fallback_beam=0).ask(four_objects, q)
+    assert not none.ok and none.failure.code == "not_unique"
+    assert len(none.trace.parse.details["rejected"]) == 2
+    assert none.trace.parse.output == failing[0][0]  # the parser's choice, which failed
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_evaluation_runs_the_first_alternative_that_works(tmp_path, trace):
+    from nsreason.evaluate import evaluate_clevr
+
+    q = "What color is the sphere?"  # scene 0 of the sample has two spheres
+    parser = RankedParser({q: [("query_color(unique(filter_shape[sphere](scene())))", 0.7),
+                               ("query_color(unique(filter_size[large](filter_shape[sphere](scene()))))", 0.2)]})
+    questions = tmp_path / "q.json"
+    questions.write_text(json.dumps({"questions": [
+        {"image_index": 0, "question": q, "answer": "cyan", "question_index": 0}]}))
+    preds = tmp_path / "p.jsonl"
+    with preds.open("w") as fh:
+        report = evaluate_clevr(SCENES, questions, parser=parser, trace=trace, predictions=fh)
+    assert report["accuracy"] == 1.0 and report["fallbacks"] == 1 and report["failures"] == 0
+    line = json.loads(preds.read_text())
+    assert line["answer"] == "cyan" and "filter_size[large]" in line["program"]
+    off = evaluate_clevr(SCENES, questions, parser=parser, trace=trace, fallback_beam=0)
+    assert off["accuracy"] == 1.0  # the listed alternatives are still tried
