@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import NSReasonError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +100,30 @@ def build_parser() -> argparse.ArgumentParser:
         "(nsreason.datasets.clevr_augment: deeper nesting, clauses inside and/or and comparisons)",
     )
 
+    ft = train_sub.add_parser(
+        "finetune",
+        help="fine-tune a parser on questions with answers only, through the executor "
+        "(searched programs whose answer is right; nsreason.parse.weak)",
+    )
+    ft.add_argument("--parser", default="clevr", help="parser name or checkpoint folder to start from")
+    ft.add_argument("--questions", required=True, help="CLEVR-format questions with answers (programs unused)")
+    ft.add_argument("--scenes", required=True, help="their CLEVR scenes file")
+    ft.add_argument("--replay", nargs="*", default=[],
+                    help="CLEVR question files with programs, replayed so nothing is forgotten")
+    ft.add_argument("--replay-limit", type=int, default=None, help="first N questions of each replay file")
+    ft.add_argument("--images", choices=["all", "even", "odd"], default="all",
+                    help="train only on questions about even/odd image indices (the others stay unseen)")
+    ft.add_argument("--dev-fraction", type=float, default=0.1,
+                    help="share of the questions (by image) kept to pick the best round")
+    ft.add_argument("--rounds", type=int, default=3)
+    ft.add_argument("--beam", type=int, default=10, help="search width for consistent programs")
+    ft.add_argument("--epochs-per-round", type=int, default=2)
+    ft.add_argument("--lr", type=float, default=3e-4)
+    ft.add_argument("--objective", choices=["hard", "mml"], default="hard")
+    ft.add_argument("--seed", type=int, default=0)
+    ft.add_argument("--threads", type=int, default=None)
+    ft.add_argument("--out", required=True, help="checkpoint folder to write")
+
     vocab = sub.add_parser("vocab", help="list the ops of a vocabulary")
     vocab.add_argument("name", nargs="?", default="clevr")
     return p
@@ -113,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "train":
-            return _train_parser(args)
+            return _train_finetune(args) if args.model == "finetune" else _train_parser(args)
         if args.command == "eval":
             return _eval_clevr(args)
         if args.command == "vocab":
@@ -192,6 +216,49 @@ def _train_parser(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_finetune(args: argparse.Namespace) -> int:
+    import random
+
+    from .datasets.clevr import load_clevr_questions
+    from .errors import InputError
+    from .parse.base import get_parser
+    from .parse.seq2seq import Seq2SeqParser
+    from .parse.weak import AnswerExample, finetune_on_answers
+    from .scene.clevr import load_clevr_scenes
+
+    parser = get_parser(args.parser)
+    if not isinstance(parser, Seq2SeqParser):
+        raise InputError(f"fine-tuning needs a neural (seq2seq) parser, got {parser!r}")
+    scenes = {s.id: s for s in load_clevr_scenes(args.scenes)}
+    examples = []
+    for i, q in enumerate(load_clevr_questions(args.questions)):
+        if args.images != "all" and q.image_index % 2 != (args.images == "odd"):
+            continue
+        if q.image_index not in scenes:
+            raise InputError(f"no scene with image_index {q.image_index} in {args.scenes}",
+                             path=f"questions[{i}].image_index", source=args.questions)
+        examples.append(AnswerExample(q.question, scenes[q.image_index], q.answer))
+    images = sorted({id(e.scene): e.scene.id for e in examples}.values(), key=str)
+    random.Random(args.seed).shuffle(images)
+    dev_images = set(images[: int(len(images) * args.dev_fraction)])
+    train = [e for e in examples if e.scene.id not in dev_images]
+    dev = [e for e in examples if e.scene.id in dev_images]
+    replay = []
+    for path in args.replay:
+        qs = load_clevr_questions(path)[: args.replay_limit]
+        replay += [(q.question, q.program) for q in qs if q.program is not None]
+    print(f"fine-tuning on {len(train)} questions ({len(dev)} for choosing the round), "
+          f"{len(replay)} replay pairs", file=sys.stderr, flush=True)
+    report = finetune_on_answers(
+        parser, train, replay=replay, dev=dev, rounds=args.rounds, beam=args.beam,
+        epochs_per_round=args.epochs_per_round, lr=args.lr, objective=args.objective,
+        seed=args.seed, threads=args.threads, log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    parser.save(args.out)
+    print(json.dumps({k: v for k, v in report.items() if k != "rounds"}, indent=2))
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from .execute import SymbolicExecutor
     from .program.formats import read_program
@@ -205,11 +272,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _eval_clevr(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
     from .evaluate import evaluate_clevr
 
     progress = None if args.json or not sys.stderr.isatty() else _tqdm
-    predictions = open(args.predictions, "w", encoding="utf-8") if args.predictions else None
-    try:
+    with open(args.predictions, "w", encoding="utf-8") if args.predictions else nullcontext() as predictions:
         report = evaluate_clevr(
             args.scenes,
             args.questions,
@@ -220,9 +288,6 @@ def _eval_clevr(args: argparse.Namespace) -> int:
             progress=progress,
             fallback_beam=args.fallback_beam,
         )
-    finally:
-        if predictions is not None:
-            predictions.close()
     if args.json:
         print(json.dumps(report, indent=2))
     else:

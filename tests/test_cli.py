@@ -133,3 +133,32 @@ def test_eval_on_shared_val_generator_is_exact(capsys):
     assert main(["eval", "clevr", "--scenes", str(scenes), "--questions", str(questions), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["questions"], report["accuracy"], report["step_accuracy"]) == (5000, 1.0, 1.0)
+
+
+def test_train_finetune_on_answers_writes_a_checkpoint(tiny, tmp_path, capsys):
+    pytest.importorskip("torch")
+    from nsreason.parse.seq2seq import Seq2SeqParser
+
+    out = tmp_path / "ft"
+    rc = main(["train", "finetune", "--parser", str(tiny[0]),
+               "--questions", str(EXAMPLES_DATA / "clevr_val_sample_questions.json"),
+               "--scenes", SCENES, "--rounds", "1", "--epochs-per-round", "1", "--threads", "1",
+               "--dev-fraction", "0.34", "--out", str(out)])
+    assert rc == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["examples"] > 0 and report["rounds_run"] == 1
+    parser = Seq2SeqParser.load(out)
+    assert "answer_finetuning" in parser.model.config.training
+
+
+def test_train_finetune_names_a_missing_scene(tiny, tmp_path, capsys):
+    pytest.importorskip("torch")
+    scenes = json.loads((EXAMPLES_DATA / "clevr_val_sample_scenes.json").read_text())
+    scenes["scenes"] = scenes["scenes"][:1]
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(scenes))
+    rc = main(["train", "finetune", "--parser", str(tiny[0]),
+               "--questions", str(EXAMPLES_DATA / "clevr_val_sample_questions.json"),
+               "--scenes", str(one), "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "no scene with image_index" in err and "questions[" in err
