@@ -8,8 +8,13 @@ Sets (from ../shared/data, or NSREASON_SHARED_DATA):
 * ``val``: CLEVR val questions (official generator, release format) on their scenes;
 * ``compositional``: questions combining known phrases in ways no official template does
   (``nsreason.datasets.clevr_compositional``, one per kind per val scene, seed 0),
-  reported per kind;
-* ``humans``: the 888 CLEVR-Humans questions (answers only) on their real CLEVR scenes.
+  reported per kind, and split by whether the question's program shape is one the
+  training generator's grown templates (``nsreason.datasets.clevr_augment``, as
+  ``nsreason train parser --grow-per-scene`` makes them) can produce ("seen shape") or
+  not ("unseen shape": new to the parser in structure, not only in words);
+* ``humans``: the 888 CLEVR-Humans questions (answers only) on their real CLEVR scenes,
+  also split by even/odd image index: a parser fine-tuned on one half
+  (``nsreason train finetune --images even``) never saw the other half's questions.
 """
 
 from __future__ import annotations
@@ -25,17 +30,24 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import machine_info, machine_line, write_json  # noqa: E402
+from _machine import machine_info, machine_line, write_json
 
-from nsreason.api import Reasoner  # noqa: E402
-from nsreason.datasets.clevr import load_clevr_questions  # noqa: E402
-from nsreason.datasets.clevr_compositional import generate_compositional  # noqa: E402
-from nsreason.scene.clevr import load_clevr_scenes  # noqa: E402
+from nsreason.api import Reasoner
+from nsreason.datasets.clevr import load_clevr_questions
+from nsreason.datasets.clevr_augment import augmented_templates
+from nsreason.datasets.clevr_compositional import (
+    generate_compositional,
+    program_structure,
+    template_structure,
+)
+from nsreason.datasets.clevr_generate import load_templates
+from nsreason.scene.clevr import load_clevr_scenes
 
 DATA = Path(os.environ.get("NSREASON_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
-def score(reasoner: Reasoner, scenes: dict[Any, Any], qs: list[Any], groups: list[str] | None = None) -> dict[str, Any]:
+def score(reasoner: Reasoner, scenes: dict[Any, Any], qs: list[Any], **groupings: list[str]) -> dict[str, Any]:
+    """Accuracy, refusals, failures, speed; per group for each grouping (``by_kind=[...]``)."""
     t0 = time.perf_counter()
     answers = reasoner.ask_many([(scenes[q.image_index], q.question) for q in qs])
     seconds = time.perf_counter() - t0
@@ -51,11 +63,11 @@ def score(reasoner: Reasoner, scenes: dict[Any, Any], qs: list[Any], groups: lis
         out["program_accuracy"] = sum(
             a.program is not None and a.program == q.program.canonical() for a, q in zip(answers, qs)
         ) / len(qs)
-    if groups:
+    for grouping, groups in groupings.items():
         by: dict[str, list[bool]] = defaultdict(list)
         for g, c in zip(groups, correct):
             by[g].append(c)
-        out["by_kind"] = {g: {"questions": len(v), "accuracy": sum(v) / len(v)} for g, v in sorted(by.items())}
+        out[grouping] = {g: {"questions": len(v), "accuracy": sum(v) / len(v)} for g, v in sorted(by.items())}
     return out
 
 
@@ -99,11 +111,15 @@ def main(argv: list[str] | None = None) -> int:
 
     comp_raw = generate_compositional(list(val_scenes.values()), per_kind=1, seed=0)[: args.limit]
     comp = load_clevr_questions({"questions": comp_raw})
-    report["compositional"] = score(reasoner, val_scenes, comp, [q["composition"] for q in comp_raw])
+    grown = {template_structure(t) for t in augmented_templates(load_templates(), seed=0)}
+    seen = ["seen shape" if program_structure(q.program) in grown else "unseen shape" for q in comp]
+    report["compositional"] = score(reasoner, val_scenes, comp, by_kind=[q["composition"] for q in comp_raw],
+                                    by_shape=seen)
 
     humans_scenes = {s.id: s for s in load_clevr_scenes(DATA / "clevr-humans/CLEVR_train_scenes_1000.json")}
     humans = load_clevr_questions(DATA / "clevr-humans/CLEVR-Humans_train_questions.json")[: args.limit]
-    report["humans"] = score(reasoner, humans_scenes, humans)
+    report["humans"] = score(reasoner, humans_scenes, humans,
+                             by_half=["even images" if q.image_index % 2 == 0 else "odd images" for q in humans])
 
     texts = [q.question for q in val[:2000]]
     report["parse_qps"] = {f"beam{b}": throughput(reasoner, texts, b) for b in (1, reasoner.parser.beam)}
@@ -116,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, f"{r['questions']:,}", f"{100 * r['accuracy']:.2f}%",
                      "-" if pa is None else f"{100 * pa:.2f}%", str(r["could_not_parse"]),
                      f"{r['questions_per_second']:,.0f}"))
-    for kind, r in report["compositional"].get("by_kind", {}).items():
-        rows.append((f"  {kind}", f"{r['questions']:,}", f"{100 * r['accuracy']:.2f}%", "-", "", ""))
+        groups = {**r.get("by_kind", {}), **r.get("by_shape", {}), **r.get("by_half", {})}
+        for kind, g in groups.items():
+            rows.append((f"  {kind}", f"{g['questions']:,}", f"{100 * g['accuracy']:.2f}%", "-", "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for i, r in enumerate(rows):
         print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")

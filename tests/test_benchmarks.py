@@ -29,3 +29,15 @@ def test_throughput_benchmark_runs():
     proc = _run("benchmarks/executor_throughput.py", "--split", "val", "--format", "release", "--repeats", "1", "--limit", "50")
     assert proc.returncode == 0, proc.stderr
     assert "NS-VQA-style peer" in proc.stdout and "100.00%" in proc.stdout
+
+
+def test_parser_benchmark_runs(tmp_path):
+    shared_path("clevr-humans", "CLEVR-Humans_train_questions.json")
+    shared_path("clevr", "templates")
+    out = tmp_path / "parser.json"
+    proc = _run("benchmarks/parser.py", "--limit", "12", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["val"]["questions"] == 12 and "by_shape" in report["compositional"]
+    assert set(report["humans"]["by_half"]) <= {"even images", "odd images"}
+    assert "unseen shape" in proc.stdout or "seen shape" in proc.stdout
