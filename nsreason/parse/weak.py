@@ -40,7 +40,7 @@ from ..program.ir import Program
 from ..scene.graph import SceneGraph
 from .base import Alternative
 from .seq2seq import UNK_WORD, Seq2SeqParser
-from .text import words
+from .text import correct_typos, words
 from .train import make_optimiser, question_ids, train_epoch, train_parser
 
 __all__ = [
@@ -136,27 +136,41 @@ def evaluate_answers(
     beam: int | None = None,
     executor: Executes | None = None,
 ) -> dict[str, Any]:
-    """Answer accuracy of the parser's chosen programs (as :class:`~nsreason.api.Reasoner`
-    answers: a question the parser reports as "could not parse" is wrong), the number of
-    such questions, and program accuracy (exact match with the canonical gold program)
-    over the examples that carry a program."""
+    """How well the parser answers ``examples``.
+
+    ``accuracy`` and ``program_accuracy`` score the parser's chosen programs as
+    :class:`~nsreason.api.Reasoner` uses them (a question the parser reports as "could not
+    parse", ``could_not_parse`` of them, is wrong); ``best_accuracy`` and
+    ``best_program_accuracy`` score its most probable program whatever its confidence.
+    Program accuracy is exact match with the canonical gold program, over the examples that
+    carry one (None when none does)."""
     executor = _default_executor(executor)
     results = parser.parse_batch([e.question for e in examples], beam=beam)
-    correct = with_program = program_correct = failed = 0
+    correct = best_correct = with_program = program_correct = best_program_correct = failed = 0
     for ex, result in zip(examples, results):
+        best = result.alternatives[0].program if result.alternatives else None
+        gold = ex.answer.lower()
+        best_ok = best is not None and _answer_of(executor, best, ex.scene) == gold
+        best_correct += best_ok
         if result.program is None:
             failed += 1
-        elif _answer_of(executor, result.program, ex.scene) == ex.answer.lower():
-            correct += 1
+        elif result.program == best:
+            correct += best_ok
+        else:
+            correct += _answer_of(executor, result.program, ex.scene) == gold
         if ex.program is not None:
             with_program += 1
-            program_correct += result.program is not None and result.program == ex.program.canonical()
+            canonical = ex.program.canonical()
+            program_correct += result.program is not None and result.program == canonical
+            best_program_correct += best is not None and best == canonical
     n = max(1, len(examples))
     return {
         "questions": len(examples),
         "accuracy": correct / n,
         "program_accuracy": program_correct / with_program if with_program else None,
         "could_not_parse": failed,
+        "best_accuracy": best_correct / n,
+        "best_program_accuracy": best_program_correct / with_program if with_program else None,
     }
 
 
@@ -165,13 +179,14 @@ def extend_vocabulary(parser: Seq2SeqParser, questions: Iterable[str], *, min_co
     """Add the words of ``questions`` that the parser does not know and that occur at
     least ``min_count`` times; return them (most frequent first).
 
-    Old word ids, embeddings and therefore predictions are unchanged: each new word gets
-    the next id in the tokenizer, a new row of the source embedding initialised from the
-    ``[UNK]`` row (so the parser reads it as it read the unknown word before), and its
-    count in ``parser.word_counts`` (typo correction then keeps it instead of mapping it
-    to a known neighbour: "block" is no longer read as "black"). Rarer unknown words stay
-    unknown and are still typo-corrected. ``config.src_vocab_size`` follows, so
-    :meth:`Seq2SeqParser.save` writes a loadable checkpoint.
+    Extending alone changes no parse: old word ids and embeddings stay, and each new word
+    gets the next id in the tokenizer and a new row of the source embedding that is a copy
+    of the row the parser read it as before: the known word typo correction mapped it to
+    ("shapes" starts as "shape", "block" as "black") or else ``[UNK]``. Training then moves
+    the new rows apart. Its count goes to ``parser.word_counts``, so typo correction now
+    keeps the word. Rarer unknown words stay unknown and are still typo-corrected.
+    ``config.src_vocab_size`` follows, so :meth:`Seq2SeqParser.save` writes a loadable
+    checkpoint.
     """
     from tokenizers import models
 
@@ -192,6 +207,10 @@ def extend_vocabulary(parser: Seq2SeqParser, questions: Iterable[str], *, min_co
     if not new:
         return []
     unk = tokenizer.token_to_id(UNK_WORD)
+    sources = []  # the embedding row each new word starts from
+    for w in new:
+        fixed, _, _ = correct_typos([w], parser.word_counts)
+        sources.append(vocab.get(fixed[0], unk))
     extended = dict(vocab)
     for i, w in enumerate(new):
         extended[w] = size + i
@@ -202,7 +221,7 @@ def extend_vocabulary(parser: Seq2SeqParser, questions: Iterable[str], *, min_co
     grown = nn.Embedding(size + len(new), old.embedding_dim, padding_idx=old.padding_idx)
     with torch.no_grad():
         grown.weight[:size] = old.weight
-        grown.weight[size:] = old.weight[unk]
+        grown.weight[size:] = old.weight[torch.tensor(sources)]
     model.src_embed = grown
     model.config.src_vocab_size = size + len(new)
     for w in new:
@@ -224,6 +243,7 @@ def finetune_on_answers(
     batch_size: int = 32,
     objective: Objective = "hard",
     replay_per_round: int | None = None,
+    min_score: float = 0.0,
     new_words: bool = True,
     min_word_count: int = 2,
     word_dropout: float = 0.02,
@@ -240,7 +260,9 @@ def finetune_on_answers(
     with cross-entropy on them: with ``objective="hard"`` on the most probable consistent
     program of each question (hard EM), with ``"mml"`` on all of them weighted by their
     probability normalised over the question's consistent programs (each question weighs
-    one example). Questions without a consistent program are left out of that round.
+    one example). Questions without a consistent program, or whose most probable one has
+    a probability below ``min_score`` (confidence-filtered self-training: a spurious
+    program that merely hits the answer is usually improbable), are left out of that round.
     ``replay`` (question, program) pairs are mixed in, ``replay_per_round`` of them drawn
     each round (default: as many as there are answer-only targets, at most all of them).
 
@@ -252,6 +274,10 @@ def finetune_on_answers(
 
     The report: ``added_words``, ``rounds`` (per round: questions with a consistent
     program, targets, replay pairs, mean train loss, dev scores, seconds), ``best_round``.
+    ``trained`` counts the questions trained on (consistent, above ``min_score``); where
+    ``examples`` carry programs, ``consistent_correct`` counts those of them whose most
+    probable consistent program is the gold one (how often the search is not fooled by a
+    spurious program); the gold programs are read for that count only, never trained on.
     The same summary goes to ``parser.model.config.training["answer_finetuning"]``, so a
     saved checkpoint records it.
     """
@@ -293,9 +319,11 @@ def finetune_on_answers(
         srcs: list[list[int]] = []
         tgts: list[list[int]] = []
         weights: list[float] = []
+        n_right = 0  # diagnostic only (gold programs never train): trained-on programs that are right
         for ex, alts in zip(examples, found):
-            if not alts:
+            if not alts or alts[0].score < min_score:
                 continue
+            n_right += ex.program is not None and alts[0].program == ex.program.canonical()
             ids = question_ids(tokenizer, parser.prepare(ex.question)[0], max_src)
             chosen = alts[:1] if objective == "hard" else alts
             total = sum(a.score for a in chosen) or 1.0
@@ -326,6 +354,8 @@ def finetune_on_answers(
             "round": r,
             "questions": len(examples),
             "consistent": n_consistent,
+            "trained": sum(bool(a) and a[0].score >= min_score for a in found),
+            "consistent_correct": n_right if any(e.program is not None for e in examples) else None,
             "targets": n_targets,
             "replay": k,
             "loss": loss,

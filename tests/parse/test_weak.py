@@ -105,22 +105,28 @@ def test_extending_the_vocabulary_keeps_old_ids_and_predictions(tiny, bundled, t
     weights = parser.model.src_embed.weight.detach().clone()
     questions = [e.question for e in bundled]
     before = parser.parse_batch(questions, beam=3)
-    new_questions = ["Is the glossy thing closest to the zzqx?", "How many glossy things are closest?", "qqwv"]
-    assert not {"glossy", "closest", "zzqx", "qqwv"} & (set(parser.word_counts) | set(vocab))
+    known = max((w for w in parser.word_counts if len(w) >= 5), key=lambda w: (parser.word_counts[w], w))
+    typo = known + "q"  # one letter from a known word: read as that word so far
+    new_questions = [f"Is the glossy {typo} closest to the zzqx?", f"How many glossy {typo} are closest?", "qqwv"]
+    assert not {"glossy", "closest", "zzqx", "qqwv", typo} & (set(parser.word_counts) | set(vocab))
+    assert parser.prepare(new_questions[0])[1]["corrected"] == {typo: known}
+    before_new = parser.parse_batch(new_questions, beam=3)
 
     added = extend_vocabulary(parser, new_questions, min_count=2)
 
-    assert added == ["closest", "glossy"]  # twice each (ties alphabetical); "zzqx", "qqwv" once
+    assert added == sorted(["closest", "glossy", typo])  # twice each (ties alphabetical); "zzqx", "qqwv" once
     new_vocab = parser.tokenizer.get_vocab()
     assert {w: new_vocab[w] for w in vocab} == vocab
-    assert sorted(new_vocab[w] for w in added) == [size, size + 1]
-    assert parser.model.config.src_vocab_size == size + 2 == parser.model.src_embed.num_embeddings
+    assert sorted(new_vocab[w] for w in added) == [size, size + 1, size + 2]
+    assert parser.model.config.src_vocab_size == size + 3 == parser.model.src_embed.num_embeddings
     grown = parser.model.src_embed.weight.detach()
     assert torch.equal(grown[:size], weights)
-    assert torch.equal(grown[size], weights[1]) and torch.equal(grown[size + 1], weights[1])  # [UNK]
+    assert torch.equal(grown[new_vocab["glossy"]], weights[1]) and torch.equal(grown[new_vocab["closest"]], weights[1])
+    assert torch.equal(grown[new_vocab[typo]], weights[vocab[known]])  # starts as the word it was read as
     assert parser.word_counts["glossy"] == 2 and "zzqx" not in parser.word_counts
     after = parser.parse_batch(questions, beam=3)
-    for a, b in zip(before, after):
+    # no parse changes, of the old questions nor of those with the new words
+    for a, b in zip([*before, *before_new], [*after, *parser.parse_batch(new_questions, beam=3)]):
         assert [x.program for x in a.alternatives] == [x.program for x in b.alternatives]
         assert [x.score for x in a.alternatives] == pytest.approx([x.score for x in b.alternatives], abs=1e-6)
     ws, details = parser.prepare("Is the glossy thing closest?")
@@ -154,6 +160,7 @@ def test_answer_only_finetuning_learns_new_words(objective, human_style, bundled
     assert set(report["added_words"]) >= {"largest", "smallest", "biggest"}
     first = report["rounds"][0]
     assert first["consistent"] >= 7 and first["replay"] == 30 and first["loss"] > 0
+    assert 6 <= first["consistent_correct"] <= first["consistent"]  # gold programs: counted, not trained
     assert first["targets"] == first["consistent"] if objective == "hard" else first["targets"] > first["consistent"]
     after = _answers(parser, human_style)
     fixed = sum(w and a == e.answer for w, a, e in zip(wrong_before, after, human_style))
