@@ -264,7 +264,7 @@ def finetune_on_answers(
     a probability below ``min_score`` (confidence-filtered self-training: a spurious
     program that merely hits the answer is usually improbable), are left out of that round.
     ``replay`` (question, program) pairs are mixed in, ``replay_per_round`` of them drawn
-    each round (default: as many as there are answer-only targets, at most all of them).
+    each round (default: as many as there are questions trained on, at most all of them).
 
     With ``new_words``, the vocabulary first grows by the unknown words occurring at least
     ``min_word_count`` times in the examples (:func:`extend_vocabulary`). With ``dev``
@@ -332,8 +332,9 @@ def finetune_on_answers(
                 tgts.append(grammar.encode(a.program))
                 weights.append(1.0 if objective == "hard" else a.score / total)
         n_consistent = sum(bool(a) for a in found)
+        n_trained = sum(bool(a) and a[0].score >= min_score for a in found)
         n_targets = len(srcs)
-        k = min(len(replay_pairs), n_consistent if replay_per_round is None else replay_per_round)
+        k = min(len(replay_pairs), n_trained if replay_per_round is None else replay_per_round)
         for question, target in rng.sample(replay_pairs, k):
             srcs.append(question_ids(tokenizer, parser.prepare(question)[0], max_src))
             tgts.append(target)
@@ -354,7 +355,7 @@ def finetune_on_answers(
             "round": r,
             "questions": len(examples),
             "consistent": n_consistent,
-            "trained": sum(bool(a) and a[0].score >= min_score for a in found),
+            "trained": n_trained,
             "consistent_correct": n_right if any(e.program is not None for e in examples) else None,
             "targets": n_targets,
             "replay": k,
@@ -367,7 +368,8 @@ def finetune_on_answers(
         entry["seconds"] = round(time.perf_counter() - t0, 1)
         history.append(entry)
         log(
-            f"round {r}: {n_consistent}/{len(examples)} questions with a consistent program, "
+            f"round {r}: {n_consistent}/{len(examples)} questions with a consistent program "
+            f"({n_trained} trained on), "
             f"{k} replayed, loss {loss if loss is None else round(loss, 4)}"
             + (f", dev accuracy {entry['dev']['accuracy']:.4f}" if dev else "")
             + f" ({entry['seconds']} s)"

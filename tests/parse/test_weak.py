@@ -233,3 +233,22 @@ def test_few_programs_then_answers_writes_a_loadable_checkpoint(bundled, tmp_pat
     probe = [e.question for e in bundled[:5]]
     for a, b in zip(parser.parse_batch(probe), loaded.parse_batch(probe)):
         assert [x.program for x in a.alternatives] == [x.program for x in b.alternatives]
+
+
+def test_min_score_leaves_out_improbable_consistent_programs(tiny, bundled):
+    out, _, _ = tiny
+    parser = Seq2SeqParser.load(out, min_confidence=0.0)
+    found = consistent_programs(parser, *zip(*[(e.question, e.scene, e.answer) for e in bundled]), beam=3)
+    cut = sorted(a[0].score for a in found if a)[len(bundled) // 2]
+    report = finetune_on_answers(parser, bundled, rounds=1, beam=3, epochs_per_round=1, min_score=cut,
+                                 new_words=False, log=lambda _: None)
+    entry = report["rounds"][0]
+    assert entry["consistent"] == sum(bool(a) for a in found)
+    assert entry["trained"] == entry["targets"] == sum(bool(a) and a[0].score >= cut for a in found) < entry["consistent"]
+    assert entry["consistent_correct"] <= entry["trained"]
+    # nothing above the bar: nothing trained, the parser unchanged
+    before = parser.parse_batch([e.question for e in bundled[:5]])
+    report = finetune_on_answers(parser, bundled, rounds=1, beam=3, min_score=1.01, log=lambda _: None)
+    assert (report["rounds"][0]["trained"], report["rounds"][0]["loss"]) == (0, None)
+    after = parser.parse_batch([e.question for e in bundled[:5]])
+    assert [r.alternatives for r in before] == [r.alternatives for r in after]
