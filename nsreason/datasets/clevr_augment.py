@@ -14,7 +14,11 @@ with a clause that picks a new object:
   reads ``relate[<R5>](unique(filter(<5>)(scene())))`` instead of ``scene()``;
 * a same-attribute clause: "the other cube that is the same color as the <5>", i.e.
   ``same_color(unique(filter(<5>)(scene())))``, with the official constraint that neither
-  phrase names the shared attribute (``NULL``).
+  phrase names the shared attribute (``NULL``);
+* a "both ... and ..." clause: "the cube that is [both] <R5> the <5> and <R6> the <6>",
+  i.e. ``intersect(relate[<R5>](unique(...<5>...)), relate[<R6>](unique(...<6>...)))``, as
+  CLEVR's ``single_and`` templates write it, with their constraint that the two objects
+  differ (``OUT_NEQ``).
 
 The new object phrase stands on the scene again, so it may be grown in turn: nesting goes
 deeper than any template's. Programs are rewired at the template level, texts get the
@@ -71,11 +75,10 @@ __all__ = [
     "main",
 ]
 
-CLAUSES = ("spatial", "same_size", "same_color", "same_material", "same_shape")
+CLAUSES = ("spatial", "same_size", "same_color", "same_material", "same_shape", "both")
 """Kinds of clause :func:`grow_template` can attach."""
 
 _OBJECT_NODES = frozenset({"filter", "filter_unique", "filter_count", "filter_exist"})
-_HOP_NODES = ("relate", "same_")
 _LETTERS = {"Size": "Z", "Color": "C", "Material": "M", "Shape": "S"}
 _SAME_PHRASE = {"size": "the same size as", "color": "the same color as",
                 "material": "[made of] the same material as", "shape": "the same shape as"}
@@ -124,14 +127,17 @@ def _next_suffix(template: ClevrTemplate) -> str:
 
 def _grow_text(text: str, phrase: str, clause: str, new: str, attr: str | None) -> str | None:
     """``text`` with the clause after the one occurrence of ``phrase`` (None if not once)."""
-    if text.count(phrase) != 1:
-        return None
+    if text.count(phrase) != 1 or (clause == "both" and re.search(r"\band\b", text)):
+        return None  # "both ... and ..." beside another "and" reads two ways
     start = text.index(phrase)
     end = start + len(phrase)
     plural = text[end : end + 1] == "s"
     head = phrase + ("s" if plural else "")
     if clause == "spatial":
         grown = f"{head} [{'that are' if plural else 'that is'}] {new}"
+        return text[:start] + grown + text[end + plural :]
+    if clause == "both":
+        grown = f"{head} {'that are' if plural else 'that is'} [both] {new}"
         return text[:start] + grown + text[end + plural :]
     assert attr is not None
     grown = f"{head} {'that are' if plural else 'that is'} {_SAME_PHRASE[attr]} {new}"
@@ -149,27 +155,39 @@ def _grow_text(text: str, phrase: str, clause: str, new: str, attr: str | None) 
 def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTemplate | None:
     """``template`` with a ``clause`` (one of :data:`CLAUSES`) on the noun phrase of node
     ``slot`` (one of :func:`growable_slots`); None when no wording can take it (a
-    same-attribute clause on a phrase whose wording already says "other" twice, say)."""
+    same-attribute clause on a phrase whose wording already says "other" twice, say; a
+    "both ... and ..." clause in a template that already intersects; wordings that already
+    say "and" are dropped for it)."""
     if clause not in CLAUSES:
         raise InputError(f"unknown clause {clause!r}; known: {list(CLAUSES)}")
     node = template.nodes[slot]
     params = _object_params(node)
     if params is None or slot not in growable_slots(template):
         raise InputError(f"node {slot} of {template.filename}[{template.family}] cannot take a clause")
-    k = _next_suffix(template)
-    new_obj = tuple(f"<{letter}{k}>" for letter in "ZCMS")
-    new_phrase = "the " + " ".join(new_obj)
-    attr = None if clause == "spatial" else clause.removeprefix("same_")
+    if clause == "both" and any(n.type == "intersect" for n in template.nodes):
+        return None  # "both ... and ..." inside another reads two ways
+    k = int(_next_suffix(template))
+    obj = tuple(f"<{letter}{k}>" for letter in "ZCMS")
+    new_params: list[tuple[str, str]] = list(zip(obj, ("Size", "Color", "Material", "Shape")))
+    attr = clause.removeprefix("same_") if clause.startswith("same_") else None
+    # the nodes put before the slot: inputs are "scene" (the slot's scene) or positions
+    # within this block; the slot then reads the block's last node
+    block: list[tuple[str, tuple[int | str, ...], tuple[str, ...]]]
     if clause == "spatial":
-        relation = f"<R{k}>"
-        new_params = [(n, t) for n, t in zip(new_obj, ("Size", "Color", "Material", "Shape"))]
-        new_params.append((relation, "Relation"))
-        hop = TemplateNode("relate", (slot,), (relation,))
-        new_text = f"<R{k}> {new_phrase}"
+        new_params.append((f"<R{k}>", "Relation"))
+        block = [("filter_unique", ("scene",), obj), ("relate", (0,), (f"<R{k}>",))]
+        new_text = f"<R{k}> the {' '.join(obj)}"
+    elif clause == "both":
+        obj2 = tuple(f"<{letter}{k + 1}>" for letter in "ZCMS")
+        new_params += [(f"<R{k}>", "Relation"), *zip(obj2, ("Size", "Color", "Material", "Shape")),
+                       (f"<R{k + 1}>", "Relation")]
+        block = [("filter_unique", ("scene",), obj), ("relate", (0,), (f"<R{k}>",)),
+                 ("filter_unique", ("scene",), obj2), ("relate", (2,), (f"<R{k + 1}>",)),
+                 ("intersect", (1, 3), ())]
+        new_text = f"<R{k}> the {' '.join(obj)} and <R{k + 1}> the {' '.join(obj2)}"
     else:
-        new_params = [(n, t) for n, t in zip(new_obj, ("Size", "Color", "Material", "Shape"))]
-        hop = TemplateNode(f"same_{attr}", (slot,))
-        new_text = new_phrase
+        block = [("filter_unique", ("scene",), obj), (f"same_{attr}", (0,), ())]
+        new_text = f"the {' '.join(obj)}"
     texts = []
     for text in template.texts:
         grown = _grow_text(text, " ".join(params), clause, new_text, attr)
@@ -178,17 +196,19 @@ def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTempl
     if not texts:
         return None
 
-    # insert [filter_unique(new object), hop] just before the slot; the slot reads the hop
+    width = len(block)
+
     def shift(j: int) -> int:
-        return j + 2 if j >= slot else j
+        return j + width if j >= slot else j
 
     scene_input = node.inputs[0]
     nodes: list[TemplateNode] = []
     for i, n in enumerate(template.nodes):
         if i == slot:
-            nodes.append(TemplateNode("filter_unique", (scene_input,), new_obj))
-            nodes.append(hop)
-            nodes.append(TemplateNode(n.type, (slot + 1,), n.side_inputs))
+            for btype, bins, bside in block:
+                ins = tuple(scene_input if b == "scene" else slot + int(b) for b in bins)
+                nodes.append(TemplateNode(btype, ins, bside))
+            nodes.append(TemplateNode(n.type, (slot + width - 1,), n.side_inputs))
         else:
             nodes.append(TemplateNode(n.type, tuple(shift(j) for j in n.inputs), n.side_inputs))
     constraints = []
@@ -196,6 +216,8 @@ def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTempl
         if ctype in ("OUT_EQ", "OUT_NEQ"):
             cparams = tuple(shift(j) if isinstance(j, int) else j for j in cparams)
         constraints.append((ctype, cparams))
+    if clause == "both":  # two different objects, as in single_and
+        constraints.append(("OUT_NEQ", (slot, slot + 2)))
     if attr is not None:  # "the red thing that is the same color as ..." says nothing
         letter = _LETTERS[attr.capitalize()]
         constraints.append(("NULL", (f"<{letter}{k}>",)))
@@ -220,12 +242,12 @@ def augmented_templates(
 ) -> list[ClevrTemplate]:
     """Up to ``per_template`` distinct grown variants of each template: each gets 1 to
     ``max_clauses`` clauses on random growable phrases (including phrases added by an
-    earlier clause), spatial clauses three times as often as same-attribute ones, with at
-    most ``max_hops`` hops on any path. Variants are named ``augmented_<file>`` with
+    earlier clause), drawn with weights 3 (spatial), 1 (each same-attribute clause) and 2
+    ("both ... and ..."), with at most ``max_hops`` hops on any path. Variants are named ``augmented_<file>`` with
     consecutive family numbers, so questions made from them say where they came from."""
     rng = random.Random(seed)
     out: list[ClevrTemplate] = []
-    weights = [3, 1, 1, 1, 1]
+    weights = [3, 1, 1, 1, 1, 2]  # spatial, four same-attribute, both ... and ...
     seen: set[tuple[Any, ...]] = set()
     for template in templates:
         made = 0

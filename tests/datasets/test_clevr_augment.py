@@ -109,6 +109,20 @@ def test_same_attribute_clause_says_other_and_forbids_naming_the_attribute():
     assert ("NULL", ("<S2>",)) in grown.constraints and ("NULL", ("<S>",)) in grown.constraints
 
 
+def test_both_clause_intersects_two_relations_of_different_objects():
+    grown = grow_template(QUERY, 1, "both")
+    assert grown is not None
+    assert grown.texts[0] == (
+        "What color is the <Z> <C> <M> <S> that is [both] <R2> the <Z2> <C2> <M2> <S2> and <R3> the "
+        "<Z3> <C3> <M3> <S3>?")
+    assert [(n.type, n.inputs) for n in grown.nodes] == [
+        ("scene", ()), ("filter_unique", (0,)), ("relate", (1,)), ("filter_unique", (0,)),
+        ("relate", (3,)), ("intersect", (2, 4)), ("filter_unique", (5,)), ("query_color", (6,))]
+    assert ("OUT_NEQ", (1, 3)) in grown.constraints
+    assert grow_template(grown, 1, "both") is None  # a second "and" would read two ways
+    assert grow_template(COMPARE_COUNTS, 1, "spatial") is not None
+
+
 def test_bad_requests_are_refused():
     with pytest.raises(InputError, match="unknown clause"):
         grow_template(QUERY, 1, "same_mood")
@@ -152,4 +166,6 @@ def test_official_templates_grow_into_new_shapes(scenes):
     for q in questions:
         check_text(q["question"])
         Program.from_clevr(q["program"]).validate()
-    assert set(CLAUSES) == {"spatial", "same_size", "same_color", "same_material", "same_shape"}
+    assert set(CLAUSES) == {"spatial", "same_size", "same_color", "same_material", "same_shape", "both"}
+    assert any("intersect" in {n.type for n in t.nodes} and not t.filename.endswith("single_and.json")
+               for t in grown)
