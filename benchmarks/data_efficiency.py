@@ -16,6 +16,9 @@ Data (from ../shared/data, or NSREASON_SHARED_DATA):
   round of answer-only training. No round is picked on the evaluation set: the last
   round is the result.
 
+``--substitute K`` adds K copies of each annotated pair with its attribute values renamed
+consistently in question and program (no new annotation; off by default).
+
 Recipe: :func:`nsreason.parse.weak.train_with_few_programs` (supervised training with
 :func:`~nsreason.parse.train.train_parser` on the few programs, then
 :func:`~nsreason.parse.weak.finetune_on_answers`: per round a beam search for programs
@@ -67,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3, help="rounds of answer-only training (3)")
     ap.add_argument("--beam", type=int, default=10, help="beam of the search for consistent programs (10)")
     ap.add_argument("--epochs-per-round", type=int, default=2)
+    ap.add_argument("--substitute", type=int, default=0,
+                    help="also train on K copies of each annotated pair with its attribute values renamed "
+                    "(nsreason.datasets.clevr_augment.substitute_values; 0: NS-VQA's setting as is)")
     ap.add_argument("--supervised-epochs", type=int, default=100)
     ap.add_argument("--supervised-lr", type=float, default=2e-3)
     ap.add_argument("--lr", type=float, default=5e-4, help="learning rate of answer-only training")
@@ -97,6 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     random.Random(args.seed).shuffle(rest)
     rest = rest[: args.qa]
     few_pairs = [(train[i].question, train[i].program) for i in few_idx]
+    if args.substitute:
+        from nsreason.datasets.clevr_augment import substitute_values
+
+        rng = random.Random(args.seed)
+        variants = [v for q, p in few_pairs for _ in range(args.substitute)
+                    if (v := substitute_values(q, p, rng)) is not None]
+        print(f"{len(variants):,} value-renamed copies of the annotated pairs", flush=True)
+        few_pairs = few_pairs + variants
     # the QA pairs carry their programs only for a diagnostic count (how often the chosen
     # consistent program is the gold one); finetune_on_answers never trains on them
     qa = [AnswerExample(train[i].question, train_scenes[train[i].image_index], train[i].answer, train[i].program)
@@ -107,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation = [AnswerExample(q.question, val_scenes[q.image_index], q.answer, q.program) for q in val]
     families = len({(q.get("template_filename"), q.get("question_family_index")) for q in raw_train["questions"]})
     print(
-        f"{len(few_pairs)} programs ({args.per_family} per family, {families} families), "
+        f"{len(few_idx)} programs ({args.per_family} per family, {families} families), "
         f"{len(qa):,} question-answer pairs, {len(evaluation):,} val questions; "
         f"loaded in {time.perf_counter() - started:.1f} s\n",
         flush=True,
@@ -131,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     sup_seconds = report["supervised"]["seconds"]
     for r in report["finetune"]["rounds"]:
         dev = r["dev"]
-        stage = f"{len(few_pairs)} programs (supervised)" if r["round"] == 0 else f"+ answers, round {r['round']}"
+        stage = f"{len(few_idx)} programs (supervised)" if r["round"] == 0 else f"+ answers, round {r['round']}"
         consistent = "-" if r["round"] == 0 else f"{r['consistent']:,} / {r['questions']:,}"
         gold = "-" if r["round"] == 0 else f"{r['consistent_correct']:,}"
         trained = "-" if r["round"] == 0 else f"{r['trained']:,}"
@@ -148,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwords added from the QA questions: {len(added)}; total {total:,.0f} s "
           f"({args.threads} torch threads, beam {args.beam}, {args.objective} EM, lr {args.lr})")
     if args.json:
-        payload = {"machine": info, "args": vars(args), "programs": len(few_pairs), "qa_pairs": len(qa),
+        payload = {"machine": info, "args": vars(args), "programs": len(few_idx), "qa_pairs": len(qa),
                    "eval_questions": len(evaluation), "seconds": total, **report}
         write_json(json.dumps(payload, indent=2, default=str), args.json)
     return 0

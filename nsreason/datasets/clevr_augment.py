@@ -55,8 +55,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import InputError
+from ..program.ir import Program
 from ..scene.graph import SceneGraph
 from .clevr_generate import (
+    SYNONYMS,
     ClevrTemplate,
     TemplateNode,
     generate_questions,
@@ -73,6 +75,7 @@ __all__ = [
     "growable_slots",
     "hops",
     "main",
+    "substitute_values",
 ]
 
 CLAUSES = ("spatial", "same_size", "same_color", "same_material", "same_shape", "both")
@@ -300,6 +303,82 @@ def generate_augmented(
                                 max_hops=max_hops, seed=seed)
     return generate_questions(scenes, per_scene=per_scene, seed=seed + 1, templates=grown,
                               synonyms=synonyms, stats=stats)
+
+
+# -- value substitution (for few annotated programs) -----------------------------------------
+_SUBSTITUTABLE = {"filter_size": "Size", "filter_color": "Color", "filter_material": "Material",
+                  "filter_shape": "Shape"}
+
+
+def substitute_values(
+    question: str,
+    program: Program,
+    rng: random.Random,
+    synonyms: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[str, Program] | None:
+    """The same question and program with the attribute values renamed consistently:
+    one random permutation per attribute type (sizes, colors, materials, shapes) applied
+    to the program's filter values and to every word of the question that names a value
+    (CLEVR's synonyms: "ball" is a sphere, "shiny" is metal; plurals kept), each written
+    with a random synonym. None when a filter value of the program is not written in the
+    question (renaming it would make question and program disagree).
+
+    A few annotated programs thus teach every value, not only those they happen to use
+    (no new annotation: the structure of each pair is unchanged).
+
+    >>> rng = random.Random(0)
+    >>> q, p = substitute_values("How many red cubes are left of the big ball?",
+    ...                          Program.from_text("count(filter_shape[cube](filter_color[red](relate[left]("
+    ...                                            "unique(filter_shape[sphere](filter_size[large](scene())))))))"), rng)
+    >>> q
+    'How many purple cylinders are left of the large cube?'
+    >>> p.to_text()
+    'count(filter_shape[cylinder](filter_color[purple](relate[left](unique(filter_shape[cube](filter_size[large](scene())))))))'
+    >>> substitute_values("How many cubes are there?", Program.from_text(
+    ...     "count(filter_color[red](scene()))"), rng) is None  # "red" is not in the question
+    True
+    """
+    from ..program.ir import Step
+    from ..program.vocab import get_vocabulary
+
+    synonyms = SYNONYMS if synonyms is None else synonyms
+    types = get_vocabulary(program.vocabulary_name).types
+    word_value: dict[str, tuple[str, str]] = {}  # surface word -> (type, value)
+    for type_name in _SUBSTITUTABLE.values():
+        for value in types[type_name].domain or ():
+            for word in synonyms.get(value, (value,)):
+                if " " not in word:
+                    word_value[word] = (type_name, value)
+    words_ = re.findall(r"[A-Za-z]+|[^A-Za-z]+", question)
+    found: set[tuple[str, str]] = set()
+    for w in words_:
+        key = w.lower()
+        hit = word_value.get(key) or (word_value.get(key[:-1]) if key.endswith("s") else None)
+        if hit:
+            found.add(hit)
+    used = {(_SUBSTITUTABLE[s.op], s.args[0]) for s in program.steps if s.op in _SUBSTITUTABLE}
+    if not used <= found:
+        return None
+    mapping: dict[tuple[str, str], str] = {}
+    for type_name in _SUBSTITUTABLE.values():
+        domain = list(types[type_name].domain or ())
+        shuffled = domain[:]
+        rng.shuffle(shuffled)
+        mapping.update({(type_name, a): b for a, b in zip(domain, shuffled)})
+    out = []
+    for w in words_:
+        key = w.lower()
+        plural = key not in word_value and key.endswith("s") and key[:-1] in word_value
+        hit = word_value.get(key[:-1] if plural else key)
+        if not hit:
+            out.append(w)
+            continue
+        new = rng.choice(tuple(synonyms.get(mapping[hit], (mapping[hit],))))
+        new = new + "s" if plural else new
+        out.append(new.capitalize() if w[0].isupper() else new)
+    steps = [Step(s.op, s.inputs, (mapping[(_SUBSTITUTABLE[s.op], s.args[0])],)) if s.op in _SUBSTITUTABLE
+             else s for s in program.steps]
+    return "".join(out), Program(steps, program.vocabulary_name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -169,3 +169,31 @@ def test_official_templates_grow_into_new_shapes(scenes):
     assert set(CLAUSES) == {"spatial", "same_size", "same_color", "same_material", "same_shape", "both"}
     assert any("intersect" in {n.type for n in t.nodes} and not t.filename.endswith("single_and.json")
                for t in grown)
+
+
+def test_value_substitution_keeps_structure_and_agrees_with_the_words():
+    import random
+
+    from nsreason.datasets.clevr import load_clevr_questions
+    from nsreason.datasets.clevr_augment import substitute_values
+    from nsreason.datasets.clevr_compositional import program_structure
+    from nsreason.datasets.clevr_generate import SYNONYMS
+
+    rng = random.Random(0)
+    made = 0
+    for q in load_clevr_questions(EXAMPLES_DATA / "clevr_val_sample_questions.json"):
+        for _ in range(5):
+            out = substitute_values(q.question, q.program, rng)
+            if out is None:
+                continue
+            made += 1
+            text, program = out
+            program.validate()
+            assert program_structure(program) == program_structure(q.program)
+            assert len(text.split()) == len(q.question.split())
+            words = {w.strip("?;,").lower() for w in text.split()}
+            for step in program.steps:
+                if step.op.startswith("filter_"):
+                    names = set(SYNONYMS.get(step.args[0], (step.args[0],)))
+                    assert words & (names | {n + "s" for n in names}), (text, step)
+    assert made >= 100
