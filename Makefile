@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml Makefile
 		"torch==2.13.0" -e ".[torch,rich,progress,test]"
 	touch $(STAMP)
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench parser clean
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -31,6 +31,23 @@ bench: $(STAMP)
 	$(PY) benchmarks/executor_throughput.py
 	$(PY) benchmarks/scaling.py
 	$(PY) benchmarks/parser.py
+
+# Retrain the shipped question parser from ../shared/data (about an hour on 2 CPU cores):
+# the supervised run, then answer-only fine-tuning on the CLEVR-Humans questions, then the
+# checksums a test checks. PARSER_OUT=nsreason/parse/weights/clevr replaces the shipped one.
+SHARED     ?= ../shared/data
+PARSER_OUT ?= build/parser
+parser: $(STAMP)
+	$(VENV)/bin/nsreason train parser --questions $(SHARED)/clevr/train/CLEVR_train_questions.json \
+		--generate-scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json --generate-per-scene 40 \
+		--grow-per-scene 12 --epochs 8 --batch-size 128 --lr 1.5e-3 --seed 0 --threads 2 \
+		--out $(PARSER_OUT).supervised
+	$(VENV)/bin/nsreason train finetune --parser $(PARSER_OUT).supervised \
+		--questions $(SHARED)/clevr-humans/CLEVR-Humans_train_questions.json \
+		--scenes $(SHARED)/clevr-humans/CLEVR_train_scenes_1000.json \
+		--replay $(SHARED)/clevr/train/CLEVR_train_questions.json --replay-limit 4000 --replay-per-round 2000 \
+		--objective mml --rounds 5 --epochs-per-round 3 --seed 0 --threads 2 --out $(PARSER_OUT)
+	cd $(PARSER_OUT) && sha256sum config.json model.safetensors tokenizer.json words.json > SHA256SUMS
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

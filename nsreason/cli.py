@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--epochs-per-round", type=int, default=2)
     ft.add_argument("--lr", type=float, default=3e-4)
     ft.add_argument("--objective", choices=["hard", "mml"], default="hard")
+    ft.add_argument("--replay-per-round", type=int, default=None,
+                    help="replay pairs drawn per round (default: as many as questions trained on)")
     ft.add_argument("--min-score", type=float, default=0.0,
                     help="skip questions whose best consistent program is less probable than this")
     ft.add_argument("--seed", type=int, default=0)
@@ -254,7 +256,7 @@ def _train_finetune(args: argparse.Namespace) -> int:
     report = finetune_on_answers(
         parser, train, replay=replay, dev=dev, rounds=args.rounds, beam=args.beam,
         epochs_per_round=args.epochs_per_round, lr=args.lr, objective=args.objective,
-        min_score=args.min_score, seed=args.seed, threads=args.threads, log=lambda line: print(line, file=sys.stderr, flush=True),
+        min_score=args.min_score, replay_per_round=args.replay_per_round, seed=args.seed, threads=args.threads, log=lambda line: print(line, file=sys.stderr, flush=True),
     )
     parser.save(args.out)
     print(json.dumps({k: v for k, v in report.items() if k != "rounds"}, indent=2))
