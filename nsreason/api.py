@@ -116,8 +116,8 @@ def execution_guided(
         return first, None, []
     rejected = [(parsed.program, first.failure)]
     tried = {parsed.program.to_text()}
-    candidates = list(parsed.alternatives)
-    for round_ in range(2):
+
+    def first_that_runs(candidates: Sequence[Alternative]) -> tuple[R, Alternative] | None:
         for alt in candidates:
             text = alt.program.to_text()
             if text in tried:
@@ -125,15 +125,20 @@ def execution_guided(
             tried.add(text)
             result = run(alt.program)
             if result.failure is None:
-                return result, alt, rejected
+                return result, alt
             rejected.append((alt.program, result.failure))
-        if round_ or parser is None or wider_beam <= len(parsed.alternatives):
-            break
+        return None
+
+    found = first_that_runs(parsed.alternatives)
+    if found is None and parser is not None and wider_beam > len(parsed.alternatives):
         try:
-            candidates = parser.parse_batch([parsed.question], beam=wider_beam)[0].alternatives  # type: ignore[call-arg]
+            wider = parser.parse_batch([parsed.question], beam=wider_beam)[0].alternatives  # type: ignore[call-arg]
         except TypeError:  # a parser without beam search
-            break
-    return first, None, rejected
+            wider = []
+        found = first_that_runs(wider)
+    if found is None:
+        return first, None, rejected
+    return found[0], found[1], rejected
 
 
 def parse_step(

@@ -242,7 +242,7 @@ def _train_finetune(args: argparse.Namespace) -> int:
             raise InputError(f"no scene with image_index {q.image_index} in {args.scenes}",
                              path=f"questions[{i}].image_index", source=args.questions)
         examples.append(AnswerExample(q.question, scenes[q.image_index], q.answer))
-    images = sorted({id(e.scene): e.scene.id for e in examples}.values(), key=str)
+    images = sorted({e.scene.id for e in examples}, key=str)
     random.Random(args.seed).shuffle(images)
     dev_images = set(images[: int(len(images) * args.dev_fraction)])
     train = [e for e in examples if e.scene.id not in dev_images]

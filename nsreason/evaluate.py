@@ -111,7 +111,8 @@ def evaluate_clevr(
     finally:
         gc.unfreeze()
     fallbacks = 0
-    for i, (value, failure) in enumerate(results):  # execution-guided: outside the timing
+    decoded: set[int] = set()  # results that execute() decoded already
+    for i, (_, failure) in enumerate(results):  # execution-guided: outside the timing
         p, scene = parsed[i], jobs[i][1]
         if failure is None or p is None or not p.ok:
             continue
@@ -122,17 +123,16 @@ def evaluate_clevr(
             fallbacks += 1
             programs[i] = used.program
             results[i] = (answer.value, None)
-            if not trace:  # execute() already decoded the value
-                results[i] = (_Decoded(answer.value), None)
+            decoded.add(i)
     if the_parser is not None and jobs and all(q.program is not None for q, _ in jobs):
         program_accuracy = sum(
             p is not None and _same_program(p, q.program) for p, (q, _) in zip(programs, jobs)
         ) / len(jobs)
     if not trace:  # decode raw values outside the timed loop
         results = [
-            (v.value if isinstance(v, _Decoded) else v if f is not None or p is None
+            (v if i in decoded or f is not None or p is None
              else decode_value(v, executor.compile(p).kinds[-1], s.index), f)
-            for (v, f), p, (_, s) in zip(results, programs, jobs)
+            for i, ((v, f), p, (_, s)) in enumerate(zip(results, programs, jobs))
         ]
 
     correct = 0
@@ -170,15 +170,6 @@ def evaluate_clevr(
         "load_seconds": load_seconds,
         "compile_seconds": compile_seconds,
     }
-
-
-class _Decoded:
-    """A value already decoded (by ``execute``) among raw values still to decode."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
 
 
 def _load_jobs(

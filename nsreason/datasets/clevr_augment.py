@@ -47,10 +47,8 @@ instantiates, checks and words it with the official engine
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -62,9 +60,8 @@ from .clevr_generate import (
     ClevrTemplate,
     TemplateNode,
     generate_questions,
-    load_synonyms,
     load_templates,
-    write_questions,
+    run_generator,
 )
 
 __all__ = [
@@ -246,8 +243,9 @@ def augmented_templates(
     """Up to ``per_template`` distinct grown variants of each template: each gets 1 to
     ``max_clauses`` clauses on random growable phrases (including phrases added by an
     earlier clause), drawn with weights 3 (spatial), 1 (each same-attribute clause) and 2
-    ("both ... and ..."), with at most ``max_hops`` hops on any path. Variants are named ``augmented_<file>`` with
-    consecutive family numbers, so questions made from them say where they came from."""
+    ("both ... and ..."), with at most ``max_hops`` hops on any path. Variants are named
+    ``augmented_<file>`` with consecutive family numbers, so questions made from them say
+    where they came from."""
     rng = random.Random(seed)
     out: list[ClevrTemplate] = []
     weights = [3, 1, 1, 1, 1, 2]  # spatial, four same-attribute, both ... and ...
@@ -257,18 +255,18 @@ def augmented_templates(
         for _ in range(per_template * 6):
             if made >= per_template:
                 break
-            grown: ClevrTemplate | None = template
+            grown = template
             for _ in range(rng.randint(1, max_clauses)):
-                slots = growable_slots(grown) if grown is not None else []
-                if not slots or grown is None:
+                slots = growable_slots(grown)
+                if not slots:
                     break
                 candidate = grow_template(grown, rng.choice(slots), rng.choices(CLAUSES, weights)[0])
                 if candidate is None or hops(candidate) > max_hops:
                     continue
                 grown = candidate
-            if grown is None or grown is template:
+            if grown is template:
                 continue
-            key = (tuple(n for n in grown.nodes), grown.texts[0])
+            key = (grown.nodes, grown.texts[0])
             if key in seen:
                 continue
             seen.add(key)
@@ -396,27 +394,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--templates", default=None, help="folder of template *.json files")
     parser.add_argument("--synonyms", default=None, help="synonyms.json (default: CLEVR's)")
     args = parser.parse_args(argv)
-    from ..scene.clevr import load_clevr_scenes
-
-    try:
-        scenes = load_clevr_scenes(args.scenes)
-        synonyms = load_synonyms(args.synonyms) if args.synonyms else None
-        stats: dict[str, Any] = {}
-        questions = generate_augmented(
+    return run_generator(
+        args, "nsreason.datasets.clevr_augment",
+        lambda scenes, synonyms, stats: generate_augmented(
             scenes, per_scene=args.per_scene, per_template=args.per_template,
             max_clauses=args.max_clauses, max_hops=args.max_hops, seed=args.seed,
             templates=load_templates(args.templates) if args.templates else None,
-            synonyms=synonyms, stats=stats)
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    info = {"version": "1.0", "generator": "nsreason.datasets.clevr_augment", "seed": args.seed,
-            "per_scene": args.per_scene, "scenes": str(args.scenes)}
-    write_questions(args.out, questions, info)
-    stats.pop("per_family", None)
-    print(f"{len(questions)} questions from {len(scenes)} scenes -> {args.out} {json.dumps(stats)}",
-          file=sys.stderr)
-    return 0
+            synonyms=synonyms, stats=stats),
+        per_scene=args.per_scene,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

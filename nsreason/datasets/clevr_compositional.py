@@ -43,9 +43,7 @@ False
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -58,8 +56,7 @@ from .clevr_generate import (
     _scene_fields,
     expand_program,
     generate_questions,
-    load_synonyms,
-    write_questions,
+    run_generator,
 )
 
 __all__ = [
@@ -483,23 +480,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--synonyms", default=None, help="synonyms.json (default: CLEVR's)")
     args = parser.parse_args(argv)
-    from ..scene.clevr import load_clevr_scenes
-
-    try:
-        scenes = load_clevr_scenes(args.scenes)
-        synonyms = load_synonyms(args.synonyms) if args.synonyms else None
-        stats: dict[str, Any] = {}
-        questions = generate_compositional(scenes, per_kind=args.per_kind, seed=args.seed,
-                                           kinds=args.kinds, synonyms=synonyms, stats=stats)
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    info = {"version": "1.0", "generator": "nsreason.datasets.clevr_compositional",
-            "seed": args.seed, "per_kind": args.per_kind, "scenes": str(args.scenes)}
-    write_questions(args.out, questions, info)
-    print(f"{len(questions)} questions from {len(scenes)} scenes -> {args.out} "
-          f"{json.dumps(stats)}", file=sys.stderr)
-    return 0
+    return run_generator(
+        args, "nsreason.datasets.clevr_compositional",
+        lambda scenes, synonyms, stats: generate_compositional(
+            scenes, per_kind=args.per_kind, seed=args.seed, kinds=args.kinds, synonyms=synonyms,
+            stats=stats),
+        per_kind=args.per_kind,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -98,6 +98,7 @@ __all__ = [
     "load_synonyms",
     "load_templates",
     "main",
+    "run_generator",
     "text_coverage",
     "text_patterns",
     "text_skeleton",
@@ -928,22 +929,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--templates", default=None, help="folder of template *.json files")
     parser.add_argument("--synonyms", default=None, help="synonyms.json (default: CLEVR's)")
     args = parser.parse_args(argv)
+    return run_generator(
+        args, "nsreason.datasets.clevr_generate",
+        lambda scenes, synonyms, stats: generate_questions(
+            scenes, per_scene=args.per_scene, seed=args.seed, templates_dir=args.templates,
+            synonyms=synonyms, stats=stats),
+        per_scene=args.per_scene,
+    )
+
+
+def run_generator(
+    args: argparse.Namespace,
+    generator: str,
+    make: Callable[[list[SceneGraph], Mapping[str, Sequence[str]] | None, dict[str, Any]], list[dict[str, Any]]],
+    **info: Any,
+) -> int:
+    """The body of the question generators' ``python -m`` entry points: read
+    ``args.scenes`` (and ``args.synonyms`` when given), ``make(scenes, synonyms, stats)``,
+    write ``args.out`` with ``info`` (plus version, generator, seed, scenes), and report the
+    counts on stderr. Bad input: the error on stderr and exit status 2."""
     from ..scene.clevr import load_clevr_scenes
 
     try:
         scenes = load_clevr_scenes(args.scenes)
         synonyms = load_synonyms(args.synonyms) if args.synonyms else None
         stats: dict[str, Any] = {}
-        questions = generate_questions(
-            scenes, per_scene=args.per_scene, seed=args.seed, templates_dir=args.templates,
-            synonyms=synonyms, stats=stats,
-        )
+        questions = make(scenes, synonyms, stats)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    info = {"version": "1.0", "generator": "nsreason.datasets.clevr_generate",
-            "seed": args.seed, "per_scene": args.per_scene, "scenes": str(args.scenes)}
-    write_questions(args.out, questions, info)
+    write_questions(args.out, questions, {"version": "1.0", "generator": generator, "seed": args.seed,
+                                          **info, "scenes": str(args.scenes)})
     stats.pop("per_family", None)
     print(f"{len(questions)} questions from {len(scenes)} scenes -> {args.out} "
           f"{json.dumps(stats)}", file=sys.stderr)
