@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check \
-		"torch==2.13.0" -e ".[torch,rich,progress,test]"
+		"torch==2.13.0" -e ".[torch,rich,progress,test,knowledge]"
 	touch $(STAMP)
 
 .PHONY: install demo test bench parser clean

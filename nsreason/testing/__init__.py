@@ -1,0 +1,2 @@
+"""Test helpers for plug-in authors: :mod:`nsreason.testing.kb_conformance` checks that a
+knowledge-base backend behaves like the built-in ones."""
