@@ -78,7 +78,8 @@ def _hook(event: str, args: tuple) -> None:
     if allowed is None:
         return
     if event in _NET_EVENTS:
-        raise KBSecurityError(f"parsing RDF tried to reach the network ({event} {args[-1]!r}); "
+        target = args[0] if event == "urllib.Request" else args[-1]
+        raise KBSecurityError(f"parsing RDF tried to reach the network ({event} {target!r}); "
                               "nsreason never fetches remote contexts or entities")
     if event == "open" and args and not _allowed_file(args[0], allowed):
         raise KBSecurityError(f"parsing RDF tried to open another file ({args[0]!r}); "

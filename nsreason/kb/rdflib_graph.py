@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import Budget, KnowledgeBase, Limits, _cut
-from .errors import KBFormatError, KBQueryError, KBSecurityError, KBSpecError
+from .errors import KBFormatError, KBQueryError, KBSecurityError, KBSpecError, KBTimeoutError
 from .rdfio import line_of, no_network, rdflib_format
 from .terms import IRI, BNode, Literal, Term, Triple
 
@@ -150,27 +150,26 @@ class RdflibKB(KnowledgeBase):
                timeout: float | None = None) -> Any:
         n = self._limit(limit)
         budget = self._budget(timeout, "sparql")
-        with budget:
-            try:
-                with no_network():
-                    res = self.graph.query(query)
-            except KBSecurityError:
-                raise
-            except Exception as exc:  # pyparsing errors and rdflib's own
-                raise KBQueryError(f"SPARQL query failed: {type(exc).__name__}: {exc}") from exc
-            budget.check()
-            if res.type == "ASK":
-                return bool(res.askAnswer)
-            out: list = []
+        try:  # rdflib evaluates lazily: iteration too runs under the no-network guard
+            with budget, no_network():
+                return self._run_sparql(query, n, budget)
+        except (KBSecurityError, KBTimeoutError):
+            raise
+        except Exception as exc:  # pyparsing errors and rdflib's own
+            raise KBQueryError(f"SPARQL query failed: {type(exc).__name__}: {exc}") from exc
+
+    def _run_sparql(self, query: str, n: int, budget: Budget) -> Any:
+        res = self.graph.query(query)
+        if res.type == "ASK":
+            return bool(res.askAnswer)
+        out: list = []
+        for row in res:
             if res.type in ("CONSTRUCT", "DESCRIBE"):
-                for t in res:
-                    out.append(Triple(*(from_rdflib(x) for x in t)))
-                    if len(out) > n:
-                        break
-                return _cut(out, n)
-            names = [str(v) for v in res.vars]
-            for row in res:
-                out.append({k: from_rdflib(v) for k, v in zip(names, row) if v is not None})
-                if len(out) > n:
-                    break
-            return _cut(out, n)
+                out.append(Triple(*(from_rdflib(x) for x in row)))
+            else:
+                out.append({str(k): from_rdflib(v) for k, v in zip(res.vars, row)
+                            if v is not None})
+            budget.check()
+            if len(out) > n:
+                break
+        return _cut(out, n)

@@ -35,7 +35,7 @@ __all__ = [
 
 _IRIREF = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^<>"{}|^`\\\x00-\x20]*')
 _LANG = re.compile(r"[A-Za-z]+(?:-[A-Za-z0-9]+)*")
-_ESCAPES = {'"': '\\"', "'": "\\'", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t",
             "\b": "\\b", "\f": "\\f"}
 
 
@@ -48,13 +48,20 @@ def sparql_iri(iri: str) -> str:
 
 def _escape(text: str) -> str:
     out = []
+    prev = ""
     for ch in text:
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
         elif ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch in "\u2028\u2029":
             out.append(f"\\u{ord(ch):04X}")
+        elif ch in "uU" and prev == "\\":
+            # some engines (rdflib; SPARQL 1.1 section 19.2) expand \uXXXX before parsing: a
+            # written u after an escaped backslash would start one, so it is escaped too
+            # (as \U with 8 digits: rdflib reads \u followed by 8 hex digits as one escape)
+            out.append(f"\\U{ord(ch):08X}")
         else:
             out.append(ch)
+        prev = ch
     return "".join(out)
 
 
