@@ -65,6 +65,8 @@ def parse_spec(spec: str) -> tuple[str, str]:
         raise KBSpecError("empty KB spec; expected NAME:ARG (e.g. 'rdf:kb.ttl') or a path")
     path = Path(spec)
     suffix = path.suffix.lower()
+    if suffix == ".gz":
+        suffix = Path(path.stem).suffix.lower()
     if suffix == ".csv":
         return "csv", spec
     if suffix in (".tsv", ".tab"):
@@ -118,8 +120,14 @@ def _memory(arg: str, **options: Any) -> KnowledgeBase:
 
     if not arg:
         return MemoryKB(**options)
-    kb = load_kb(arg)  # a file: parsed by its own backend, then copied into memory
-    return MemoryKB(kb.match(limit=10**12), **options)
+    name, _ = parse_spec(arg)
+    if name == "rdf":  # parsed by pyoxigraph (fast, never fetches), then copied
+        from .oxigraph_store import OxigraphKB
+
+        kb: KnowledgeBase = OxigraphKB(None, load=[_need_file(arg, "memory")])
+    else:
+        kb = load_kb(arg)
+    return MemoryKB(kb.match(limit=10**12, timeout=3600), **options)
 
 
 @KB_BACKENDS.register("rdf")

@@ -21,7 +21,7 @@ from typing import Any
 
 from .base import Budget, KnowledgeBase, Limits, _cut
 from .errors import KBFormatError, KBQueryError, KBSpecError
-from .rdfio import format_for, line_of
+from .rdfio import format_for, line_of, open_rdf
 from .sparql import SparqlQueries
 from .terms import IRI, BNode, Literal, Term, Triple
 
@@ -104,18 +104,17 @@ class OxigraphKB(SparqlQueries, KnowledgeBase):
 
     def load(self, *, path: str | os.PathLike | None = None, data: str | bytes | None = None,
              format: str | None = None, bulk: bool = False) -> None:
-        """Load RDF from ``path`` or ``data`` (``format``: an extension like ``ttl``/``nt``,
-        required for ``data``)."""
+        """Load RDF from ``path`` (gzipped when it ends in ``.gz``) or ``data``
+        (``format``: an extension like ``ttl``/``nt``, required for ``data``)."""
         ox = _ox()
         name = str(path) if path is not None else "<data>"
         fmt = ox.RdfFormat.from_extension(format_for(name, format))
         if fmt is None:
             raise KBSpecError(f"unknown RDF format {format_for(name, format)!r}", source=name)
         try:
-            if bulk and path is not None:
-                self.store.bulk_load(path=str(path), format=fmt)
-            elif path is not None:
-                self.store.load(path=str(path), format=fmt)
+            if path is not None:
+                with open_rdf(path) as fh:
+                    (self.store.bulk_load if bulk else self.store.load)(fh, format=fmt)
             else:
                 self.store.load(data, format=fmt)
         except SyntaxError as exc:
@@ -123,6 +122,8 @@ class OxigraphKB(SparqlQueries, KnowledgeBase):
                                 path=line_of(str(exc))) from exc
         except FileNotFoundError as exc:
             raise KBSpecError(f"no such RDF file: {name}") from exc
+        except (OSError, EOFError) as exc:  # unreadable, or a broken .gz
+            raise KBFormatError(f"cannot read RDF: {exc}", source=name) from exc
 
     def add(self, subject: Term | str, predicate: IRI | str, object: Term | str) -> None:
         """Add one triple."""

@@ -1,7 +1,7 @@
 """RDF file formats, parse-error locations, and the no-network guard used while parsing.
 
->>> format_for("kb/animals.ttl"), format_for("x.owl"), format_for("x", "nt")
-('ttl', 'rdf', 'nt')
+>>> format_for("kb/animals.ttl"), format_for("x.owl"), format_for("x", "nt"), format_for("k.nt.gz")
+('ttl', 'rdf', 'nt', 'nt')
 >>> line_of("Parser error at line 3 column 5: unexpected '}'")
 'line 3'
 """
@@ -13,10 +13,11 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 from .errors import KBSecurityError, KBSpecError
 
-__all__ = ["RDF_FORMATS", "format_for", "line_of", "no_network", "rdflib_format"]
+__all__ = ["RDF_FORMATS", "format_for", "line_of", "no_network", "open_rdf", "rdflib_format"]
 
 # canonical extension -> rdflib parser name; pyoxigraph takes the extension itself
 RDF_FORMATS = {
@@ -30,8 +31,9 @@ _ALIASES = {"turtle": "ttl", "ntriples": "nt", "n-triples": "nt", "nquads": "nq"
 
 def format_for(name: str, format: str | None = None) -> str:
     """The canonical format (an extension in ``RDF_FORMATS``) of ``format`` or of the file
-    name's extension; :class:`KBSpecError` listing the known ones otherwise."""
-    key = (format or os.path.splitext(str(name))[1].lstrip(".")).lower()
+    name's extension (before a ``.gz``); :class:`KBSpecError` listing the known ones otherwise."""
+    stem = str(name)[:-3] if str(name).lower().endswith(".gz") else str(name)
+    key = (format or os.path.splitext(stem)[1].lstrip(".")).lower()
     key = _ALIASES.get(key, key)
     if key not in RDF_FORMATS:
         known = sorted({*RDF_FORMATS, *_ALIASES})
@@ -39,6 +41,13 @@ def format_for(name: str, format: str | None = None) -> str:
         raise KBSpecError(f"cannot tell the RDF format from {what}; known: {known}; "
                           "pass format=")
     return key
+
+
+def open_rdf(path: str | os.PathLike) -> IO[bytes]:
+    """The file's bytes, gunzipped when its name ends in ``.gz``."""
+    import gzip
+
+    return gzip.open(path, "rb") if str(path).lower().endswith(".gz") else open(path, "rb")
 
 
 def rdflib_format(name: str, format: str | None = None) -> str:

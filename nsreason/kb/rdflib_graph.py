@@ -23,7 +23,7 @@ from typing import Any
 
 from .base import Budget, KnowledgeBase, Limits, _cut
 from .errors import KBFormatError, KBQueryError, KBSecurityError, KBSpecError, KBTimeoutError
-from .rdfio import line_of, no_network, rdflib_format
+from .rdfio import line_of, no_network, open_rdf, rdflib_format
 from .terms import IRI, BNode, Literal, Term, Triple
 
 __all__ = ["RdflibKB", "parse_rdf"]
@@ -64,10 +64,11 @@ def _locate(exc: BaseException, path: Path) -> str | None:
     if msg.startswith("Invalid line: "):  # rdflib's N-Triples parser quotes the line
         bad = msg[len("Invalid line: "):].strip().strip('"')
         try:
-            for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-                if bad and bad in line:
-                    return f"line {i}"
-        except OSError:
+            with open_rdf(path) as fh:
+                for i, line in enumerate(fh.read().decode("utf-8", "replace").split("\n"), 1):
+                    if bad and bad in line:
+                        return f"line {i}"
+        except (OSError, EOFError):
             return None
     return None
 
@@ -84,8 +85,8 @@ def parse_rdf(path: str | os.PathLike, format: str | None = None, graph: Any = N
     g = rdflib.Graph() if graph is None else graph
     get(fmt, Parser)  # import the parser plug-in before the guard goes up
     try:
-        with no_network(p):
-            g.parse(str(p), format=fmt)
+        with open_rdf(p) as fh, no_network(p):
+            g.parse(source=fh, format=fmt, publicID=p.resolve().as_uri())
     except KBSecurityError as exc:
         exc.with_source(str(p))
         raise

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from nsreason.errors import RegistryError
 from nsreason.kb import (
     KB_BACKENDS,
+    KBFormatError,
     KBSpecError,
     MemoryKB,
     MultiKB,
@@ -131,3 +132,23 @@ def test_reprs_show_sizes(tmp_path):
     assert repr(MultiKB([MemoryKB(), NetworkxKB()])) == (
         "MultiKB(MemoryKB(triples=0), NetworkxKB(nodes=0, edges=0))")
     assert repr(OxigraphKB(None)) == "OxigraphKB(path=None, triples=0)"
+
+
+def test_gzipped_rdf_loads_in_every_rdf_backend(tmp_path):
+    import gzip
+
+    nt = write_nt(SAMPLE, tmp_path / "kb.nt")
+    gz = tmp_path / "kb.nt.gz"
+    gz.write_bytes(gzip.compress(nt.read_bytes()))
+    assert isinstance(load_kb(str(gz)), RdflibKB)
+    for spec in (f"rdf:{gz}", f"memory:{gz}", str(gz)):
+        assert len(load_kb(spec)) == len(SAMPLE), spec
+    assert len(OxigraphKB(None, load=[gz])) == len(SAMPLE)
+    bad = tmp_path / "bad.nt.gz"
+    bad.write_bytes(gzip.compress(b"<urn:a> <urn:b> <urn:c> .\n<urn:a> <urn:b> oops .\n"))
+    for make in (RdflibKB, lambda p: OxigraphKB(None, load=[p])):
+        with pytest.raises(KBFormatError, match="line 2"):
+            make(bad)
+    (tmp_path / "broken.nt.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(KBFormatError):
+        OxigraphKB(None, load=[tmp_path / "broken.nt.gz"])
