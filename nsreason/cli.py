@@ -6,6 +6,9 @@
     nsreason run --scene FILE [--index N] --program PROGRAM [--json]
     nsreason eval clevr --scenes FILE --questions FILE [--parser gold|default|NAME|DIR]
                         [--limit N] [--no-trace] [--json] [--predictions FILE]
+    nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
+                        [--mavex FILE] [--answerer prior|NAME|MODULE:FACTORY]
+                        [--prior-from FILE] [--folds K] [--json] [--predictions FILE]
     nsreason train parser --questions FILE [FILE ...] --out DIR [--epochs N] [--seed S]
     nsreason vocab [NAME]
 
@@ -78,6 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
         "that works (0: never; default 20)",
     )
 
+    okvqa = ev_sub.add_parser("okvqa", help="OK-VQA questions on detector labels (soft VQA accuracy)")
+    okvqa.add_argument("--questions", required=True, help="OK-VQA questions file")
+    okvqa.add_argument("--answers", required=True, help="official annotations or soft-score answers")
+    okvqa.add_argument("--detections", nargs="+", action="extend", default=[],
+                       help="detection files {image id: [label, ...]} (COCO, Places, ImageNet)")
+    okvqa.add_argument("--mavex", help="MAVEx knowledge-type labels: adds by_knowledge_type")
+    okvqa.add_argument("--answerer", default="prior",
+                       help="'prior' (answer prior per question prefix), a registered answerer "
+                       "or MODULE:FACTORY (nsreason.evaluate_okvqa)")
+    okvqa.add_argument("--prior-from", help="answers file the prior learns from (default: the "
+                       "--answers file, cross-validated by image so no question sees itself)")
+    okvqa.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    okvqa.add_argument("--seed", type=int, default=0, help="seed of the fold split")
+    okvqa.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    okvqa.add_argument("--json", action="store_true", help="print one JSON object")
+    okvqa.add_argument("--predictions", help="write one JSON line per question to this file")
+
     train = sub.add_parser("train", help="train a model")
     train_sub = train.add_subparsers(dest="model", required=True)
     tp = train_sub.add_parser("parser", help="train the neural question -> program parser")
@@ -143,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train":
             return _train_finetune(args) if args.model == "finetune" else _train_parser(args)
         if args.command == "eval":
-            return _eval_clevr(args)
+            return _eval_okvqa(args) if args.dataset == "okvqa" else _eval_clevr(args)
         if args.command == "vocab":
             return _vocab(args)
     except NSReasonError as err:
@@ -297,6 +317,30 @@ def _eval_clevr(args: argparse.Namespace) -> int:
     else:
         for key, value in report.items():
             print(f"{key:>15}: {_fmt(value)}")
+    return 0
+
+
+def _eval_okvqa(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from .evaluate_okvqa import evaluate_okvqa
+
+    with open(args.predictions, "w", encoding="utf-8") if args.predictions else nullcontext() as predictions:
+        report = evaluate_okvqa(
+            args.questions, args.answers, args.detections, mavex=args.mavex,
+            answerer=args.answerer, prior_from=args.prior_from, folds=args.folds,
+            seed=args.seed, limit=args.limit, predictions=predictions,
+        )
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            if isinstance(value, dict):
+                print(f"{key:>25}:")
+                for sub, scores in value.items():
+                    print(f"{sub:>25}  {scores['accuracy']:.4f} ({scores['questions']} questions)")
+            else:
+                print(f"{key:>25}: {_fmt(value)}")
     return 0
 
 
