@@ -94,7 +94,7 @@ class AnswerPrior:
     ...     ("How many legs?", OkvqaAnswers(1, 1, {"4": 10})),
     ...     ("What sport is this?", OkvqaAnswers(2, 2, {"tennis": 6, "ball": 4}))])
     >>> prior.predict("How many wheels?")
-    ('4', 1.0, 'how')
+    ('4', 1.0, 'how many')
     """
 
     def __init__(self, max_words: int = 3, min_support: int = 5) -> None:
