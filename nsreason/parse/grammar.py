@@ -72,7 +72,7 @@ class ProgramGrammar:
         self.outputs = outputs
         self.inputs = inputs
         self.answer_types = frozenset(
-            name for name, t in vocab.types.items() if t.kind not in ("object", "object_set")
+            name for name, t in vocab.types.items() if t.kind not in ("object", "object_set", "record")
         )
         self._by_type: dict[str, list[int]] = {}
         for i, out in enumerate(outputs):

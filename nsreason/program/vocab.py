@@ -3,7 +3,7 @@
 Vocabularies are data (``programs/*.yaml``). A file looks like::
 
     name: clevr
-    types:                      # kind: object | object_set | integer | bool | value
+    types:                      # kind: object | object_set | integer | bool | value | record
       ObjectSet: {kind: object_set}
       Color: {kind: value, domain: [gray, red, blue]}   # no domain: any non-empty string
     ops:
@@ -48,8 +48,10 @@ __all__ = [
     "OP_NAME",
 ]
 
-TypeKind = Literal["object", "object_set", "integer", "bool", "value"]
-_KINDS: tuple[str, ...] = ("object", "object_set", "integer", "bool", "value")
+TypeKind = Literal["object", "object_set", "integer", "bool", "value", "record"]
+_KINDS: tuple[str, ...] = ("object", "object_set", "integer", "bool", "value", "record")
+"""``record``: structured data a step hands to the next and shows in the trace (JSON-able
+mappings and lists: the links of scene objects to KB entities, ranked facts)."""
 
 OP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:\-]*")
 """What an op name may look like: it must be writable in the one-line text form and as a

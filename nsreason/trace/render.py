@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .trace import Trace, TraceStep
 
-__all__ = ["render_text", "render_rich", "format_value", "format_time"]
+__all__ = ["format_time", "format_value", "render_rich", "render_text"]
 
 _HEADER = ("#", "op", "args", "inputs", "output", "time")
 
@@ -62,7 +62,8 @@ def _headline(trace: Trace) -> str:
 
 
 def render_text(trace: Trace) -> str:
-    """A headline (answer or failure) and one aligned row per step."""
+    """A headline (answer or failure), one aligned row per step, then the evidence of the
+    knowledge steps (objects linked to entities; the facts ranked, with sources)."""
     rows = [_HEADER, *(_row(s) for s in _all_steps(trace))]
     widths = [max(len(r[c]) for r in rows) for c in range(len(_HEADER))]
     lines = [_headline(trace)]
@@ -71,7 +72,41 @@ def render_text(trace: Trace) -> str:
     for r in rows:
         cells = [r[0].rjust(widths[0])] + [r[c].ljust(widths[c]) for c in range(1, len(r))]
         lines.append(("  " + "  ".join(cells)).rstrip())
+    for step in trace.steps:
+        if step.status == "ok" and isinstance(step.output, dict):
+            lines.extend(_evidence(step))
     return "\n".join(lines)
+
+
+def _fact_line(fact: dict[str, Any]) -> str:
+    head, relation, tail = [
+        label or str(raw).rsplit("/", 1)[-1]
+        for label, raw in zip(fact.get("labels") or [None] * 3,
+                              (fact["head"], fact["relation"], fact["tail"]))
+    ]
+    source = fact.get("source_label") or fact.get("source") or "no source"
+    return f"{head} --{relation}--> {tail}  [{source}]"
+
+
+def _evidence(step: TraceStep, shown: int = 5) -> list[str]:
+    """Readable lines for record outputs of knowledge steps (see nsreason.retrieve.ops)."""
+    out = step.output
+    lines = []
+    if "objects" in out:  # kb_link
+        lines.append(f"step {step.index} links:")
+        for row in out["objects"]:
+            found = ", ".join(f"{e['label']} ({e['method']})" for e in row["entities"]) or "nothing"
+            lines.append(f"  {row['mention']} -> {found}")
+    if "candidates" in out:  # kb_rank
+        lines.append(f"step {step.index} facts ({out.get('considered', len(out['candidates']))} "
+                     f"considered; best {min(shown, len(out['candidates']))}, the first used):")
+        for k, c in enumerate(out["candidates"][:shown], 1):
+            lines.append(f"  {k}. {c['score']:+.2f}  {_fact_line(c['fact'])}  => {c['answer']} ({c['side']})")
+            for t in c.get("type_facts", [])[:1]:
+                lines.append(f"       type: {_fact_line(t)}")
+            if c.get("grounding_fact"):
+                lines.append(f"       object: {_fact_line(c['grounding_fact'])}")
+    return lines
 
 
 def render_rich(trace: Trace) -> Any:
