@@ -40,6 +40,14 @@ class Reasoner:
         When the parser's program and all its alternatives fail on the scene, ask the
         parser for this many candidates and run the first that works (0: never); see
         :func:`execution_guided`.
+    kb:
+        A knowledge base for questions the parser cannot map ("which American president is
+        associated with the stuffed animal seen here?"): ``"default"`` (the bundled KB),
+        a spec of :func:`nsreason.kb.load_kb`, a list of those (``["default",
+        "rdf:my.ttl"]``: files loaded next to the default KB), or a
+        :class:`~nsreason.kb.KnowledgeBase`. Loaded on the first such question. Such a
+        question runs as the program of :func:`nsreason.retrieve.ops.knowledge_program`,
+        whose trace lists every fact considered with its source and score.
     """
 
     def __init__(
@@ -48,25 +56,67 @@ class Reasoner:
         executor: SymbolicExecutor | None = None,
         *,
         fallback_beam: int = 20,
+        kb: Any = None,
     ) -> None:
         self.parser = get_parser(parser)
         self.executor = executor or SymbolicExecutor()
         self.fallback_beam = fallback_beam
+        self.kb_spec = kb
+        self._knowledge: SymbolicExecutor | None = None
 
     @classmethod
     def default(cls) -> Reasoner:
-        """The shipped CLEVR parser and the symbolic executor; works offline."""
-        return cls("clevr")
+        """The shipped CLEVR parser, the symbolic executor and the default knowledge base
+        (loaded on the first knowledge question); works offline."""
+        return cls("clevr", kb="default")
 
     def __repr__(self) -> str:
-        return f"Reasoner(parser={self.parser!r})"
+        kb = f", kb={self.kb_spec!r}" if self.kb_spec is not None else ""
+        return f"Reasoner(parser={self.parser!r}{kb})"
 
     def ask(self, scene: SceneGraph, question: str, *, trace: bool = True) -> Answer:
         """Parse ``question``, check the program, run it on ``scene``. The trace's first
-        step is the parse (question, chosen program, score, alternatives)."""
+        step is the parse (question, chosen program, score, alternatives). A question the
+        parser cannot map goes to the knowledge base, when there is one."""
         start = time.perf_counter_ns()
         parsed = self.parser.parse(question)
+        if self.kb_spec is not None and (not parsed.ok or not _parser_fits(self.parser, scene)):
+            return self._ask_knowledge(scene, parsed, trace)
         return self._answer(scene, parsed, time.perf_counter_ns() - start, trace)
+
+    def knowledge_executor(self) -> SymbolicExecutor:
+        """The executor of knowledge programs (loads the KB, the encoder and the ranker
+        once)."""
+        if self._knowledge is None:
+            from .evaluate_fvqa import load_kbs, make_retriever
+            from .kb.base import KnowledgeBase
+            from .retrieve.ops import knowledge_ops
+
+            spec = self.kb_spec
+            if isinstance(spec, KnowledgeBase):
+                kb, key = spec, None
+            else:
+                kb, key = load_kbs([spec] if isinstance(spec, str) else list(spec))
+            self._knowledge = SymbolicExecutor(ops=knowledge_ops(make_retriever(kb, key)))
+        return self._knowledge
+
+    def _ask_knowledge(self, scene: SceneGraph, refused: ParseResult, trace: bool) -> Answer:
+        from .retrieve.ops import knowledge_program
+
+        start = time.perf_counter_ns()
+        program = knowledge_program(refused.question)
+        if refused.ok:
+            reason = "the scene's objects lack the attributes the question parser's vocabulary reads"
+        else:
+            reason = "the question parser could not map it: " + (
+                refused.failure.reason if refused.failure else "no program")
+        parsed = ParseResult(refused.question, program, 1.0, [Alternative(program, 1.0)],
+                             details={"parser": "knowledge", "reason": reason})
+        parse_ns = time.perf_counter_ns() - start
+        answer = self.knowledge_executor().execute(program, scene, trace=trace)
+        if answer.trace is not None:
+            answer.trace.parse = parse_step(parsed, parse_ns)
+        return answer
 
     def ask_many(self, items: Sequence[tuple[SceneGraph, str]], *, trace: bool = False) -> list[Answer]:
         """Answer many (scene, question) pairs, parsing them in batches."""
@@ -89,6 +139,19 @@ class Reasoner:
         if answer.trace is not None:
             answer.trace.parse = step
         return answer
+
+
+def _parser_fits(parser: Parser, scene: SceneGraph) -> bool:
+    """Whether ``parser``'s programs can be about ``scene``: for a parser of the CLEVR
+    vocabulary, every object has a CLEVR shape (a GQA or detector scene of named objects
+    does not, and a CLEVR program on it would answer about nothing); parsers of other
+    vocabularies always fit."""
+    vocabulary = getattr(getattr(parser, "grammar", None), "vocabulary", None)
+    if vocabulary is None or vocabulary.name != "clevr":
+        return True
+    shapes = scene.index.attribute_values.get("shape")
+    domain = set(vocabulary.types["Shape"].domain or ())
+    return bool(shapes) and all(len(v) == 1 and v[0] in domain for v in shapes)
 
 
 R = TypeVar("R", bound=Answer)

@@ -2,10 +2,11 @@
 
 ::
 
-    nsreason ask --scene FILE [--index N] [--parser NAME|DIR] [--json] "QUESTION"
+    nsreason ask --scene FILE [--index N] [--parser NAME|DIR] [--kb default|SPEC ...] [--json] "QUESTION"
     nsreason run --scene FILE [--index N] --program PROGRAM [--json]
     nsreason eval clevr --scenes FILE --questions FILE [--parser gold|default|NAME|DIR]
                         [--limit N] [--no-trace] [--json] [--predictions FILE]
+    nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
                         [--mavex FILE] [--answerer prior|NAME|MODULE:FACTORY]
                         [--prior-from FILE] [--folds K] [--json] [--predictions FILE]
@@ -42,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--index", type=int, default=0, help="which scene of the file (default 0)")
     ask.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"])
     ask.add_argument("--parser", default="clevr", help="parser name or checkpoint folder (default: clevr)")
+    ask.add_argument("--kb", action="append", default=None,
+                     help="knowledge base for questions the parser cannot map: 'default' (bundled), "
+                     "a spec (rdf:FILE, oxigraph:DIR, sparql:URL, ...) or 'none'; repeat to add RDF "
+                     "files next to the default KB (default: default)")
     ask.add_argument("--json", action="store_true", help="print the trace as JSON")
 
     run = sub.add_parser("run", help="execute one program on one scene and print the trace")
@@ -81,6 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
         "that works (0: never; default 20)",
     )
 
+    fvqa = ev_sub.add_parser("fvqa", help="FVQA questions on concept labels with a knowledge base")
+    fvqa.add_argument("--questions", required=True, help="FVQA questions_*.json")
+    fvqa.add_argument("--concepts", required=True, help="concepts_*.json: each image's labels (its scene)")
+    fvqa.add_argument("--kb", action="append", default=[],
+                      help="knowledge base: 'default' (bundled) or a spec (rdf:FILE, oxigraph:DIR, "
+                      "sparql:URL, ...); repeat to combine (default: default)")
+    fvqa.add_argument("--ranker", help="fact ranker folder (default: the shipped one)")
+    fvqa.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    fvqa.add_argument("--json", action="store_true", help="print one JSON object")
+    fvqa.add_argument("--predictions", help="write one JSON line per question to this file")
+
     okvqa = ev_sub.add_parser("okvqa", help="OK-VQA questions on detector labels (soft VQA accuracy)")
     okvqa.add_argument("--questions", required=True, help="OK-VQA questions file")
     okvqa.add_argument("--answers", required=True, help="official annotations or soft-score answers")
@@ -119,6 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="questions per scene of --generate-scenes from templates grown by relative clauses "
         "(nsreason.datasets.clevr_augment: deeper nesting, clauses inside and/or and comparisons)",
     )
+
+    tr = train_sub.add_parser("ranker", help="train the fact ranker on FVQA questions (nsreason.retrieve)")
+    tr.add_argument("--questions", required=True, help="FVQA questions_*.json")
+    tr.add_argument("--concepts", required=True, help="concepts_*.json of their images")
+    tr.add_argument("--kb", action="append", default=[], help="knowledge base spec(s) (default: default)")
+    tr.add_argument("--folds", type=int, default=0,
+                    help="first report cross-validated figures on this many folds of the images")
+    tr.add_argument("--out", required=True, help="ranker folder to write")
 
     ft = train_sub.add_parser(
         "finetune",
@@ -161,8 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "train":
+            if args.model == "ranker":
+                return _train_ranker(args)
             return _train_finetune(args) if args.model == "finetune" else _train_parser(args)
         if args.command == "eval":
+            if args.dataset == "fvqa":
+                return _eval_fvqa(args)
             return _eval_okvqa(args) if args.dataset == "okvqa" else _eval_clevr(args)
         if args.command == "vocab":
             return _vocab(args)
@@ -195,7 +223,8 @@ def _ask(args: argparse.Namespace) -> int:
     from .api import Reasoner
 
     scene = _load_scene(args)
-    answer = Reasoner(args.parser).ask(scene, args.question)
+    kb = args.kb or ["default"]
+    answer = Reasoner(args.parser, kb=None if kb == ["none"] else kb).ask(scene, args.question)
     _print_trace(answer.trace, args.json)
     return 0 if answer.ok else 1
 
@@ -341,6 +370,30 @@ def _eval_okvqa(args: argparse.Namespace) -> int:
                     print(f"{sub:>25}  {scores['accuracy']:.4f} ({scores['questions']} questions)")
             else:
                 print(f"{key:>25}: {_fmt(value)}")
+    return 0
+
+
+def _eval_fvqa(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from .evaluate_fvqa import run_eval_fvqa
+
+    with open(args.predictions, "w", encoding="utf-8") if args.predictions else nullcontext() as predictions:
+        report = run_eval_fvqa(args.questions, args.concepts, args.kb, ranker=args.ranker,
+                               limit=args.limit, predictions=predictions)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            print(f"{key:>18}: {_fmt(value)}")
+    return 0
+
+
+def _train_ranker(args: argparse.Namespace) -> int:
+    from .evaluate_fvqa import run_train_ranker
+
+    report = run_train_ranker(args.questions, args.concepts, args.kb, args.out, folds=args.folds)
+    print(json.dumps(report, indent=2))
     return 0
 
 
