@@ -111,7 +111,9 @@ class Retriever:
     max_facts:
         Facts collected per linked entity.
     typed:
-        How many leading candidates get their answer's types looked up (``type_sim``).
+        How many leading candidates get their answer's types looked up (``type_sim``). The
+        ranker is fitted with every candidate typed; typing 1,000 instead of 20 changed
+        nothing on FVQA (75.13% both, in-sample pipeline) and cost a third of the speed.
     """
 
     def __init__(self, kb: KnowledgeBase, *, ranker: Ranker | None = None,
@@ -267,8 +269,8 @@ class Retriever:
                 if best_fact[mention][1] != i:
                     c.grounding = raw[best_fact[mention][1]][2]
                 candidates.append(c)
-        # the answers' types (IsA-like facts one hop away) for the leading candidates only:
-        # looking them up costs KB queries, and far-down candidates do not need them
+        # the answers' types (IsA-like facts one hop away) for the leading candidates (see
+        # ``typed``): each costs KB queries, cached per entity
         candidates.sort(key=lambda c: (-c.score, c.answer, c.side))
         lead = candidates[: self.typed]
         typed = {c.answer_entity: self.types_of(c.answer_entity) for c in lead
