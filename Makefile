@@ -40,7 +40,7 @@ PARSER_OUT ?= build/parser
 parser: $(STAMP)
 	$(VENV)/bin/nsreason train parser --questions $(SHARED)/clevr/train/CLEVR_train_questions.json \
 		--generate-scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json --generate-per-scene 40 \
-		--grow-per-scene 12 --epochs 8 --batch-size 128 --lr 1.5e-3 --seed 0 --threads 2 \
+		--grow-per-scene 15 --epochs 8 --batch-size 128 --lr 1.5e-3 --seed 0 --threads 2 \
 		--out $(PARSER_OUT).supervised
 	$(VENV)/bin/nsreason train finetune --parser $(PARSER_OUT).supervised \
 		--questions $(SHARED)/clevr-humans/CLEVR-Humans_train_questions.json \

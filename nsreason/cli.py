@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument(
         "--grow-per-scene", type=int, default=0,
         help="questions per scene of --generate-scenes from templates grown by relative clauses "
-        "(nsreason.datasets.clevr_augment: deeper nesting, clauses inside and/or and comparisons)",
+        "(nsreason.datasets.clevr_augment: deeper nesting, clauses inside and/or and comparisons, "
+        "superlatives such as 'the leftmost cube')",
     )
 
     ft = train_sub.add_parser(

@@ -142,6 +142,24 @@ def subjects_of(ix: SceneIndex, obj: int, predicate: str) -> int:
     return ix.subjects_mask(predicate, obj)
 
 
+@OPS.register("extreme")
+def extreme(ix: SceneIndex, objects: int, predicate: str) -> int:
+    """Members of the set with no *other* member in relation ``predicate`` to them: the
+    superlative of a spatial relation. ``extreme[left]`` of the cubes is the leftmost
+    cube ("the cube on the far left"), ``extreme[front]`` the closest one, ``extreme
+    [behind]`` "the object behind everything". Several objects when none of them is
+    further than another (CLEVR relations ignore differences under a small margin)."""
+    out = 0
+    rest = objects
+    while rest:
+        low = rest & -rest
+        i = low.bit_length() - 1
+        if not ix.subjects_mask(predicate, i) & objects & ~low:
+            out |= low
+        rest ^= low
+    return out
+
+
 @OPS.register("relate_out")
 def relate_out(ix: SceneIndex, objects: int, predicate: str) -> int:
     """Objects ``o`` with ``(s, predicate, o)`` for some ``s`` in the set: what the men

@@ -52,6 +52,12 @@ def run(text: str, scene: SceneGraph, vocabulary: str = "clevr"):
         ("query_color(filter_unique[,,,sphere](scene()))", "red"),
         ("relate_filter_count[left,,red,,](unique(filter_color[blue](scene())))", 2),
         ("relate_filter[right,small,,,](unique(filter_shape[sphere](scene())))", [3]),
+        # extreme: the superlative of a relation within the set (not a CLEVR v1.0 function)
+        ("extreme[left](scene())", [0]),
+        ("extreme[right](filter_color[red](scene()))", [1]),
+        ("query_color(unique(extreme[front](filter_shape[cube](scene()))))", "green"),
+        ("extreme[behind](filter_size[small](scene()))", [1]),
+        ("extreme[left](filter_color[yellow](scene()))", []),
     ],
 )
 def test_clevr_semantics(four_objects, text, expected):
