@@ -53,8 +53,10 @@ instantiates, checks and words it with the official engine
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -73,6 +75,7 @@ from .clevr_generate import (
 __all__ = [
     "CLAUSES",
     "augmented_templates",
+    "everyday_templates",
     "generate_augmented",
     "grow_template",
     "growable_slots",
@@ -305,6 +308,18 @@ def augmented_templates(
     return named
 
 
+def everyday_templates() -> list[ClevrTemplate]:
+    """Templates for questions people ask that CLEVR's templates never do, written in the
+    official format (``nsreason/datasets/templates/everyday.json``) over the ops nsreason
+    adds: "are all the cubes the same color?" (``all_same_*``), "what color are most of the
+    spheres?" (``most_common_*``), "how many balls are not red?", "what size is the cube
+    that is not metal?" (``difference``, one attribute negated), "are all the balls shiny?"
+    (two counts compared)."""
+    path = Path(__file__).with_name("templates") / "everyday.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [ClevrTemplate.from_dict(t, path.name, i) for i, t in enumerate(data)]
+
+
 def generate_augmented(
     scenes: Sequence[SceneGraph],
     *,
@@ -314,15 +329,20 @@ def generate_augmented(
     max_hops: int = 5,
     seed: int = 0,
     templates: Sequence[ClevrTemplate] | None = None,
+    everyday: bool = True,
     synonyms: Mapping[str, Sequence[str]] | None = None,
     stats: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Up to ``per_scene`` questions per scene from the grown variants of ``templates``
-    (default: the official ones), as CLEVR v1.0 release dicts, deterministic for ``seed``."""
+    (default: the official ones) and, with ``everyday``, from :func:`everyday_templates`
+    as they are and grown, as CLEVR v1.0 release dicts, deterministic for ``seed``."""
     base = list(templates) if templates is not None else load_templates()
-    grown = augmented_templates(base, per_template=per_template, max_clauses=max_clauses,
-                                max_hops=max_hops, seed=seed)
-    return generate_questions(scenes, per_scene=per_scene, seed=seed + 1, templates=grown,
+    extra = everyday_templates() if everyday else []
+    # "the cube left of the sphere that is not red" would say which is not red two ways
+    growable = [t for t in extra if not any(n.type == "difference" for n in t.nodes)]
+    grown = augmented_templates(base + growable, per_template=per_template,
+                                max_clauses=max_clauses, max_hops=max_hops, seed=seed)
+    return generate_questions(scenes, per_scene=per_scene, seed=seed + 1, templates=grown + extra,
                               synonyms=synonyms, stats=stats)
 
 

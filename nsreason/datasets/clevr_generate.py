@@ -163,6 +163,8 @@ _FILTER_NODES = {"filter": None, "filter_unique": "unique", "filter_count": "cou
                  "filter_exist": "exist"}
 _RELATE_NODES = {"relate_filter": None, "relate_filter_unique": "unique",
                  "relate_filter_count": "count", "relate_filter_exist": "exist"}
+# ops over a whole set that nsreason adds to CLEVR's (by name prefix)
+_SET_LEVEL = ("extreme", "all_same_", "most_common_")
 _CONSTRAINTS = ("NULL", "NOT_NULL", "EQ", "NEQ", "OUT_EQ", "OUT_NEQ")
 _TRIVIAL_FRACTION = 0.1  # at most this share of relate options may be trivial
 _BALANCE_RATIO = 1.1  # an answer may lead every other by at most 10% (plus one)
@@ -623,7 +625,13 @@ class _Search:
                 i, j = params
                 self.out_checks.setdefault(max(i, j), []).append((ctype, i, j))
         self.n = len(template.nodes)
-        self.superlative_inputs = {template.nodes[n.inputs[0]] for n in template.nodes if n.type == "extreme"}
+        # a plain filter must filter, except on a set that a set-level op or a further
+        # filter reads ("the leftmost thing", "are all the objects the same color", "are
+        # all the objects shiny", "how many things are not red")
+        self.whole_scene_ok = {
+            template.nodes[n.inputs[0]] for n in template.nodes
+            if n.type == "difference" or n.type.startswith(_SET_LEVEL) or n.type in _FILTER_NODES
+        }
         self._cache: dict[tuple[int, tuple[Any, ...]], list[tuple[Any, ...]]] = {}
 
     def run(self) -> _Found | None:
@@ -692,8 +700,8 @@ class _Search:
             objects = ins[0]
             found: dict[tuple[str | None, ...], int] = {}
             for key in facts.present_keys(objects, modes):
-                if then is None and all(v is None for v in key) and node not in self.superlative_inputs:
-                    continue  # a plain filter must filter (unless a superlative follows)
+                if then is None and all(v is None for v in key) and node not in self.whole_scene_ok:
+                    continue  # a plain filter must filter
                 found[key] = objects & facts.key_mask(key)
             if then == "unique":
                 found = {k: m for k, m in found.items() if _single(m) is not None}
@@ -741,6 +749,8 @@ class _Search:
                     continue
                 if node.type == "extreme" and (out == ins[0] or _single(out) is None):
                     continue  # a superlative must pick out one object of several
+                if node.type.startswith(_SET_LEVEL) and ins[0].bit_count() < 2:
+                    continue  # "are all the cubes ..." of one cube says little
                 options.append((node.side_inputs, args, out, None))
         return options
 
