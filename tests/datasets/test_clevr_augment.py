@@ -239,3 +239,39 @@ def test_value_substitution_keeps_structure_and_agrees_with_the_words():
                     names = set(SYNONYMS.get(step.args[0], (step.args[0],)))
                     assert words & (names | {n + "s" for n in names}), (text, step)
     assert made >= 100
+
+
+def test_everyday_templates_ask_set_questions_that_run_to_their_answers(scenes):
+    from nsreason.datasets.clevr_augment import everyday_templates
+
+    templates = everyday_templates()
+    ops = {n.type for t in templates for n in t.nodes}
+    assert {"difference", "all_same_color", "most_common_shape", "equal_integer"} <= ops
+    questions = generate_questions(scenes, per_scene=len(templates), seed=0, templates=templates)
+    assert len(questions) >= 10
+    check_questions(questions, scenes)
+    for q in questions:
+        check_text(q["question"])
+    texts = " ".join(q["question"] for q in questions).lower()
+    assert " not " in texts or "n't " in texts
+    # "how many balls are not red": one attribute negated ("not large red" reads two ways)
+    negations = 0
+    for q in questions:
+        steps = q["program"]
+        for n in steps:
+            if n["function"] == "difference":
+                kept, negated = n["inputs"]
+                assert steps[negated]["function"].startswith("filter_")
+                assert steps[negated]["inputs"] == [kept]
+                negations += 1
+    assert negations >= 1
+
+
+def test_grown_questions_keep_the_negated_phrase_last(scenes):
+    # "the cube left of the sphere that is not red" would say which is not red two ways
+    questions = generate_augmented(scenes, per_scene=30, per_template=2, seed=0,
+                                   templates=load_templates(shared_path("clevr", "templates")))
+    for q in questions:
+        functions = [n["function"] for n in q["program"]]
+        if "difference" in functions:
+            assert "relate" not in functions and "same_color" not in functions, q["question"]
