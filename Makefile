@@ -40,12 +40,15 @@ PARSER_OUT ?= build/parser
 parser: $(STAMP)
 	$(VENV)/bin/nsreason train parser --questions $(SHARED)/clevr/train/CLEVR_train_questions.json \
 		--generate-scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json --generate-per-scene 40 \
-		--grow-per-scene 12 --epochs 8 --batch-size 128 --lr 1.5e-3 --seed 0 --threads 2 \
+		--grow-per-scene 15 --epochs 8 --batch-size 128 --lr 1.5e-3 --seed 0 --threads 2 \
 		--out $(PARSER_OUT).supervised
+	$(VENV)/bin/python -m nsreason.datasets.clevr_augment --scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json \
+		--out $(PARSER_OUT).replay.json --per-scene 1 --seed 7
 	$(VENV)/bin/nsreason train finetune --parser $(PARSER_OUT).supervised \
 		--questions $(SHARED)/clevr-humans/CLEVR-Humans_train_questions.json \
 		--scenes $(SHARED)/clevr-humans/CLEVR_train_scenes_1000.json \
-		--replay $(SHARED)/clevr/train/CLEVR_train_questions.json --replay-limit 4000 --replay-per-round 2000 \
+		--replay $(SHARED)/clevr/train/CLEVR_train_questions.json $(PARSER_OUT).replay.json \
+		--replay-limit 4000 --replay-per-round 2000 \
 		--objective mml --rounds 5 --epochs-per-round 3 --seed 0 --threads 2 --out $(PARSER_OUT)
 	cd $(PARSER_OUT) && sha256sum config.json model.safetensors tokenizer.json words.json > SHA256SUMS
 

@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument(
         "--grow-per-scene", type=int, default=0,
         help="questions per scene of --generate-scenes from templates grown by relative clauses "
-        "(nsreason.datasets.clevr_augment: deeper nesting, clauses inside and/or and comparisons)",
+        "(nsreason.datasets.clevr_augment: deeper nesting, clauses inside and/or and comparisons, "
+        "superlatives such as 'the leftmost cube')",
     )
 
     tr = train_sub.add_parser("ranker", help="train the fact ranker on FVQA questions (nsreason.retrieve)")

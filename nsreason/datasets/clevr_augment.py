@@ -18,7 +18,13 @@ with a clause that picks a new object:
 * a "both ... and ..." clause: "the cube that is [both] <R5> the <5> and <R6> the <6>",
   i.e. ``intersect(relate[<R5>](unique(...<5>...)), relate[<R6>](unique(...<6>...)))``, as
   CLEVR's ``single_and`` templates write it, with their constraint that the two objects
-  differ (``OUT_NEQ``).
+  differ (``OUT_NEQ``);
+* a superlative: "the leftmost cube", "the cube on the far left", "the thing closest to
+  the camera", i.e. ``unique(extreme[<D5>](filter(<5>)(scene())))`` in place of
+  ``unique(filter(<5>)(scene()))``. CLEVR has no such op; people use it all the time
+  (:data:`~nsreason.datasets.clevr_generate.SUPERLATIVES` lists the wordings). Only a
+  phrase written "the ..." that names one object takes it, and the search keeps only
+  directions that pick one object out of several.
 
 The new object phrase stands on the scene again, so it may be grown in turn: nesting goes
 deeper than any template's. Programs are rewired at the template level, texts get the
@@ -47,8 +53,10 @@ instantiates, checks and words it with the official engine
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -67,6 +75,7 @@ from .clevr_generate import (
 __all__ = [
     "CLAUSES",
     "augmented_templates",
+    "everyday_templates",
     "generate_augmented",
     "grow_template",
     "growable_slots",
@@ -75,7 +84,7 @@ __all__ = [
     "substitute_values",
 ]
 
-CLAUSES = ("spatial", "same_size", "same_color", "same_material", "same_shape", "both")
+CLAUSES = ("spatial", "same_size", "same_color", "same_material", "same_shape", "both", "superlative")
 """Kinds of clause :func:`grow_template` can attach."""
 
 _OBJECT_NODES = frozenset({"filter", "filter_unique", "filter_count", "filter_exist"})
@@ -108,9 +117,12 @@ def growable_slots(template: ClevrTemplate) -> list[int]:
     ``filter_unique``/``_count``/``_exist``) read straight from ``scene`` whose four
     parameters are written out exactly once in at least one wording."""
     out = []
+    superlative_inputs = {n.inputs[0] for n in template.nodes if n.type == "extreme"}
     for i, node in enumerate(template.nodes):
         params = _object_params(node)
         if node.type not in _OBJECT_NODES or params is None or len(node.inputs) != 1:
+            continue
+        if i in superlative_inputs:  # "the leftmost cube [that is] left of ..." reads two ways
             continue
         if template.nodes[node.inputs[0]].type != "scene":
             continue
@@ -133,6 +145,10 @@ def _grow_text(text: str, phrase: str, clause: str, new: str, attr: str | None) 
     end = start + len(phrase)
     plural = text[end : end + 1] == "s"
     head = phrase + ("s" if plural else "")
+    if clause == "superlative":  # "the <D5> <Z> ..." or "the <Z> ... <D5>": see fill_text
+        if plural or not text[:start].lower().endswith("the "):
+            return None
+        return text[:start] + (f"{new} {phrase}" if attr == "before" else f"{phrase} {new}") + text[end:]
     if clause == "spatial":
         grown = f"{head} [{'that are' if plural else 'that is'}] {new}"
         return text[:start] + grown + text[end + plural :]
@@ -166,6 +182,8 @@ def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTempl
         raise InputError(f"node {slot} of {template.filename}[{template.family}] cannot take a clause")
     if clause == "both" and any(n.type == "intersect" for n in template.nodes):
         return None  # "both ... and ..." inside another reads two ways
+    if clause == "superlative" and node.type != "filter_unique":
+        return None  # only a phrase naming one object: "the leftmost cube"
     k = int(_next_suffix(template))
     obj = tuple(f"<{letter}{k}>" for letter in "ZCMS")
     new_params: list[tuple[str, str]] = list(zip(obj, ("Size", "Color", "Material", "Shape")))
@@ -185,14 +203,19 @@ def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTempl
                  ("filter_unique", ("scene",), obj2), ("relate", (2,), (f"<R{k + 1}>",)),
                  ("intersect", (1, 3), ())]
         new_text = f"<R{k}> the {' '.join(obj)} and <R{k + 1}> the {' '.join(obj2)}"
+    elif clause == "superlative":  # the slot's own filter moves into the block
+        new_params = [(f"<D{k}>", "Relation")]
+        block = [("filter", ("scene",), params), ("extreme", (0,), (f"<D{k}>",))]
+        new_text = f"<D{k}>"
     else:
         block = [("filter_unique", ("scene",), obj), (f"same_{attr}", (0,), ())]
         new_text = f"the {' '.join(obj)}"
     texts = []
     for text in template.texts:
-        grown = _grow_text(text, " ".join(params), clause, new_text, attr)
-        if grown is not None:
-            texts.append(grown)
+        for where in ("before", "after") if clause == "superlative" else (attr,):
+            grown = _grow_text(text, " ".join(params), clause, new_text, where)
+            if grown is not None:
+                texts.append(grown)
     if not texts:
         return None
 
@@ -208,7 +231,10 @@ def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTempl
             for btype, bins, bside in block:
                 ins = tuple(scene_input if b == "scene" else slot + int(b) for b in bins)
                 nodes.append(TemplateNode(btype, ins, bside))
-            nodes.append(TemplateNode(n.type, (slot + width - 1,), n.side_inputs))
+            if clause == "superlative":
+                nodes.append(TemplateNode("unique", (slot + width - 1,), ()))
+            else:
+                nodes.append(TemplateNode(n.type, (slot + width - 1,), n.side_inputs))
         else:
             nodes.append(TemplateNode(n.type, tuple(shift(j) for j in n.inputs), n.side_inputs))
     constraints = []
@@ -242,13 +268,13 @@ def augmented_templates(
 ) -> list[ClevrTemplate]:
     """Up to ``per_template`` distinct grown variants of each template: each gets 1 to
     ``max_clauses`` clauses on random growable phrases (including phrases added by an
-    earlier clause), drawn with weights 3 (spatial), 1 (each same-attribute clause) and 2
-    ("both ... and ..."), with at most ``max_hops`` hops on any path. Variants are named
+    earlier clause), drawn with weights 3 (spatial), 1 (each same-attribute clause), 2
+    ("both ... and ...") and 3 (superlative), with at most ``max_hops`` hops on any path. Variants are named
     ``augmented_<file>`` with consecutive family numbers, so questions made from them say
     where they came from."""
     rng = random.Random(seed)
     out: list[ClevrTemplate] = []
-    weights = [3, 1, 1, 1, 1, 2]  # spatial, four same-attribute, both ... and ...
+    weights = [3, 1, 1, 1, 1, 2, 3]  # spatial, four same-attribute, both ... and ..., superlative
     seen: set[tuple[Any, ...]] = set()
     for template in templates:
         made = 0
@@ -282,6 +308,18 @@ def augmented_templates(
     return named
 
 
+def everyday_templates() -> list[ClevrTemplate]:
+    """Templates for questions people ask that CLEVR's templates never do, written in the
+    official format (``nsreason/datasets/templates/everyday.json``) over the ops nsreason
+    adds: "are all the cubes the same color?" (``all_same_*``), "what color are most of the
+    spheres?" (``most_common_*``), "how many balls are not red?", "what size is the cube
+    that is not metal?" (``difference``, one attribute negated), "are all the balls shiny?"
+    (two counts compared)."""
+    path = Path(__file__).with_name("templates") / "everyday.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [ClevrTemplate.from_dict(t, path.name, i) for i, t in enumerate(data)]
+
+
 def generate_augmented(
     scenes: Sequence[SceneGraph],
     *,
@@ -291,15 +329,20 @@ def generate_augmented(
     max_hops: int = 5,
     seed: int = 0,
     templates: Sequence[ClevrTemplate] | None = None,
+    everyday: bool = True,
     synonyms: Mapping[str, Sequence[str]] | None = None,
     stats: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Up to ``per_scene`` questions per scene from the grown variants of ``templates``
-    (default: the official ones), as CLEVR v1.0 release dicts, deterministic for ``seed``."""
+    (default: the official ones) and, with ``everyday``, from :func:`everyday_templates`
+    as they are and grown, as CLEVR v1.0 release dicts, deterministic for ``seed``."""
     base = list(templates) if templates is not None else load_templates()
-    grown = augmented_templates(base, per_template=per_template, max_clauses=max_clauses,
-                                max_hops=max_hops, seed=seed)
-    return generate_questions(scenes, per_scene=per_scene, seed=seed + 1, templates=grown,
+    extra = everyday_templates() if everyday else []
+    # "the cube left of the sphere that is not red" would say which is not red two ways
+    growable = [t for t in extra if not any(n.type == "difference" for n in t.nodes)]
+    grown = augmented_templates(base + growable, per_template=per_template,
+                                max_clauses=max_clauses, max_hops=max_hops, seed=seed)
+    return generate_questions(scenes, per_scene=per_scene, seed=seed + 1, templates=grown + extra,
                               synonyms=synonyms, stats=stats)
 
 

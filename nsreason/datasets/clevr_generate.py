@@ -122,8 +122,39 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 """CLEVR's ``synonyms.json`` (facebookresearch/clevr-dataset-gen, BSD licence): the words
 a value may be written as. :func:`load_synonyms` reads another such file."""
 
+SUPERLATIVES: dict[str, dict[str, tuple[str, ...]]] = {
+    "before": {  # "the leftmost cube"
+        "left": ("leftmost",),
+        "right": ("rightmost",),
+        "front": ("frontmost", "closest", "nearest"),
+        "behind": ("farthest", "furthest", "rearmost", "backmost"),
+    },
+    "after": {  # "the cube on the far left"
+        "left": ("farthest to the left", "furthest to the left", "farthest left", "on the far left",
+                 "most to the left", "that is leftmost", "that is farthest to the left",
+                 "left of everything else"),
+        "right": ("farthest to the right", "furthest to the right", "farthest right",
+                  "on the far right", "most to the right", "that is rightmost",
+                  "that is farthest to the right", "right of everything else"),
+        "front": ("closest to the camera", "nearest to the camera", "closest to the front",
+                  "farthest in front", "furthest in front", "in the front", "in front",
+                  "that is closest", "that is frontmost", "in front of everything else",
+                  "in front of all the others"),
+        "behind": ("farthest from the camera", "furthest from the camera", "farthest back",
+                   "furthest back", "in the back", "at the back", "farthest away",
+                   "furthest away", "that is farthest back", "behind everything else",
+                   "behind all the others"),
+    },
+}
+"""How a spatial superlative (parameter letter ``<D>``, of type Relation: the argument of the
+``extreme`` op) is written: placed just before the object's ``<Z> <C> <M> <S>`` it reads
+"leftmost", anywhere else (after the noun) "on the far left".
+These are not part of CLEVR: they are the phrasings people use for "the object furthest
+in a direction" (CLEVR-Humans), made for :mod:`nsreason.datasets.clevr_augment`."""
+
 # Placeholder letter -> parameter type (the official templates name parameters this way).
-_LETTER_TYPE = {"Z": "Size", "C": "Color", "M": "Material", "S": "Shape", "R": "Relation"}
+_LETTER_TYPE = {"Z": "Size", "C": "Color", "M": "Material", "S": "Shape", "R": "Relation",
+                "D": "Relation"}
 # Attribute types in the order the release files write a filter chain.
 _FILTER_TYPES = ("Size", "Color", "Material", "Shape")
 _ATTRIBUTE = {"Size": "size", "Color": "color", "Material": "material", "Shape": "shape"}
@@ -132,6 +163,8 @@ _FILTER_NODES = {"filter": None, "filter_unique": "unique", "filter_count": "cou
                  "filter_exist": "exist"}
 _RELATE_NODES = {"relate_filter": None, "relate_filter_unique": "unique",
                  "relate_filter_count": "count", "relate_filter_exist": "exist"}
+# ops over a whole set that nsreason adds to CLEVR's (by name prefix)
+_SET_LEVEL = ("extreme", "all_same_", "most_common_")
 _CONSTRAINTS = ("NULL", "NOT_NULL", "EQ", "NEQ", "OUT_EQ", "OUT_NEQ")
 _TRIVIAL_FRACTION = 0.1  # at most this share of relate options may be trivial
 _BALANCE_RATIO = 1.1  # an answer may lead every other by at most 10% (plus one)
@@ -320,13 +353,20 @@ def fill_text(
             surface[name] = rng.choice(tuple(synonyms.get(value, (value,)))) if value else ""
         return surface[name]
 
-    def walk(segs: Iterable[tuple[Any, ...]], out: list[str]) -> None:
-        for seg in segs:
+    def superlative(name: str, before_noun: bool) -> str:
+        value = values.get(name) or ""
+        return rng.choice(SUPERLATIVES["before" if before_noun else "after"][value]) if value else ""
+
+    def walk(segs: Sequence[tuple[Any, ...]], out: list[str]) -> None:
+        for j, seg in enumerate(segs):
             if seg[0] == "word":
                 out.append(seg[1])
             elif seg[0] == "opt":
                 if rng.random() < 0.5:
                     walk(seg[1], out)
+            elif _letter(seg[1]) == "D":
+                after = segs[j + 1] if j + 1 < len(segs) else ("word", "")
+                out.append(superlative(seg[1], after[0] == "param" and _letter(after[1]) in "ZCMS"))
             else:
                 w = word_of(seg[1])
                 if w:
@@ -585,6 +625,13 @@ class _Search:
                 i, j = params
                 self.out_checks.setdefault(max(i, j), []).append((ctype, i, j))
         self.n = len(template.nodes)
+        # a plain filter must filter, except on a set that a set-level op or a further
+        # filter reads ("the leftmost thing", "are all the objects the same color", "are
+        # all the objects shiny", "how many things are not red")
+        self.whole_scene_ok = {
+            template.nodes[n.inputs[0]] for n in template.nodes
+            if n.type == "difference" or n.type.startswith(_SET_LEVEL) or n.type in _FILTER_NODES
+        }
         self._cache: dict[tuple[int, tuple[Any, ...]], list[tuple[Any, ...]]] = {}
 
     def run(self) -> _Found | None:
@@ -653,7 +700,7 @@ class _Search:
             objects = ins[0]
             found: dict[tuple[str | None, ...], int] = {}
             for key in facts.present_keys(objects, modes):
-                if then is None and all(v is None for v in key):
+                if then is None and all(v is None for v in key) and node not in self.whole_scene_ok:
                     continue  # a plain filter must filter
                 found[key] = objects & facts.key_mask(key)
             if then == "unique":
@@ -700,6 +747,10 @@ class _Search:
                     out = impl(facts.ix, *ins, *consts, *args)
                 except ExecutionFailure:
                     continue
+                if node.type == "extreme" and (out == ins[0] or _single(out) is None):
+                    continue  # a superlative must pick out one object of several
+                if node.type.startswith(_SET_LEVEL) and ins[0].bit_count() < 2:
+                    continue  # "are all the cubes ..." of one cube says little
                 options.append((node.side_inputs, args, out, None))
         return options
 

@@ -36,7 +36,7 @@ from typing import Any
 
 from ..errors import ExecutionFailure
 from ..registry import Registry
-from ..scene.index import SceneIndex
+from ..scene.index import SceneIndex, iter_bits
 
 __all__ = ["OPS"]
 
@@ -142,6 +142,20 @@ def subjects_of(ix: SceneIndex, obj: int, predicate: str) -> int:
     return ix.subjects_mask(predicate, obj)
 
 
+@OPS.register("extreme")
+def extreme(ix: SceneIndex, objects: int, predicate: str) -> int:
+    """Members of the set with no *other* member in relation ``predicate`` to them: the
+    superlative of a spatial relation. ``extreme[left]`` of the cubes is the leftmost
+    cube ("the cube on the far left"), ``extreme[front]`` the closest one, ``extreme
+    [behind]`` "the object behind everything". Several objects when none of them is
+    further than another (CLEVR relations ignore differences under a small margin)."""
+    out = 0
+    for i in iter_bits(objects):
+        if not ix.subjects_mask(predicate, i) & objects & ~(1 << i):
+            out |= 1 << i
+    return out
+
+
 @OPS.register("relate_out")
 def relate_out(ix: SceneIndex, objects: int, predicate: str) -> int:
     """Objects ``o`` with ``(s, predicate, o)`` for some ``s`` in the set: what the men
@@ -227,6 +241,33 @@ def different_value(ix: SceneIndex, a: int, b: int, attribute: str) -> bool:
 @OPS.register("same_name")
 def same_name(ix: SceneIndex, a: int, b: int) -> bool:
     return query_name(ix, a) == query_name(ix, b)
+
+
+@OPS.register("all_same")
+def all_same(ix: SceneIndex, objects: int, attribute: str) -> bool:
+    """Whether every object of the set has the same value of ``attribute`` ("are all the
+    balls the same size?"); fails on an empty set, where the question has no answer."""
+    if not objects:
+        raise ExecutionFailure("empty_set", "no object to compare")
+    values = {query_attribute(ix, i, attribute) for i in iter_bits(objects)}
+    return len(values) == 1
+
+
+@OPS.register("most_common")
+def most_common(ix: SceneIndex, objects: int, attribute: str) -> str:
+    """The value of ``attribute`` that most objects of the set have ("what color are most of
+    the cubes?"); fails on an empty set or a tie."""
+    counts: dict[str, int] = {}
+    for i in iter_bits(objects):
+        value = query_attribute(ix, i, attribute)
+        counts[value] = counts.get(value, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    if not ranked:
+        raise ExecutionFailure("empty_set", f"no object to take the most common {attribute} of")
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        tied = sorted(v for v, c in ranked if c == ranked[0][1])
+        raise ExecutionFailure("tie", f"{attribute} values tied for most common: {tied}")
+    return ranked[0][0]
 
 
 # -- answers ----------------------------------------------------------------------------

@@ -123,6 +123,45 @@ def test_both_clause_intersects_two_relations_of_different_objects():
     assert grow_template(COMPARE_COUNTS, 1, "spatial") is not None
 
 
+def test_superlative_moves_the_filter_under_extreme_in_both_word_orders():
+    grown = grow_template(QUERY, 1, "superlative")
+    assert grown is not None
+    # "There is a <S>" names an object without "the": no superlative there
+    assert grown.texts == ("What color is the <D2> <Z> <C> <M> <S>?", "What color is the <Z> <C> <M> <S> <D2>?")
+    assert [(n.type, n.inputs, n.side_inputs) for n in grown.nodes] == [
+        ("scene", (), ()), ("filter", (0,), tuple(_obj())), ("extreme", (1,), ("<D2>",)),
+        ("unique", (2,), ()), ("query_color", (3,), ())]
+    assert growable_slots(grown) == []  # "the leftmost cube that is left of ..." reads two ways
+    assert grow_template(COMPARE_COUNTS, 1, "superlative") is None  # a counted set: no superlative
+
+
+def test_superlative_questions_pick_one_of_several_and_read_naturally(scenes):
+    import random
+
+    from nsreason.datasets.clevr_generate import SUPERLATIVES, fill_text
+    from nsreason.execute import SymbolicExecutor
+
+    grown = grow_template(QUERY, 1, "superlative")
+    questions = generate_questions(scenes, per_scene=1, seed=0, templates=[grown])
+    assert len(questions) == len(scenes)
+    check_questions(questions, scenes)
+    before = {w for words in SUPERLATIVES["before"].values() for w in words}
+    after = {w for words in SUPERLATIVES["after"].values() for w in words}
+    by_index = {s.meta["image_index"]: s for s in scenes}
+    for q in questions:
+        text = q["question"].rstrip("?")
+        assert any(f" {w} " in text for w in before) or any(text.endswith(w) for w in after), text
+        trace = SymbolicExecutor().execute(Program.from_clevr(q["program"]), by_index[q["image_index"]]).trace
+        extreme = next(s for s in trace.steps if s.op == "extreme")
+        assert len(trace.steps[extreme.inputs[0]].output) >= 2  # the superlative chose
+    rng = random.Random(0)
+    assert fill_text("What color is the <D2> <Z> <C> <M> <S>?", {"<D2>": "front", "<S>": "sphere"},
+                     rng).split()[4] in ("frontmost", "closest", "nearest")
+    text = fill_text("What color is the <Z> <C> <M> <S> <D2>?", {"<D2>": "left"}, rng)
+    assert text.startswith(("What color is the thing ", "What color is the object ")), text
+    assert any(text.endswith(w + "?") for w in SUPERLATIVES["after"]["left"]), text
+
+
 def test_bad_requests_are_refused():
     with pytest.raises(InputError, match="unknown clause"):
         grow_template(QUERY, 1, "same_mood")
@@ -166,7 +205,10 @@ def test_official_templates_grow_into_new_shapes(scenes):
     for q in questions:
         check_text(q["question"])
         Program.from_clevr(q["program"]).validate()
-    assert set(CLAUSES) == {"spatial", "same_size", "same_color", "same_material", "same_shape", "both"}
+    assert set(CLAUSES) == {"spatial", "same_size", "same_color", "same_material", "same_shape", "both",
+                            "superlative"}
+    superlatives = [q for q in questions if any(n["function"] == "extreme" for n in q["program"])]
+    assert len(superlatives) >= 5
     assert any("intersect" in {n.type for n in t.nodes} and not t.filename.endswith("single_and.json")
                for t in grown)
 
@@ -197,3 +239,39 @@ def test_value_substitution_keeps_structure_and_agrees_with_the_words():
                     names = set(SYNONYMS.get(step.args[0], (step.args[0],)))
                     assert words & (names | {n + "s" for n in names}), (text, step)
     assert made >= 100
+
+
+def test_everyday_templates_ask_set_questions_that_run_to_their_answers(scenes):
+    from nsreason.datasets.clevr_augment import everyday_templates
+
+    templates = everyday_templates()
+    ops = {n.type for t in templates for n in t.nodes}
+    assert {"difference", "all_same_color", "most_common_shape", "equal_integer"} <= ops
+    questions = generate_questions(scenes, per_scene=len(templates), seed=0, templates=templates)
+    assert len(questions) >= 10
+    check_questions(questions, scenes)
+    for q in questions:
+        check_text(q["question"])
+    texts = " ".join(q["question"] for q in questions).lower()
+    assert " not " in texts or "n't " in texts
+    # "how many balls are not red": one attribute negated ("not large red" reads two ways)
+    negations = 0
+    for q in questions:
+        steps = q["program"]
+        for n in steps:
+            if n["function"] == "difference":
+                kept, negated = n["inputs"]
+                assert steps[negated]["function"].startswith("filter_")
+                assert steps[negated]["inputs"] == [kept]
+                negations += 1
+    assert negations >= 1
+
+
+def test_grown_questions_keep_the_negated_phrase_last(scenes):
+    # "the cube left of the sphere that is not red" would say which is not red two ways
+    questions = generate_augmented(scenes, per_scene=30, per_template=2, seed=0,
+                                   templates=load_templates(shared_path("clevr", "templates")))
+    for q in questions:
+        functions = [n["function"] for n in q["program"]]
+        if "difference" in functions:
+            assert "relate" not in functions and "same_color" not in functions, q["question"]

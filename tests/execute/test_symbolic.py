@@ -52,6 +52,19 @@ def run(text: str, scene: SceneGraph, vocabulary: str = "clevr"):
         ("query_color(filter_unique[,,,sphere](scene()))", "red"),
         ("relate_filter_count[left,,red,,](unique(filter_color[blue](scene())))", 2),
         ("relate_filter[right,small,,,](unique(filter_shape[sphere](scene())))", [3]),
+        # extreme: the superlative of a relation within the set (not a CLEVR v1.0 function)
+        ("extreme[left](scene())", [0]),
+        ("extreme[right](filter_color[red](scene()))", [1]),
+        ("query_color(unique(extreme[front](filter_shape[cube](scene()))))", "green"),
+        ("extreme[behind](filter_size[small](scene()))", [1]),
+        ("extreme[left](filter_color[yellow](scene()))", []),
+        # ops for everyday questions (not CLEVR v1.0 functions)
+        ("count(difference(scene(), filter_color[red](scene())))", 2),
+        ("all_same_color(filter_shape[sphere](scene()))", True),
+        ("all_same_color(filter_shape[cube](scene()))", False),
+        ("all_same_size(filter_color[red](scene()))", False),
+        ("most_common_color(scene())", "red"),
+        ("most_common_material(filter_shape[cube](scene()))", "metal"),
     ],
 )
 def test_clevr_semantics(four_objects, text, expected):
@@ -59,6 +72,20 @@ def test_clevr_semantics(four_objects, text, expected):
     assert answer.failure is None, answer.failure
     assert answer.value == expected
     assert type(answer.value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("most_common_size(scene())", "tie"),  # two large, two small
+        ("most_common_color(filter_color[yellow](scene()))", "empty_set"),
+        ("all_same_shape(filter_color[yellow](scene()))", "empty_set"),
+    ],
+)
+def test_set_questions_without_an_answer_are_recorded_failures(four_objects, text, code):
+    answer = run(text, four_objects)
+    assert answer.value is None and answer.failure is not None
+    assert answer.failure.code == code
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ def test_training_writes_a_safetensors_checkpoint(tiny):
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors", "tokenizer.json", "words.json"]
     config = json.loads((out / "config.json").read_text())
     assert config["vocabulary"] == "clevr" and config["training"]["seed"] == 1
-    assert report["examples"] == 30 and len(report["history"]) == 60
+    assert report["examples"] == 30 and len(report["history"]) == 80
 
 
 def test_tiny_model_learns_its_training_questions(tiny):

@@ -73,6 +73,10 @@ def test_clevr_vocabulary_matches_the_official_metadata():
         assert sig.output == fn["output"], fn["name"]
         assert [a.type for a in sig.args] == fn.get("side_inputs", []), fn["name"]
         assert sig.template_only == fn.get("template_only", False), fn["name"]
+    # what nsreason adds for questions people ask (docs/parser.md)
+    added = set(vocab.ops) - {fn["name"] for fn in metadata["functions"]}
+    assert added == {"extreme", "difference", *(f"{kind}_{attr}" for kind in ("all_same", "most_common")
+                     for attr in ("size", "color", "material", "shape"))}
 
 
 def test_clevr_template_ops_have_optional_attribute_arguments():
