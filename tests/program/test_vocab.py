@@ -227,7 +227,7 @@ def test_yaml_boolean_keys_for_op_names_are_refused(tmp_path):
         ("types", ..., "types", "expected a mapping of type name"),
         ("types", ["Set"], "types", "expected a mapping of type name"),
         ("types.Set", "object_set", "types.Set", "expected a mapping, got str"),
-        ("types.Set", None, "types.Set.kind", "expected one of ['object', 'object_set', 'integer', 'bool', 'value'], got None"),
+        ("types.Set", None, "types.Set.kind", "expected one of ['object', 'object_set', 'integer', 'bool', 'value', 'record'], got None"),
         ("types.Set.kind", "objects", "types.Set.kind", "got 'objects'"),
         ("types.Set.kind", ["object_set"], "types.Set.kind", "got ['object_set']"),
         ("types.Set.domain", ["a"], "types.Set.domain", "only 'value' types have a domain"),
