@@ -342,11 +342,7 @@ def _eval_clevr(args: argparse.Namespace) -> int:
             progress=progress,
             fallback_beam=args.fallback_beam,
         )
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        for key, value in report.items():
-            print(f"{key:>15}: {_fmt(value)}")
+    _print_report(report, args.json, width=15)
     return 0
 
 
@@ -361,16 +357,7 @@ def _eval_okvqa(args: argparse.Namespace) -> int:
             answerer=args.answerer, prior_from=args.prior_from, folds=args.folds,
             seed=args.seed, limit=args.limit, predictions=predictions,
         )
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        for key, value in report.items():
-            if isinstance(value, dict):
-                print(f"{key:>25}:")
-                for sub, scores in value.items():
-                    print(f"{sub:>25}  {scores['accuracy']:.4f} ({scores['questions']} questions)")
-            else:
-                print(f"{key:>25}: {_fmt(value)}")
+    _print_report(report, args.json, width=25)
     return 0
 
 
@@ -382,11 +369,7 @@ def _eval_fvqa(args: argparse.Namespace) -> int:
     with open(args.predictions, "w", encoding="utf-8") if args.predictions else nullcontext() as predictions:
         report = run_eval_fvqa(args.questions, args.concepts, args.kb, ranker=args.ranker,
                                limit=args.limit, predictions=predictions)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        for key, value in report.items():
-            print(f"{key:>18}: {_fmt(value)}")
+    _print_report(report, args.json, width=18)
     return 0
 
 
@@ -425,6 +408,21 @@ def _tqdm_desc(items: Iterable[Any], total: int, desc: str) -> Iterable[Any]:
     except ImportError:
         return items
     return tqdm(items, total=total, desc=desc, unit="batch", file=sys.stderr, leave=False)
+
+
+def _print_report(report: dict[str, Any], as_json: bool, width: int) -> None:
+    """An eval report: one JSON object, or one aligned line per figure (a breakdown such
+    as accuracy per knowledge type indented below its name)."""
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    for key, value in report.items():
+        if isinstance(value, dict) and value and all(isinstance(v, dict) and "accuracy" in v for v in value.values()):
+            print(f"{key:>{width}}:")
+            for sub, scores in value.items():
+                print(f"{sub:>{width}}  {scores['accuracy']:.4f} ({scores['questions']} questions)")
+        else:
+            print(f"{key:>{width}}: {_fmt(value)}")
 
 
 def _fmt(value: Any) -> str:
