@@ -34,8 +34,8 @@ MIN_PROBABILITY = 0.01
 """Below this probability of being right (the ranker's score through the logistic), the
 best candidate is not given as an answer (``low_confidence``). The ranker sees hundreds of
 candidates per question, one of them right, so its probabilities are small: on FVQA
-questions the answers at 0.01 or above were right 90% of the time, and 0.01 refused about
-a quarter of the questions (docs/knowledge.md)."""
+questions the answers at 0.01 or above were right 90% of the time, and 0.01 refused 31% of
+the questions (docs/knowledge.md)."""
 
 SHOWN = 10
 """Candidates listed in the trace of ``kb_rank`` (all are counted in ``considered``)."""
