@@ -5,8 +5,9 @@ A knowledge question becomes the program
     kb_answer(kb_rank["<question>"](kb_link(scene())))
 
 and its trace shows every step's evidence: ``kb_link`` which entity each object became and
-why (the label that matched), ``kb_rank`` the facts considered (with source, licence and
-score, best first: the first is the one used) and the answer each gives, ``kb_answer`` the
+why (the label that matched), ``kb_rank`` what the question asks for (its answer-type phrase, read
+by spaCy: :mod:`nsreason.retrieve.question`) and the facts considered (with source, licence
+and score, best first: the first is the one used) and the answer each gives, ``kb_answer`` the
 answer. The ops need a knowledge base, so they are not in the global op registry:
 :func:`knowledge_ops` returns a registry with CLEVR's ops plus these, bound to one
 retriever, for a :class:`~nsreason.execute.SymbolicExecutor`.
@@ -68,7 +69,9 @@ def _mentions(ix: SceneIndex, objects: int) -> list[tuple[Any, str]]:
 def knowledge_ops(retriever: Retriever, *, min_probability: float = MIN_PROBABILITY) -> Registry[Any]:
     """CLEVR's op implementations plus ``kb_link``, ``kb_rank`` and ``kb_answer`` bound to
     ``retriever``. ``kb_answer`` refuses (``low_confidence``) when the best candidate's
-    probability of being right (the ranker's logistic score) is below ``min_probability``."""
+    probability of being right (the ranker's logistic score) is below ``min_probability``,
+    unless it passed the answer-type check (``type_match``, see
+    :data:`~nsreason.retrieve.retriever.KB_TYPE_MATCH`)."""
     ops: Registry[Any] = Registry("op implementation", None)
     for name in OPS.names():
         ops.register(name, OPS.get(name))
@@ -95,7 +98,10 @@ def knowledge_ops(retriever: Retriever, *, min_probability: float = MIN_PROBABIL
         for c in retrieval.candidates[:SHOWN]:  # names for the trace
             for term in (c.fact.head, c.fact.relation, c.fact.tail, *(t.tail for t in c.types)):
                 retriever.label(term)
-        return {"question": question, "considered": len(retrieval.candidates),
+        return {"question": question,
+                "asks_for": retrieval.frame.to_json() if retrieval.frame is not None else None,
+                "answer_outside_scene": retrieval.answer_outside_scene,
+                "considered": len(retrieval.candidates),
                 "seconds": round(retrieval.seconds, 4),
                 "candidates": [c.to_json(retrieval.labels) for c in retrieval.candidates[:SHOWN]]}
 
@@ -104,7 +110,10 @@ def knowledge_ops(retriever: Retriever, *, min_probability: float = MIN_PROBABIL
             raise ExecutionFailure("no_fact", "the knowledge base holds no fact about the scene's objects")
         best = candidates["candidates"][0]
         p = 1 / (1 + math.exp(-best["score"]))
-        if p < min_probability:
+        # a fact whose answer has the type the question asks for, where no scene object
+        # has it, passed a check the ranker's probability does not know about (the ranker
+        # learned from FVQA, which rarely asks outside the image): it is not refused
+        if p < min_probability and not best.get("type_match"):
             raise ExecutionFailure(
                 "low_confidence",
                 f"the best fact answers {best['answer']!r} with probability {p:.3f} "

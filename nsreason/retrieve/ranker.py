@@ -30,7 +30,11 @@ Features, in order:
     (``IsA``, ``hypernym``, ``instance_of``...) — "which *American president*";
 ``ground_sim``
     the best cosine(question, another fact of the scene object): how well the object fits
-    what the question says about it ("the *stuffed animal* seen here").
+    what the question says about it ("the *stuffed animal* seen here");
+``wh_sim``
+    where the question names what it asks for ("which *American president*", see
+    :mod:`nsreason.retrieve.question`): the best cosine(that phrase, the answer or one of
+    its types); else 0.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["FEATURES", "SIDES", "Ranker", "default_ranker_dir"]
 
 FEATURES = ("fact_sim", "other_sim", "relation", "side", "other_in_question",
-            "answer_in_question", "type_sim", "ground_sim")
+            "answer_in_question", "type_sim", "ground_sim", "wh_sim")
 SIDES = ("scene", "kb")
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"

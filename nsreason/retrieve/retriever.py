@@ -10,7 +10,9 @@
 3. **score** each candidate with the :class:`~nsreason.retrieve.ranker.Ranker` from MiniLM
    embeddings of the question, the fact texts, the labels and the answer's types (facts
    such as ``IsA``, ``hypernym``, ``instance_of`` one hop from the answer);
-4. return every candidate, best first, with its features, so the trace can show each fact
+4. where the question names what it asks for ("which *American president*"; see
+   :mod:`nsreason.retrieve.question`), compare that phrase with each answer and its types;
+5. return every candidate, best first, with its features, so the trace can show each fact
    considered, its source and score, and the one used.
 
 Embeddings of KB texts go through an :class:`~nsreason.encode.text.EmbeddingStore`: each
@@ -31,6 +33,7 @@ from ..kb.base import KnowledgeBase
 from ..kb.terms import Literal, Term
 from .facts import FactRecord, SourceCache, entity_facts, local_name
 from .link import EntityLinker, Link, normalise
+from .question import QuestionFrame, analyse_question
 from .ranker import FEATURES, Ranker
 
 if TYPE_CHECKING:
@@ -48,6 +51,17 @@ LEXICAL_RELATIONS = frozenset({"synset"})
 """Relations between words and their senses (the default KB's ``rel/synset``): not facts
 about the world, so never candidates."""
 
+SCENE_TYPE_MATCH = 0.4
+"""When the question names an answer type, a scene object whose name or type is at least
+this close to it (MiniLM cosine) means the answer may be in the scene."""
+KB_TYPE_MATCH = 0.6
+"""When no scene object fits the answer type, the candidates whose answer (or one of its
+types) is at least this close to it are put first. With 0.4 and 0.6, on FVQA (5-fold
+cross-validation by image, split 0) 34 of 3,048 questions were found to ask outside the
+scene and the check changed 3 answers: accuracy 78.71% without it, 78.74% with it. FVQA
+rarely asks for a typed answer outside the image; the seed question ("which American
+president ...") does."""
+
 _SPANS = re.compile(r"\[\[(.*?)\]\]")
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -56,7 +70,9 @@ _WORD = re.compile(r"[a-z0-9']+")
 class Candidate:
     """One way to answer: ``answer`` (text) is the ``side`` end of ``fact``, reached from the
     scene object ``mention`` through ``link``; ``types`` are the facts that type the answer,
-    ``grounding`` the best other fact of the object. ``score`` is the ranker's."""
+    ``grounding`` the best other fact of the object. ``score`` is the ranker's.
+    ``type_match``: the question asks for a type that no scene object has, and this answer
+    has it (see :data:`KB_TYPE_MATCH`); such candidates come first."""
 
     answer: str
     side: str
@@ -68,6 +84,8 @@ class Candidate:
     score: float = 0.0
     types: list[FactRecord] = field(default_factory=list)
     grounding: FactRecord | None = None
+    typed: bool = False
+    type_match: bool = False
 
     def to_json(self, labels: dict[Term, str] | None = None) -> dict[str, Any]:
         out = {"answer": self.answer, "side": self.side, "object": self.mention,
@@ -77,19 +95,23 @@ class Candidate:
             out["type_facts"] = [t.to_json(labels) for t in self.types]
         if self.grounding is not None:
             out["grounding_fact"] = self.grounding.to_json(labels)
+        if self.type_match:
+            out["type_match"] = True
         return out
 
 
 @dataclass
 class Retrieval:
     """What :meth:`Retriever.retrieve` found: the links of each scene label and every
-    candidate, best first."""
+    candidate, best first; ``frame``: what the question asks for."""
 
     question: str
     links: dict[str, list[Link]]
     candidates: list[Candidate]
     labels: dict[Term, str]
     seconds: float
+    frame: QuestionFrame | None = None
+    answer_outside_scene: bool = False
 
     @property
     def best(self) -> Candidate | None:
@@ -217,6 +239,8 @@ class Retriever:
 
         t0 = time.perf_counter()
         q = question_vector if question_vector is not None else self.encoder.encode([question])[0]
+        frame = analyse_question(question)
+        wh = self.store.get([frame.answer_type])[0] if frame.answer_type else None
         q_words = set(_WORD.findall(question.lower()))
         rel_lp = self.ranker.relation_logprobs(q)
         uniform = -np.log(max(len(rel_lp), 1))
@@ -230,7 +254,7 @@ class Retriever:
                     near, far = (fact.head, fact.tail) if fact.head == link.entity else (fact.tail, fact.head)
                     raw.append((mention, link, fact, near, far))
         if not raw:
-            return Retrieval(question, links, [], self._labels, time.perf_counter() - t0)
+            return Retrieval(question, links, [], self._labels, time.perf_counter() - t0, frame)
         fact_texts = [self.fact_text(f) for _, _, f, _, _ in raw]
         far_texts = [self.answer_text(f, far) for _, _, f, _, far in raw]
         vectors = self.store.get(fact_texts + far_texts + list(links))
@@ -238,54 +262,94 @@ class Retriever:
         n = len(raw)
         fact_sim, far_sim = sims[:n], sims[n : 2 * n]
         mention_sim = dict(zip(links, sims[2 * n :]))
+        # the answer-type phrase against each answer: the far end, or the scene object
+        wh_sims = vectors[n:] @ wh if wh is not None else np.zeros(len(vectors) - n)
+        far_wh, mention_wh = wh_sims[:n], dict(zip(links, wh_sims[n:]))
+        # each object's two facts closest to the question: a candidate's grounding is the
+        # best fact of its object other than its own
         best_fact: dict[str, tuple[float, int]] = {}
         for i, (mention, *_rest) in enumerate(raw):
             if mention not in best_fact or fact_sim[i] > best_fact[mention][0]:
                 best_fact[mention] = (float(fact_sim[i]), i)
-        second_fact: dict[str, float] = {}
+        second_fact: dict[str, tuple[float, int]] = {}
         for i, (mention, *_rest) in enumerate(raw):
-            if i != best_fact[mention][1]:
-                second_fact[mention] = max(second_fact.get(mention, -1.0), float(fact_sim[i]))
+            if i != best_fact[mention][1] and fact_sim[i] > second_fact.get(mention, (-1.0, -1))[0]:
+                second_fact[mention] = (float(fact_sim[i]), i)
         candidates: list[Candidate] = []
         for i, (mention, link, fact, near, far) in enumerate(raw):
             relation = self.label(fact.relation)
             rel = rel_lp.get(relation, rel_lp.get(local_name(fact.relation), uniform))
             # grounding: the best *other* fact of the object
-            ground = second_fact.get(mention, -1.0) if best_fact[mention][1] == i else best_fact[mention][0]
+            ground_sim, ground_i = (second_fact.get(mention, (-1.0, -1)) if best_fact[mention][1] == i
+                                    else best_fact[mention])
             for side in ("scene", "kb"):
                 if side == "scene":
                     answer, entity, other_text, other_sim = mention, link.entity, far_texts[i], float(far_sim[i])
+                    wh_sim = float(mention_wh[mention])
                 else:
                     answer, entity, other_text, other_sim = far_texts[i], far, mention, float(mention_sim[mention])
+                    wh_sim = float(far_wh[i])
                 feats = {
                     "fact_sim": float(fact_sim[i]), "other_sim": other_sim, "relation": float(rel),
                     "side": side_lp[side],
                     "other_in_question": float(_contained(other_text, q_words)),
                     "answer_in_question": float(_contained(answer, q_words)),
-                    "type_sim": 0.0, "ground_sim": max(ground, 0.0),
+                    "type_sim": 0.0, "ground_sim": max(ground_sim, 0.0), "wh_sim": wh_sim,
                 }
                 c = Candidate(answer, side, mention, link, fact, entity, feats)
                 c.score = self.ranker.score([feats[k] for k in FEATURES])
-                if best_fact[mention][1] != i:
-                    c.grounding = raw[best_fact[mention][1]][2]
+                if ground_i >= 0:
+                    c.grounding = raw[ground_i][2]
                 candidates.append(c)
         # the answers' types (IsA-like facts one hop away) for the leading candidates (see
         # ``typed``): each costs KB queries, cached per entity
         candidates.sort(key=lambda c: (-c.score, c.answer, c.side))
-        lead = candidates[: self.typed]
-        typed = {c.answer_entity: self.types_of(c.answer_entity) for c in lead
+        self._type(candidates[: self.typed], q, wh)
+        outside = False
+        if wh is not None:
+            # Answer-type check. Does the scene hold what the question asks for? If no
+            # scene object (by its name or its types) is close to the answer-type phrase
+            # ("which *American president* ... seen here" with a teddy bear, a bed and a
+            # lamp), the answer lies outside the scene: the facts whose far end *is* of
+            # that type are put first, in score order.
+            self._type([c for c in candidates if c.side == "scene"], q, wh)
+            scene_fit = max((c.features["wh_sim"] for c in candidates if c.side == "scene"), default=0.0)
+            if scene_fit < SCENE_TYPE_MATCH:
+                outside = True
+                far = [c for c in candidates if c.side == "kb"]
+                self._type(far, q, wh)
+                for c in far:
+                    c.type_match = c.features["wh_sim"] >= KB_TYPE_MATCH
+        candidates.sort(key=lambda c: (not c.type_match, -c.score, c.answer, c.side))
+        return Retrieval(question, links, candidates, self._labels, time.perf_counter() - t0, frame,
+                         answer_outside_scene=outside)
+
+    def _type(self, candidates: Sequence[Candidate], q: np.ndarray, wh: np.ndarray | None) -> None:
+        """Look up the answer types of those of ``candidates`` not typed yet; update their
+        ``type_sim`` and ``wh_sim`` features and their scores."""
+        todo = [c for c in candidates if not c.typed]
+        for c in todo:
+            c.typed = True
+        typed = {c.answer_entity: self.types_of(c.answer_entity) for c in todo
                  if c.answer_entity is not None and not isinstance(c.answer_entity, Literal)}
         type_texts = sorted({self.label(t.tail) for ts in typed.values() for t in ts})
-        type_sim = dict(zip(type_texts, (self.store.get(type_texts) @ q).tolist())) if type_texts else {}
-        for c in lead:
+        if not type_texts:
+            return
+        type_vectors = self.store.get(type_texts)
+        type_sim = dict(zip(type_texts, (type_vectors @ q).tolist()))
+        type_wh = dict(zip(type_texts, (type_vectors @ wh).tolist())) if wh is not None else {}
+        for c in todo:
             types = typed.get(c.answer_entity, [])
             if types:
-                ranked = sorted(types, key=lambda t: -type_sim[self.label(t.tail)])
+                # the types shown are those closest to what the question asks for
+                key = type_wh if type_wh else type_sim
+                ranked = sorted(types, key=lambda t: -key[self.label(t.tail)])
                 c.types = ranked[:3]
-                c.features["type_sim"] = float(type_sim[self.label(ranked[0].tail)])
+                c.features["type_sim"] = max(type_sim[self.label(t.tail)] for t in types)
+                if type_wh:
+                    c.features["wh_sim"] = max(c.features["wh_sim"], type_wh[self.label(ranked[0].tail)])
                 c.score = self.ranker.score([c.features[k] for k in FEATURES])
-        candidates.sort(key=lambda c: (-c.score, c.answer, c.side))
-        return Retrieval(question, links, candidates, self._labels, time.perf_counter() - t0)
+
 
 
 def _contained(text: str, words: set[str]) -> bool:

@@ -98,10 +98,15 @@ def _evidence(step: TraceStep, shown: int = 5) -> list[str]:
             found = ", ".join(f"{e['label']} ({e['method']})" for e in row["entities"]) or "nothing"
             lines.append(f"  {row['mention']} -> {found}")
     if "candidates" in out:  # kb_rank
+        asks = (out.get("asks_for") or {}).get("answer_type")
+        if asks:
+            where = " (no object of the scene is one)" if out.get("answer_outside_scene") else ""
+            lines.append(f"step {step.index} the question asks for: {asks}{where}")
         lines.append(f"step {step.index} facts ({out.get('considered', len(out['candidates']))} "
                      f"considered; best {min(shown, len(out['candidates']))}, the first used):")
         for k, c in enumerate(out["candidates"][:shown], 1):
-            lines.append(f"  {k}. {c['score']:+.2f}  {_fact_line(c['fact'])}  => {c['answer']} ({c['side']})")
+            match = ", type matches" if c.get("type_match") else ""
+            lines.append(f"  {k}. {c['score']:+.2f}  {_fact_line(c['fact'])}  => {c['answer']} ({c['side']}{match})")
             for t in c.get("type_facts", [])[:1]:
                 lines.append(f"       type: {_fact_line(t)}")
             if c.get("grounding_fact"):

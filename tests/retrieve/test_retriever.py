@@ -11,6 +11,7 @@ import pytest
 from nsreason.errors import InputError
 from nsreason.retrieve.ranker import FEATURES, Ranker
 from nsreason.retrieve.retriever import Retriever
+from nsreason.kb import Literal
 from tests.retrieve.conftest import concept
 
 
@@ -122,3 +123,28 @@ def test_knowledge_program_traces_links_facts_sources_and_answer(retriever):
     empty = scene_from_dict({"format": "nsreason.scene/1", "objects": [{"id": "u", "name": "unicorn"}]})
     failed = ex.execute(knowledge_program("What is this?"), empty)
     assert failed.value is None and failed.failure.code == "not_in_kb"
+
+
+def test_an_answer_type_no_scene_object_has_is_looked_for_in_the_kb(kb, encoder):
+    """"Which inventor ..." on a scene of a lamp and a bus: no object is an inventor, so the
+    fact whose far end is one (Edison, typed by an IsA fact) comes first, whatever the
+    ranker's score; where the scene has what is asked for, nothing is reordered."""
+    from tests.retrieve.conftest import rel
+
+    kb.add(concept("lamp"), rel("InventedBy"), concept("edison"))
+    kb.add(concept("edison"), rel("IsA"), concept("inventor"))
+    for name in ("edison", "inventor"):
+        kb.add(concept(name), "http://www.w3.org/2000/01/rdf-schema#label", Literal(name))
+    retriever = Retriever(kb, ranker=similarity_ranker(), encoder=encoder)
+    r = retriever.retrieve("Which inventor is associated with the lamp in this picture?", ["lamp", "bus"])
+    assert r.frame.answer_type == "inventor" and r.answer_outside_scene
+    best = r.best
+    assert (best.answer, best.side, best.type_match) == ("edison", "kb", True)
+    assert [retriever.label(t.tail) for t in best.types] == ["inventor"]
+    assert best.to_json()["type_match"] is True
+    assert not any(c.type_match for c in r.candidates[1:])
+    # the scene holds a fruit: the check leaves the ranking to the ranker
+    r = retriever.retrieve("Which fruit is in this image?", ["banana", "bus"])
+    assert r.frame.answer_type == "fruit" and not r.answer_outside_scene
+    assert not any(c.type_match for c in r.candidates)
+    assert [c.score for c in r.candidates] == sorted((c.score for c in r.candidates), reverse=True)

@@ -18,11 +18,6 @@ QUESTION = "Which American president is associated with the stuffed animal seen 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "not solved yet: the ranker, fitted on FVQA (84% of whose answers are the scene object), "
-    "ranks 'teddy bear IsA stuffed animal' (answer: the teddy bear) above 'teddy bear named "
-    "after Theodore Roosevelt', so it answers 'teddy bear'; the answer's type (WordNet: "
-    "President of the United States) is not weighed enough"))
 def test_teddy_bear_to_theodore_roosevelt_with_every_hop_sourced(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("NSREASON_CACHE", str(tmp_path / "cache"))
     rc = main(["ask", "--scene", str(REPO / "examples/knowledge/teddy_bear_scene.json"),
@@ -36,7 +31,10 @@ def test_teddy_bear_to_theodore_roosevelt_with_every_hop_sourced(capsys, tmp_pat
     link, rank = trace["steps"][1]["output"], trace["steps"][2]["output"]
     bear = next(o for o in link["objects"] if o["object"] == "bear")
     assert bear["entities"][0]["entity"] == "http://nsreason.org/kb/concept/teddy_bear"
+    # the question asks for an American president, and no object of the scene is one
+    assert rank["asks_for"]["answer_type"] == "american president" and rank["answer_outside_scene"]
     used = rank["candidates"][0]
+    assert used["type_match"]
     # hop 1: the teddy bear is named after Theodore Roosevelt (the custom KB, from Wikipedia)
     assert used["object"] == "teddy bear" and used["side"] == "kb"
     assert used["fact"]["labels"][1] == "named after"
