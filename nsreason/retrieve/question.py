@@ -132,6 +132,7 @@ def _from_parse(doc: Any) -> tuple[str | None, str | None]:
     return wh.lower_, " ".join(t.lower_ for t in words)
 
 
+@lru_cache(maxsize=4096)
 def analyse_question(question: str) -> QuestionFrame:
     """The :class:`QuestionFrame` of ``question``.
 

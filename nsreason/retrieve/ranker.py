@@ -104,6 +104,12 @@ class Ranker:
     def score(self, features: Sequence[float]) -> float:
         return float(sum(w * f for w, f in zip(self.w, features)) + self.b)
 
+    def score_many(self, features: np.ndarray) -> np.ndarray:
+        """The scores of the rows of ``features`` (candidates × len(FEATURES)) at once."""
+        import numpy as np
+
+        return features @ np.asarray(self.w, dtype=np.float64) + self.b if len(features) else np.zeros(0)
+
     # -- files --------------------------------------------------------------------------
     def save(self, directory: str | Path) -> None:
         import numpy as np

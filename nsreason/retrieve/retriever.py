@@ -297,10 +297,12 @@ class Retriever:
                     "type_sim": 0.0, "ground_sim": max(ground_sim, 0.0), "wh_sim": wh_sim,
                 }
                 c = Candidate(answer, side, mention, link, fact, entity, feats)
-                c.score = self.ranker.score([feats[k] for k in FEATURES])
                 if ground_i >= 0:
                     c.grounding = raw[ground_i][2]
                 candidates.append(c)
+        scores = self.ranker.score_many(np.asarray([[c.features[k] for k in FEATURES] for c in candidates]))
+        for c, score in zip(candidates, scores.tolist()):
+            c.score = score
         # the answers' types (IsA-like facts one hop away) for the leading candidates (see
         # ``typed``): each costs KB queries, cached per entity
         candidates.sort(key=lambda c: (-c.score, c.answer, c.side))
