@@ -29,6 +29,7 @@ import json
 import logging
 import re
 import time
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -313,8 +314,13 @@ class AnswerClassifier:
                     rows.append(i)
                     y.append(index[answer])
                     w.append(acc)
+        if len(set(y)) < 2:  # nothing to tell apart: a constant answer (or none)
+            self.model, self.classes = None, self.classes[:1]
+            return self
         self.model = LogisticRegression(C=self.C, max_iter=self.max_iter)
-        self.model.fit(X[rows], np.array(y), sample_weight=np.array(w))
+        with warnings.catch_warnings():  # "more classes than half the samples": intended
+            warnings.simplefilter("ignore", UserWarning)
+            self.model.fit(X[rows], np.array(y), sample_weight=np.array(w))
         self.classes = [self.classes[int(c)] for c in self.model.classes_]
         return self
 
@@ -322,6 +328,8 @@ class AnswerClassifier:
         """The ``k`` most probable answers of each row, with their probabilities."""
         import numpy as np
 
+        if self.model is None:
+            return [[(a, 1.0) for a in self.classes] for _ in range(len(X))]
         P = self.model.predict_proba(X)
         best = np.argsort(-P, axis=1)[:, :k]
         return [[(self.classes[j], float(P[i, j])) for j in row] for i, row in enumerate(best)]
@@ -589,6 +597,11 @@ def fit_kb_answerer(texts: Sequence[str], scenes: Sequence[SceneGraph], answers:
     say = log or _log.info
     t0 = time.perf_counter()
     folds = sorted(set(fold))
+    if len(folds) < 3:
+        from .errors import InputError
+
+        raise InputError(f"the kb answerer needs at least 3 folds (its reranker learns from "
+                         f"models fitted without two of them), got {len(folds)}")
     fold_arr = np.asarray(fold)
     targets = [answer_targets(a) for a in answers]
     vectors.add(texts)
