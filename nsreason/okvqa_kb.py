@@ -17,8 +17,9 @@ the knowledge base proposed it. Training questions get their classifier and neig
 features from models that did not see them (stacked folds), so the reranker learns how far
 to trust them on unseen questions.
 
-Retrieval is the slow part (about a third of a second per question on one CPU thread), so
-each question's KB candidates are kept on disk (:class:`RetrievalCache`, under
+Retrieval is the slow part (all 9,009 OK-VQA train questions took 8.6 minutes, 0.06 s a
+question, on one shared CPU thread with the KB's text embeddings already on disk), so each
+question's KB candidates are kept on disk (:class:`RetrievalCache`, under
 ``$NSREASON_CACHE``), keyed by the KB, the ranker, the question and the labels.
 """
 
