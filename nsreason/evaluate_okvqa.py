@@ -19,6 +19,10 @@ accuracy among training questions that begin with the same words (see its notes)
 itself with k-fold cross-validation *by image*: the images are split into ``folds`` seeded
 random folds, and a question is answered by the prior learned on the other folds, so it
 never sees the question it answers nor any other question about the same image.
+
+The built-in ``kb`` (:mod:`nsreason.okvqa_kb`) learns the same way, from the questions and
+the detected labels of the other folds' images, and answers from an answer classifier, the
+nearest training questions, the labels and the default knowledge base's facts, reranked.
 """
 
 from __future__ import annotations
