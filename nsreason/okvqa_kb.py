@@ -31,7 +31,7 @@ import logging
 import re
 import time
 import warnings
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -439,7 +439,7 @@ def build_candidates(models: FoldModels, vectors: Vectors, questions: Sequence[s
     for i, question in enumerate(questions):
         feats: dict[str, dict[str, float]] = {}
 
-        def row(answer: str) -> dict[str, float]:
+        def row(answer: str, feats: dict[str, dict[str, float]] = feats) -> dict[str, float]:
             r = feats.get(answer)
             if r is None:
                 r = feats[answer] = {"clf_rank": ABSENT_RANK, "knn_rank": ABSENT_RANK,
@@ -498,8 +498,8 @@ class Reranker:
 
     def __init__(self, max_iter: int = 200, learning_rate: float = 0.1, max_leaf_nodes: int = 31,
                  seed: int = 0) -> None:
-        self.params = dict(max_iter=max_iter, learning_rate=learning_rate,
-                           max_leaf_nodes=max_leaf_nodes, random_state=seed)
+        self.params = {"max_iter": max_iter, "learning_rate": learning_rate,
+                       "max_leaf_nodes": max_leaf_nodes, "random_state": seed}
         self.model: Any = None
 
     def fit(self, candidates: Sequence[Candidates], accuracies: Sequence[Sequence[float]]) -> Reranker:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -104,11 +105,7 @@ class FakeRetriever:
 
     def retrieve(self, question, mentions, question_vector=None):
         self.calls += 1
-
-        class R:
-            candidates = _retrieved()
-            labels = {}
-        return R()
+        return SimpleNamespace(candidates=_retrieved(), labels={})
 
 
 def test_retrieval_cache_computes_once_and_persists(tmp_path):
@@ -171,7 +168,8 @@ def test_neighbour_votes_share_and_order():
 
 
 class FakeClassifier:
-    classes = ["africa", "tree", "2"]
+    def __init__(self):
+        self.classes = ["africa", "tree", "2"]
 
     def top_answers(self, X, k=10):
         return [[("tree", 0.6), ("2", 0.3), ("africa", 0.1)][:k] for _ in range(len(X))]
@@ -253,11 +251,8 @@ def _toy(n: int = 48):
 class ToyRetriever:
     def retrieve(self, question, mentions, question_vector=None):
         f = FakeFact(mentions[0], "AtLocation", "africa")
-
-        class R:
-            candidates = [FakeCandidate("africa", "kb", -1.0, f), FakeCandidate(mentions[0], "scene", -2.0, f)]
-            labels = {}
-        return R()
+        return SimpleNamespace(candidates=[FakeCandidate("africa", "kb", -1.0, f),
+                                           FakeCandidate(mentions[0], "scene", -2.0, f)], labels={})
 
 
 def test_kb_answerer_cross_validated_on_a_toy_set(tmp_path):
