@@ -48,8 +48,8 @@ parser: $(STAMP)
 		--questions $(SHARED)/clevr-humans/CLEVR-Humans_train_questions.json \
 		--scenes $(SHARED)/clevr-humans/CLEVR_train_scenes_1000.json \
 		--replay $(SHARED)/clevr/train/CLEVR_train_questions.json $(PARSER_OUT).replay.json \
-		--replay-limit 4000 --replay-per-round 2000 \
-		--objective mml --rounds 5 --epochs-per-round 3 --seed 0 --threads 2 --out $(PARSER_OUT)
+		--replay-limit 4000 --replay-per-round 4000 \
+		--objective mml --rounds 5 --epochs-per-round 3 --seed 0 --threads 1 --out $(PARSER_OUT)
 	cd $(PARSER_OUT) && sha256sum config.json model.safetensors tokenizer.json words.json > SHA256SUMS
 
 clean:
