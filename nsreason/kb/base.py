@@ -241,6 +241,27 @@ class KnowledgeBase(ABC):
             return Results(iter(()), n, budget)
         return Results(self._triples(s, p, o, budget), n, budget)
 
+    # ------------------------------------------------------------------ reification
+    def statements(self, entity: Term | str, *, limit: int | None = None,
+                   timeout: float | None = None) -> Iterator[Statement]:
+        """The statement nodes whose ``rdf:subject`` or ``rdf:object`` is ``entity`` (at
+        most ``limit`` of each), in the order of their string form, each with all its
+        properties and whether its triple is asserted (only a node with exactly one
+        subject, predicate and object can be). Lazy here; a SPARQL endpoint fetches them
+        with two queries (:class:`~nsreason.kb.sparql.SparqlQueries`)."""
+        e = _coerce(entity)
+        n = self._limit(limit)
+        nodes: set[Term] = set()
+        for pred in (RDF.subject, RDF.object):
+            nodes.update(t.subject for t in self.match(None, pred, e, limit=n, timeout=timeout))
+        for node in sorted(nodes, key=str):
+            props: dict[Term, list[Term]] = {}
+            for t in self.match(node, None, None, limit=64, timeout=timeout):
+                props.setdefault(t.predicate, []).append(t.object)
+            spo = _statement_triple(props)
+            asserted = spo is not None and bool(list(self.match(*spo, limit=1, timeout=timeout)))
+            yield Statement(node, props, asserted)
+
     # ------------------------------------------------------------------ names
     def _literal_values(self, entity: Term | str, predicate: IRI, limit: int | None,
                         timeout: float | None) -> ResultList[str]:
@@ -461,6 +482,31 @@ class KnowledgeBase(ABC):
 
 
 # ---------------------------------------------------------------------- helpers
+@dataclass(frozen=True)
+class Statement:
+    """A reified statement: its ``node``, the node's ``props`` (predicate → objects) and
+    whether the triple it describes is ``asserted`` in the knowledge base."""
+
+    node: Term
+    props: dict[Term, list[Term]]
+    asserted: bool
+
+    @property
+    def triple(self) -> tuple[Term, Term, Term] | None:
+        """(subject, predicate, object) when the node is well formed, else None."""
+        return _statement_triple(self.props)
+
+
+def _statement_triple(props: dict[Term, list[Term]]) -> tuple[Term, Term, Term] | None:
+    try:
+        (s,), (p,), (o,) = props[RDF.subject], props[RDF.predicate], props[RDF.object]
+    except (KeyError, ValueError):
+        return None
+    if not isinstance(p, IRI) or isinstance(s, Literal):
+        return None
+    return s, p, o
+
+
 def _coerce(value: Any) -> Any:
     return None if value is None else as_term(value)
 

@@ -22,7 +22,7 @@ from typing import Any
 from .base import Budget, KnowledgeBase, Limits, _cut
 from .errors import KBFormatError, KBQueryError, KBSpecError
 from .rdfio import format_for, line_of, open_rdf
-from .sparql import SparqlQueries
+from .sparql import SparqlQueries, values_clause
 from .terms import IRI, BNode, Literal, Term, Triple
 
 __all__ = ["OxigraphKB"]
@@ -125,6 +125,11 @@ class OxigraphKB(SparqlQueries, KnowledgeBase):
         except (OSError, EOFError) as exc:  # unreadable, or a broken .gz
             raise KBFormatError(f"cannot read RDF: {exc}", source=name) from exc
 
+    # Pattern calls beat the two-query SPARQL version here (pyoxigraph, default KB, 10
+    # entities of ~80 facts: 13 against 16 ms an entity in memory, 38 against 46 ms on
+    # disk): it pays off only over HTTP (SparqlEndpointKB).
+    statements = KnowledgeBase.statements
+
     def add(self, subject: Term | str, predicate: IRI | str, object: Term | str) -> None:
         """Add one triple."""
         from .terms import as_term
@@ -149,10 +154,19 @@ class OxigraphKB(SparqlQueries, KnowledgeBase):
                 budget: Budget) -> Iterator[dict[str, Term]]:
         ox = _ox()
         try:
-            subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
-        except (ValueError, TypeError):
-            return
-        res = self.store.query(query.replace("{values}", ""), substitutions=subs)
+            clause = values_clause(bindings)
+        except KBQueryError:  # a blank node (cannot be written) or a string that is no IRI
+            clause = None
+        if clause is not None:
+            # bound by a VALUES clause of escaped terms: Oxigraph plans joins around it (with
+            # ``substitutions`` a join on a bound variable ran 100x slower)
+            res = self.store.query(query.replace("{values}", clause))
+        else:
+            try:
+                subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
+            except (ValueError, TypeError):
+                return  # pyoxigraph rejects the term, so no stored triple has it
+            res = self.store.query(query.replace("{values}", ""), substitutions=subs)
         names = [v.value for v in res.variables]
         for sol in res:
             budget.check()

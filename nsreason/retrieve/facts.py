@@ -108,22 +108,12 @@ def entity_facts(kb: KnowledgeBase, entity: Term, *, limit: int = 500,
     sources = sources if sources is not None and sources.kb is kb else SourceCache(kb)
     out: list[FactRecord] = []
     covered: set[tuple[Term, Term, Term]] = set()
-    nodes: list[Term] = []
-    for pred in (RDF.subject, RDF.object):
-        for t in kb.match(None, pred, entity, limit=limit, timeout=timeout):
-            nodes.append(t.subject)
-    for node in sorted(set(nodes), key=str):
-        props: dict[Term, list[Term]] = {}
-        for t in kb.match(node, None, None, limit=64, timeout=timeout):
-            props.setdefault(t.predicate, []).append(t.object)
-        try:
-            (s,), (p,), (o,) = props[RDF.subject], props[RDF.predicate], props[RDF.object]
-        except (KeyError, ValueError):
-            continue  # not a well-formed statement node
-        if not isinstance(p, IRI) or isinstance(s, Literal):
-            continue
-        if not list(kb.match(s, p, o, limit=1, timeout=timeout)):
-            continue  # reified but not asserted: not a fact
+    for st in kb.statements(entity, limit=limit, timeout=timeout):
+        spo = st.triple
+        if spo is None or not st.asserted:
+            continue  # not a well-formed statement node, or reified but not asserted
+        s, p, o = spo
+        node, props = st.node, st.props
         notes = {local_name(k): v[0].value for k, v in sorted(props.items(), key=lambda kv: str(kv[0]))
                  if k not in _REIFICATION and isinstance(v[0], Literal)}
         for src in props.get(DCTERMS.source, [None]):  # type: ignore[list-item]

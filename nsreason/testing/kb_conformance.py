@@ -221,6 +221,26 @@ def check_facts_provenance(make_kb: MakeKB) -> None:
     assert len(r) == 2 and r.truncated
 
 
+def check_statements(make_kb: MakeKB) -> None:
+    ghost, bad = IRI(EX + "ghost"), IRI(EX + "bad")
+    extra = [  # reified but not asserted; two subjects (not well formed)
+        Triple(ghost, RDF.subject, CAT), Triple(ghost, RDF.predicate, CHASES), Triple(ghost, RDF.object, DOG),
+        Triple(bad, RDF.subject, DOG), Triple(bad, RDF.subject, CAT), Triple(bad, RDF.predicate, IS_A),
+        Triple(bad, RDF.object, ANIMAL),
+    ]
+    kb = make_kb([*SAMPLE, *extra])
+    found = list(kb.statements(DOG))
+    assert [str(x.node) for x in found] == sorted(str(x.node) for x in found)
+    by = {("fact" if isinstance(x.node, BNode) else x.node): x for x in found}
+    assert set(by) == {"fact", ghost, bad}
+    fact = by["fact"]
+    assert fact.asserted and fact.triple == (DOG, IS_A, ANIMAL) and fact.props[DCTERMS.source] == [WORDNET]
+    assert not by[ghost].asserted and by[ghost].triple == (CAT, CHASES, DOG)
+    assert not by[bad].asserted and by[bad].triple is None
+    assert sorted(by[bad].props[RDF.subject], key=str) == sorted([DOG, CAT], key=str)
+    assert list(kb.statements(MOUSE)) == [] and list(make_kb([]).statements(DOG)) == []
+
+
 def check_hostile_strings(make_kb: MakeKB) -> None:
     evil = [Triple(IRI(f"{EX}evil{i}"), RDFS.label, Literal(s)) for i, s in enumerate(HOSTILE)]
     kb = make_kb([*SAMPLE, *evil])
@@ -230,6 +250,7 @@ def check_hostile_strings(make_kb: MakeKB) -> None:
         assert kb.entities_by_label(s + " x") == []
     for s in HOSTILE:  # strings where IRIs are expected match nothing and break nothing
         assert kb.labels(s) == [] and list(kb.match(s)) == [] and kb.facts(s) == []
+        assert list(kb.statements(s)) == []
     assert len(list(kb.match())) == len(SAMPLE) + len(evil)
 
 
