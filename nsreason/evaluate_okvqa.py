@@ -264,6 +264,35 @@ def _jsonable(fact: Any) -> Any:
     return str(fact)
 
 
+def fact_triple(fact: Any) -> list[str] | None:
+    """A ``--predictions`` line's ``fact``: [head, relation, tail] (labels where the fact has
+    them), or None.
+
+    >>> fact_triple({"head": "urn:a", "relation": "urn:r", "tail": "urn:b", "labels": ["a", None, "b"]})
+    ['a', 'urn:r', 'b']
+    >>> fact_triple(("bus", "UsedFor", "transport")), fact_triple(None)
+    (['bus', 'UsedFor', 'transport'], None)
+    """
+    if fact is None:
+        return None
+    if isinstance(fact, Mapping):
+        ends = [fact.get("head"), fact.get("relation"), fact.get("tail")]
+        labels = list(fact.get("labels") or [None, None, None])[:3]
+        return [str(label if label is not None else end) for label, end in zip(labels, ends)]
+    if isinstance(fact, (list, tuple)) and len(fact) == 3:
+        return [str(x) for x in fact]
+    if all(hasattr(fact, k) for k in ("head", "relation", "tail")):
+        return [str(fact.head), str(fact.relation), str(fact.tail)]
+    return [str(_jsonable(fact)), "", ""]
+
+
+def _fact_source(fact: Any) -> str | None:
+    if isinstance(fact, Mapping):
+        src = fact.get("source_label") or fact.get("source")
+        return None if src is None else str(src)
+    return None
+
+
 def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -368,8 +397,8 @@ def evaluate_okvqa(
             by_category[truth.category].append((acc, soft))
         if predictions is not None:
             predictions.write(json.dumps({
-                "question_id": q.question_id, "answer": answer, "fact": _jsonable(fact),
-                "score": score, "accuracy": acc,
+                "question_id": q.question_id, "answer": answer, "fact": fact_triple(fact),
+                "fact_source": _fact_source(fact), "score": score, "accuracy": acc,
             }) + "\n")
     n = len(jobs)
     kinds = _breakdown(by_kind) if labels is not None else None

@@ -115,7 +115,7 @@ def test_evaluate_with_prior_and_plugged_answerer():
     assert report["accuracy"] == pytest.approx(0.6 / 2)  # 0.6 on the sport half, 0 on the rest
     assert report["soft_accuracy"] == pytest.approx(2 / 3 / 2)
     assert lines[1] == {"question_id": 101, "answer": "squash", "fact": ["squash", "is a", "sport"],
-                        "score": 0.5, "accuracy": pytest.approx(0.6)}
+                        "fact_source": None, "score": 0.5, "accuracy": pytest.approx(0.6)}
 
     with pytest.raises(TypeError, match="expected \\(answer, fact, score\\)"):
         evaluate_okvqa(qs, answers, scenes, answerer=lambda q, s: "tennis")
