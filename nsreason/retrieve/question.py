@@ -40,10 +40,15 @@ GENERIC_HEADS = frozenset({"object", "objects", "thing", "things", "item", "item
 _OF_HEADS = frozenset({"kind", "type", "sort", "breed", "brand", "variety", "species", "style",
                        "make", "model", "genre", "flavor", "flavour", "name", "category"})
 """Heads read with their "of" phrase: "kind of dog", "breed of cat"."""
-_STOP = frozenset("""is are was were be been am do does did can could would will shall should may
-might must has have had in on at of for from by with to into onto near under over above below
-behind this that these those the a an it its they them their there here you your we our he she
-his her i my me not no and or but as if than then so such""".split())
+_STOP = frozenset([
+    "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "can", "could",
+    "would", "will", "shall", "should", "may", "might", "must", "has", "have", "had", "in",
+    "on", "at", "of", "for", "from", "by", "with", "to", "into", "onto", "near", "under",
+    "over", "above", "below", "behind", "this", "that", "these", "those", "the", "a", "an",
+    "it", "its", "they", "them", "their", "there", "here", "you", "your", "we", "our", "he",
+    "she", "his", "her", "i", "my", "me", "not", "no", "and", "or", "but", "as", "if", "than",
+    "then", "so", "such",
+])
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
 
 

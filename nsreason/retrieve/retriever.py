@@ -58,9 +58,9 @@ KB_TYPE_MATCH = 0.6
 """When no scene object fits the answer type, the candidates whose answer (or one of its
 types) is at least this close to it are put first. With 0.4 and 0.6, on FVQA (5-fold
 cross-validation by image, split 0, every far end typed) 34 of 3,048 questions were found
-to ask outside the scene and the check changed 3 answers: accuracy 78.71% without it, 78.74% with it. FVQA
-rarely asks for a typed answer outside the image; the seed question ("which American
-president ...") does."""
+to ask outside the scene and the check changed 3 answers: accuracy 78.71% without it,
+78.74% with it. FVQA rarely asks for a typed answer outside the image; the seed question
+("which American president ...") does."""
 
 OUTSIDE_TYPED = 50
 """When the answer lies outside the scene, how many far ends get their types looked up for
@@ -359,7 +359,6 @@ class Retriever:
                 if type_wh:
                     c.features["wh_sim"] = max(c.features["wh_sim"], type_wh[self.label(ranked[0].tail)])
                 c.score = self.ranker.score([c.features[k] for k in FEATURES])
-
 
 
 def _contained(text: str, words: set[str]) -> bool:

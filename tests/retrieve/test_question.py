@@ -44,7 +44,7 @@ def test_the_parse_reads_the_name_of_a_thing():
 def test_without_the_spacy_pipeline_the_rule_reads_the_question(monkeypatch):
     import spacy
 
-    import nsreason.retrieve.question as question
+    from nsreason.retrieve import question
 
     monkeypatch.setattr(question, "load_pipeline", lambda: spacy.blank("en"))
     question.analyse_question.cache_clear()  # frames are cached per question text

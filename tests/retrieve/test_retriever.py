@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from nsreason.errors import InputError
+from nsreason.kb import Literal
 from nsreason.retrieve.ranker import FEATURES, Ranker
 from nsreason.retrieve.retriever import Retriever
-from nsreason.kb import Literal
 from tests.retrieve.conftest import concept
 
 
