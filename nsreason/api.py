@@ -88,9 +88,9 @@ class Reasoner:
         """The executor of knowledge programs (loads the KB, the encoder and the ranker
         once)."""
         if self._knowledge is None:
-            from .evaluate_fvqa import load_kbs, make_retriever
             from .kb.base import KnowledgeBase
             from .retrieve.ops import knowledge_ops
+            from .retrieve.setup import load_kbs, make_retriever
 
             spec = self.kb_spec
             if isinstance(spec, KnowledgeBase):

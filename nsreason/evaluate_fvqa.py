@@ -17,40 +17,9 @@ from typing import IO, Any
 
 from .datasets.fvqa import FvqaQuestion, load_fvqa_concepts, load_fvqa_questions
 from .kb.base import KnowledgeBase
+from .retrieve.setup import load_kbs, make_retriever
 
-__all__ = ["load_kbs", "make_retriever", "prediction_line", "run_eval_fvqa", "run_train_ranker"]
-
-
-def load_kbs(specs: Sequence[str]) -> tuple[KnowledgeBase, str | None]:
-    """The KB of ``specs`` (``default`` = the bundled one; extra RDF files given with it are
-    loaded into the same store) and a cache key when its content is known (the default KB,
-    alone or with files: their checksums)."""
-    import hashlib
-
-    from .kb.default import default_kb_key, load_default_kb
-    from .kb.load import load_kb
-
-    specs = [os.fspath(s) for s in specs] or ["default"]
-    if specs[0] == "default":
-        extra = [s.split(":", 1)[1] if s.startswith("rdf:") else s for s in specs[1:]]
-        key = default_kb_key()
-        for f in extra:
-            key += "-" + hashlib.sha256(Path(f).read_bytes()).hexdigest()[:8]
-        return load_default_kb(extra), key
-    return load_kb(specs if len(specs) > 1 else specs[0]), None
-
-
-def make_retriever(kb: KnowledgeBase, key: str | None, ranker_dir: str | None = None) -> Any:
-    """A :class:`~nsreason.retrieve.retriever.Retriever` over ``kb``; with a ``key`` its text
-    embeddings persist in the cache folder (``$NSREASON_CACHE`` or ``~/.cache/nsreason``)."""
-    from .encode.text import EmbeddingStore, TextEncoder, cache_dir
-    from .retrieve.ranker import Ranker
-    from .retrieve.retriever import Retriever
-
-    encoder = TextEncoder()
-    path = cache_dir() / "embeddings" / f"kb-{key}.safetensors" if key else None
-    return Retriever(kb, ranker=Ranker.load(ranker_dir), encoder=encoder,
-                     store=EmbeddingStore(encoder, path))
+__all__ = ["prediction_line", "run_eval_fvqa", "run_train_ranker"]
 
 
 def prediction_line(q: FvqaQuestion, retrieval: Any) -> dict[str, Any]:
@@ -123,12 +92,10 @@ def _untrained(kb: KnowledgeBase, key: str | None) -> Any:
     """A retriever whose ranker is not fitted yet (training replaces it fold by fold)."""
     import numpy as np
 
-    from .encode.text import EmbeddingStore, TextEncoder, cache_dir
+    from .encode.text import TextEncoder
     from .retrieve.ranker import FEATURES, Ranker
-    from .retrieve.retriever import Retriever
 
-    encoder = TextEncoder()
-    path = cache_dir() / "embeddings" / f"kb-{key}.safetensors" if key else None
-    blank = Ranker(["_"], np.zeros((1, encoder.dim)), np.zeros(1), np.zeros(encoder.dim), 0.0,
+    dim = TextEncoder.dim
+    blank = Ranker(["_"], np.zeros((1, dim)), np.zeros(1), np.zeros(dim), 0.0,
                    np.zeros(len(FEATURES)), 0.0)
-    return Retriever(kb, ranker=blank, encoder=encoder, store=EmbeddingStore(encoder, path))
+    return make_retriever(kb, key, blank)

@@ -566,7 +566,7 @@ def default_retrieval(kb_specs: Sequence[str] = ("default",)) -> RetrievalCache:
     """The :class:`RetrievalCache` of the KB ``kb_specs`` (see
     :func:`nsreason.evaluate_fvqa.load_kbs`) with the shipped ranker; on disk when the KB's
     content is known (the default KB), else in memory."""
-    from .evaluate_fvqa import load_kbs, make_retriever
+    from .retrieve.setup import load_kbs, make_retriever
     from .retrieve.ranker import Ranker
 
     specs = list(kb_specs)

@@ -56,7 +56,7 @@ def test_every_hop_of_the_seed_example_is_in_the_kb_with_its_source(tmp_path, mo
     from the custom KB, 'named after Theodore Roosevelt' (Wikipedia), whose answer is typed
     by WordNet as a President of the United States."""
     monkeypatch.setenv("NSREASON_CACHE", str(tmp_path / "cache"))
-    from nsreason.evaluate_fvqa import load_kbs, make_retriever
+    from nsreason.retrieve.setup import load_kbs, make_retriever
 
     kb, key = load_kbs(["default", str(REPO / "examples/knowledge/teddy_bear.ttl")])
     retriever = make_retriever(kb, key)
