@@ -30,7 +30,6 @@ from __future__ import annotations
 import importlib
 import json
 import random
-import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -54,6 +53,7 @@ from .datasets.vqa_answers import normalize_answer
 from .errors import InputError, RegistryError
 from .registry import Registry
 from .scene.graph import SceneGraph
+from .words import first_words
 
 __all__ = [
     "OKVQA_ANSWERERS",
@@ -70,7 +70,6 @@ __all__ = [
 Answerer = Callable[[str, SceneGraph], tuple[str | None, Any, float | None]]
 """``(question_text, scene) -> (answer, fact_or_None, score)``."""
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 def question_prefix(question: str, words: int) -> str:
@@ -79,7 +78,7 @@ def question_prefix(question: str, words: int) -> str:
     >>> question_prefix("What is the hairstyle of the blond called?", 3)
     'what is the'
     """
-    return " ".join(_WORD.findall(question.lower())[:words])
+    return first_words(question, words)
 
 
 class AnswerPrior:

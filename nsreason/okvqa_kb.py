@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import time
 import warnings
 from collections import Counter
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .datasets.vqa_answers import normalize_answer
+from .words import first_words, words
 
 if TYPE_CHECKING:
     import numpy as np
@@ -379,7 +379,6 @@ FEATURES = (
 ``log(1 + rank)`` (0-based; :data:`ABSENT_RANK` when the generator did not propose it)."""
 
 ABSENT_RANK = 4.0
-_Q_WORD = re.compile(r"[a-z0-9]+")
 
 
 def wh_phrase(question: str, words: int = 4) -> str:
@@ -388,7 +387,7 @@ def wh_phrase(question: str, words: int = 4) -> str:
     >>> wh_phrase("Which breed of dog is this?")
     'which breed of dog'
     """
-    return " ".join(_Q_WORD.findall(question.lower())[:words])
+    return first_words(question, words)
 
 
 @dataclass
@@ -473,7 +472,7 @@ def build_candidates(models: FoldModels, vectors: Vectors, questions: Sequence[s
                 facts[c.answer] = c.fact
         answers = list(feats)
         prior, _, _ = models.prior.predict(question)
-        q_words = set(_Q_WORD.findall(question.lower()))
+        q_words = set(words(question))
         A = vectors.get(answers)
         qv = vectors.get([question, wh_phrase(question)])
         cos = A @ qv.T
@@ -481,12 +480,12 @@ def build_candidates(models: FoldModels, vectors: Vectors, questions: Sequence[s
         M = np.zeros((len(answers), len(FEATURES)), dtype=np.float32)
         for j, answer in enumerate(answers):
             r = feats[answer]
-            words = answer.split()
+            answer_words = answer.split()
             r.update(in_vocab=float(answer in in_vocab),
                      log_freq=float(np.log1p(models.frequency.get(answer, 0.0))),
                      prior=float(answer == prior), cos_q=float(cos[j, 0]), cos_wh=float(cos[j, 1]),
-                     in_question=float(bool(words) and all(w in q_words for w in words)),
-                     words=float(len(words)), numeric=float(answer.replace(".", "").isdigit()))
+                     in_question=float(bool(answer_words) and all(w in q_words for w in answer_words)),
+                     words=float(len(answer_words)), numeric=float(answer.replace(".", "").isdigit()))
             M[j] = [r.get(name, 0.0) for name in FEATURES]
         out.append(Candidates(answers, M, facts))
     return out
@@ -566,8 +565,8 @@ def default_retrieval(kb_specs: Sequence[str] = ("default",)) -> RetrievalCache:
     """The :class:`RetrievalCache` of the KB ``kb_specs`` (see
     :func:`nsreason.evaluate_fvqa.load_kbs`) with the shipped ranker; on disk when the KB's
     content is known (the default KB), else in memory."""
-    from .retrieve.setup import load_kbs, make_retriever
     from .retrieve.ranker import Ranker
+    from .retrieve.setup import load_kbs, make_retriever
 
     specs = list(kb_specs)
     key = None

@@ -10,21 +10,13 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 
-__all__ = ["words", "correct_typos", "edits1"]
+from ..words import words
 
-_WORD = re.compile(r"[a-z0-9]+")
+__all__ = ["correct_typos", "edits1", "words"]
+
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def words(question: str) -> list[str]:
-    """Lower-cased words of a question: punctuation, hyphens and extra spaces dropped,
-    apostrophes kept inside words ("that's" → "thats")."""
-    text = unicodedata.normalize("NFKC", question).lower().replace("'", "").replace("’", "")
-    return _WORD.findall(text)
 
 
 def edits1(word: str) -> set[str]:

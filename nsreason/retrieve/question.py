@@ -22,12 +22,13 @@ True
 
 from __future__ import annotations
 
-import re
 import threading
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from ..words import CLOSED_CLASS, words
 
 __all__ = ["GENERIC_HEADS", "QuestionFrame", "analyse_question", "answer_type_by_rule", "load_pipeline"]
 
@@ -40,16 +41,6 @@ GENERIC_HEADS = frozenset({"object", "objects", "thing", "things", "item", "item
 _OF_HEADS = frozenset({"kind", "type", "sort", "breed", "brand", "variety", "species", "style",
                        "make", "model", "genre", "flavor", "flavour", "name", "category"})
 """Heads read with their "of" phrase: "kind of dog", "breed of cat"."""
-_STOP = frozenset([
-    "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "can", "could",
-    "would", "will", "shall", "should", "may", "might", "must", "has", "have", "had", "in",
-    "on", "at", "of", "for", "from", "by", "with", "to", "into", "onto", "near", "under",
-    "over", "above", "below", "behind", "this", "that", "these", "those", "the", "a", "an",
-    "it", "its", "they", "them", "their", "there", "here", "you", "your", "we", "our", "he",
-    "she", "his", "her", "i", "my", "me", "not", "no", "and", "or", "but", "as", "if", "than",
-    "then", "so", "such",
-])
-_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
 
 
 @dataclass(frozen=True)
@@ -91,20 +82,20 @@ def load_pipeline() -> Any:
 def answer_type_by_rule(question: str) -> str | None:
     """The answer-type phrase by rule: the words right after the first wh-word up to the
     first closed-class word, with an "of" phrase after heads like "kind" or "breed"."""
-    words = _WORD.findall(question.lower())
-    for i, w in enumerate(words):
+    tokens = words(question)
+    for i, w in enumerate(tokens):
         if w in WH_WORDS:
             break
     else:
         return None
     phrase: list[str] = []
     j = i + 1
-    while j < len(words) and words[j] not in _STOP and len(phrase) < 4:
-        phrase.append(words[j])
+    while j < len(tokens) and tokens[j] not in CLOSED_CLASS and len(phrase) < 4:
+        phrase.append(tokens[j])
         j += 1
-    if phrase and phrase[-1] in _OF_HEADS and j < len(words) and words[j] == "of":
-        tail = [w for w in words[j + 1 : j + 5] if w not in ("a", "an", "the")]
-        cut = next((k for k, w in enumerate(tail) if w in _STOP), len(tail))
+    if phrase and phrase[-1] in _OF_HEADS and j < len(tokens) and tokens[j] == "of":
+        tail = [w for w in tokens[j + 1 : j + 5] if w not in ("a", "an", "the")]
+        cut = next((k for k, w in enumerate(tail) if w in CLOSED_CLASS), len(tail))
         if cut:
             phrase += ["of", *tail[:cut]]
     if not phrase or phrase[-1] in GENERIC_HEADS:
@@ -146,8 +137,7 @@ def analyse_question(question: str) -> QuestionFrame:
     """
     nlp = load_pipeline()
     if nlp is None or not nlp.has_pipe("parser"):
-        words = _WORD.findall(question.lower())
-        wh = next((w for w in words if w in WH_WORDS), None)
+        wh = next((w for w in words(question) if w in WH_WORDS), None)
         return QuestionFrame(wh, answer_type_by_rule(question), "rule")
     with _lock:  # spaCy pipelines are not documented as thread-safe
         doc = nlp(question)

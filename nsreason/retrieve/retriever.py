@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..kb.base import KnowledgeBase
 from ..kb.terms import Literal, Term
+from ..words import CLOSED_CLASS, words
 from .facts import FactRecord, SourceCache, entity_facts, local_name
 from .link import EntityLinker, Link, normalise
 from .question import QuestionFrame, analyse_question
@@ -68,7 +69,6 @@ the check (those whose name is closest to the asked type: "Theodore Roosevelt" i
 cosine 0.49 from "american president", above every other far end of the seed scene)."""
 
 _SPANS = re.compile(r"\[\[(.*?)\]\]")
-_WORD = re.compile(r"[a-z0-9']+")
 
 
 @dataclass
@@ -246,7 +246,7 @@ class Retriever:
         q = question_vector if question_vector is not None else self.encoder.encode([question])[0]
         frame = analyse_question(question)
         wh = self.store.get([frame.answer_type])[0] if frame.answer_type else None
-        q_words = set(_WORD.findall(question.lower()))
+        q_words = set(words(question))
         rel_lp = self.ranker.relation_logprobs(q)
         uniform = -np.log(max(len(rel_lp), 1))
         side_lp = self.ranker.side_logprobs(q)
@@ -361,10 +361,9 @@ class Retriever:
                 c.score = self.ranker.score([c.features[k] for k in FEATURES])
 
 
-def _contained(text: str, words: set[str]) -> bool:
-    """Whether every content word of ``text`` is among ``words`` (and there is one)."""
-    mine = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
-    return bool(mine) and all(w in words or w.rstrip("s") in words for w in mine)
+def _contained(text: str, known: set[str]) -> bool:
+    """Whether every content word of ``text`` is among ``known`` (and there is one)."""
+    mine = [w for w in words(text) if w not in CLOSED_CLASS]
+    return bool(mine) and all(w in known or w.rstrip("s") in known for w in mine)
 
 
-_STOP = frozenset(["a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "be", "with", "at", "by", "from", "it", "this", "that"])
