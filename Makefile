@@ -42,7 +42,7 @@ parser: $(STAMP)
 		--generate-scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json --generate-per-scene 40 \
 		--grow-per-scene 15 --epochs 8 --batch-size 128 --lr 1.5e-3 --seed 0 --threads 2 \
 		--out $(PARSER_OUT).supervised
-	$(VENV)/bin/python -m nsreason.datasets.clevr_augment --scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json \
+	$(VENV)/bin/python -m nsreason.datasets.clevr.augment --scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json \
 		--out $(PARSER_OUT).replay.json --per-scene 1 --seed 7
 	$(VENV)/bin/nsreason train finetune --parser $(PARSER_OUT).supervised \
 		--questions $(SHARED)/clevr-humans/CLEVR-Humans_train_questions.json \

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs-per-round", type=int, default=2)
     ap.add_argument("--substitute", type=int, default=0,
                     help="also train on K copies of each annotated pair with its attribute values renamed "
-                    "(nsreason.datasets.clevr_augment.substitute_values; 0: NS-VQA's setting as is)")
+                    "(nsreason.datasets.clevr.augment.substitute_values; 0: NS-VQA's setting as is)")
     ap.add_argument("--supervised-epochs", type=int, default=100)
     ap.add_argument("--supervised-lr", type=float, default=2e-3)
     ap.add_argument("--lr", type=float, default=5e-4, help="learning rate of answer-only training")
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     rest = rest[: args.qa]
     few_pairs = [(train[i].question, train[i].program) for i in few_idx]
     if args.substitute:
-        from nsreason.datasets.clevr_augment import substitute_values
+        from nsreason.datasets.clevr.augment import substitute_values
 
         rng = random.Random(args.seed)
         variants = [v for q, p in few_pairs for _ in range(args.substitute)

@@ -7,9 +7,9 @@ Sets (from ../shared/data, or NSREASON_SHARED_DATA):
 
 * ``val``: CLEVR val questions (official generator, release format) on their scenes;
 * ``compositional``: questions combining known phrases in ways no official template does
-  (``nsreason.datasets.clevr_compositional``, one per kind per val scene, seed 0),
+  (``nsreason.datasets.clevr.compositional``, one per kind per val scene, seed 0),
   reported per kind, and split by whether the question's program shape is one the
-  training generator's grown templates (``nsreason.datasets.clevr_augment``, as
+  training generator's grown templates (``nsreason.datasets.clevr.augment``, as
   ``nsreason train parser --grow-per-scene`` makes them) can produce ("seen shape") or
   not ("unseen shape": new to the parser in structure, not only in words);
 * ``humans``: the 888 CLEVR-Humans questions (answers only) on their real CLEVR scenes,
@@ -33,14 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info, machine_line, write_json
 
 from nsreason.api import Reasoner
-from nsreason.datasets.clevr import load_clevr_questions
-from nsreason.datasets.clevr_augment import augmented_templates
-from nsreason.datasets.clevr_compositional import (
+from nsreason.datasets.clevr import load_clevr_questions, load_templates
+from nsreason.datasets.clevr.augment import augmented_templates
+from nsreason.datasets.clevr.compositional import (
     generate_compositional,
     program_structure,
     template_structure,
 )
-from nsreason.datasets.clevr_generate import load_templates
 from nsreason.scene.clevr import load_clevr_scenes
 
 DATA = Path(os.environ.get("NSREASON_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument(
         "--grow-per-scene", type=int, default=0,
         help="questions per scene of --generate-scenes from templates grown by relative clauses "
-        "(nsreason.datasets.clevr_augment: deeper nesting, clauses inside and/or and comparisons, "
+        "(nsreason.datasets.clevr.augment: deeper nesting, clauses inside and/or and comparisons, "
         "superlatives such as 'the leftmost cube')",
     )
 
@@ -240,8 +240,8 @@ def _train_parser(args: argparse.Namespace) -> int:
         qs = load_clevr_questions(path)[: args.limit]
         pairs += [(q.question, q.program) for q in qs if q.program is not None]
     if args.generate_scenes and (args.generate_per_scene > 0 or args.grow_per_scene > 0):
-        from .datasets.clevr_augment import generate_augmented
-        from .datasets.clevr_generate import generate_questions
+        from .datasets.clevr.augment import generate_augmented
+        from .datasets.clevr import generate_questions
         from .scene.clevr import load_clevr_scenes
 
         scenes = load_clevr_scenes(args.generate_scenes)

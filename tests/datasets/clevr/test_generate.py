@@ -1,4 +1,4 @@
-"""Template instantiation (nsreason.datasets.clevr_generate): programs that run to their
+"""Template instantiation (nsreason.datasets.clevr): programs that run to their
 answers, release files that load, clean texts, official-like distributions."""
 
 from __future__ import annotations
@@ -10,18 +10,18 @@ from collections import Counter
 
 import pytest
 
-from nsreason.datasets.clevr import load_clevr_questions
-from nsreason.datasets.clevr_generate import (
+from nsreason.datasets.clevr import (
     ClevrTemplate,
     expand_program,
     fill_text,
     generate_questions,
+    load_clevr_questions,
     load_templates,
-    main,
     text_coverage,
     text_patterns,
     text_skeleton,
 )
+from nsreason.datasets.clevr.generate import main
 from nsreason.errors import InputError
 from nsreason.execute import SymbolicExecutor
 from nsreason.program import Program

@@ -20,7 +20,7 @@ than ...") but never these combinations:
 
 They are written as templates in the official format (:func:`compositional_templates`) with
 the official phrasing, and instantiated, checked, executed and worded by the same engine as
-the official ones (:func:`nsreason.datasets.clevr_generate.generate_questions`: same
+the official ones (:func:`nsreason.datasets.clevr.generate_questions`: same
 constraints, synonyms, optional words, answer balancing; only questions whose program runs
 without failure on the scene are kept). Each question carries ``"composition"``.
 
@@ -47,17 +47,12 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import InputError
-from ..program.ir import Program
-from ..program.vocab import get_vocabulary
-from ..scene.graph import SceneGraph
-from .clevr_generate import (
-    ClevrTemplate,
-    _scene_fields,
-    expand_program,
-    generate_questions,
-    run_generator,
-)
+from ...errors import InputError
+from ...program.ir import Program
+from ...program.vocab import get_vocabulary
+from ...scene.graph import SceneGraph
+from .generate import _scene_fields, generate_questions, run_generator
+from .templates import ClevrTemplate, expand_program
 
 __all__ = [
     "KINDS",
@@ -469,7 +464,7 @@ def generate_compositional(
 # -- command line ---------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m nsreason.datasets.clevr_compositional",
+        prog="python -m nsreason.datasets.clevr.compositional",
         description="Compositionally new CLEVR questions (phrases of the templates, combined "
         "as no template combines them), answered on CLEVR scenes.",
     )
@@ -481,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--synonyms", default=None, help="synonyms.json (default: CLEVR's)")
     args = parser.parse_args(argv)
     return run_generator(
-        args, "nsreason.datasets.clevr_compositional",
+        args, "nsreason.datasets.clevr.compositional",
         lambda scenes, synonyms, stats: generate_compositional(
             scenes, per_kind=args.per_kind, seed=args.seed, kinds=args.kinds, synonyms=synonyms,
             stats=stats),

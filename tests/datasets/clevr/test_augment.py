@@ -1,4 +1,4 @@
-"""Templates grown by relative clauses (nsreason.datasets.clevr_augment): rewired programs
+"""Templates grown by relative clauses (nsreason.datasets.clevr.augment): rewired programs
 that run to their answers, texts that carry the clause, deeper nesting than any template."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from nsreason.datasets.clevr_augment import (
+from nsreason.datasets.clevr import ClevrTemplate, generate_questions, load_templates
+from nsreason.datasets.clevr.augment import (
     CLAUSES,
     augmented_templates,
     generate_augmented,
@@ -15,8 +16,7 @@ from nsreason.datasets.clevr_augment import (
     growable_slots,
     hops,
 )
-from nsreason.datasets.clevr_compositional import OFFICIAL_STRUCTURES, template_structure
-from nsreason.datasets.clevr_generate import ClevrTemplate, generate_questions, load_templates
+from nsreason.datasets.clevr.compositional import OFFICIAL_STRUCTURES, template_structure
 from nsreason.errors import InputError
 from nsreason.program import Program
 from nsreason.scene.clevr import load_clevr_scenes
@@ -138,7 +138,7 @@ def test_superlative_moves_the_filter_under_extreme_in_both_word_orders():
 def test_superlative_questions_pick_one_of_several_and_read_naturally(scenes):
     import random
 
-    from nsreason.datasets.clevr_generate import SUPERLATIVES, fill_text
+    from nsreason.datasets.clevr import SUPERLATIVES, fill_text
     from nsreason.execute import SymbolicExecutor
 
     grown = grow_template(QUERY, 1, "superlative")
@@ -216,10 +216,9 @@ def test_official_templates_grow_into_new_shapes(scenes):
 def test_value_substitution_keeps_structure_and_agrees_with_the_words():
     import random
 
-    from nsreason.datasets.clevr import load_clevr_questions
-    from nsreason.datasets.clevr_augment import substitute_values
-    from nsreason.datasets.clevr_compositional import program_structure
-    from nsreason.datasets.clevr_generate import SYNONYMS
+    from nsreason.datasets.clevr import SYNONYMS, load_clevr_questions
+    from nsreason.datasets.clevr.augment import substitute_values
+    from nsreason.datasets.clevr.compositional import program_structure
 
     rng = random.Random(0)
     made = 0
@@ -242,7 +241,7 @@ def test_value_substitution_keeps_structure_and_agrees_with_the_words():
 
 
 def test_everyday_templates_ask_set_questions_that_run_to_their_answers(scenes):
-    from nsreason.datasets.clevr_augment import everyday_templates
+    from nsreason.datasets.clevr.augment import everyday_templates
 
     templates = everyday_templates()
     ops = {n.type for t in templates for n in t.nodes}

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, ProgramError
-from ..execute.answer import answer_text
-from ..jsonio import read_json
-from ..program.clevr import clevr_outputs, program_from_clevr
-from ..program.ir import Program
+from ...errors import InputError, ProgramError
+from ...execute.answer import answer_text
+from ...jsonio import read_json
+from ...program.clevr import clevr_outputs, program_from_clevr
+from ...program.ir import Program
 
 __all__ = ["ClevrQuestion", "load_clevr_questions"]
 

@@ -1,4 +1,4 @@
-"""Compositionally new questions (nsreason.datasets.clevr_compositional): programs that run
+"""Compositionally new questions (nsreason.datasets.clevr.compositional): programs that run
 to their answers, release files that load, clean texts, and shapes no template produces."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from nsreason.datasets.clevr import load_clevr_questions
-from nsreason.datasets.clevr_compositional import (
+from nsreason.datasets.clevr import SYNONYMS, load_clevr_questions, load_templates
+from nsreason.datasets.clevr.compositional import (
     KINDS,
     OFFICIAL_STRUCTURES,
     compositional_templates,
@@ -20,7 +20,6 @@ from nsreason.datasets.clevr_compositional import (
     program_structure,
     template_structure,
 )
-from nsreason.datasets.clevr_generate import SYNONYMS, load_templates
 from nsreason.errors import InputError
 from nsreason.program import Program
 from nsreason.scene.clevr import load_clevr_scenes

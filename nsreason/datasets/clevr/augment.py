@@ -22,7 +22,7 @@ with a clause that picks a new object:
 * a superlative: "the leftmost cube", "the cube on the far left", "the thing closest to
   the camera", i.e. ``unique(extreme[<D5>](filter(<5>)(scene())))`` in place of
   ``unique(filter(<5>)(scene()))``. CLEVR has no such op; people use it all the time
-  (:data:`~nsreason.datasets.clevr_generate.SUPERLATIVES` lists the wordings). Only a
+  (:data:`~nsreason.datasets.clevr.SUPERLATIVES` lists the wordings). Only a
   phrase written "the ..." that names one object takes it, and the search keeps only
   directions that pick one object out of several.
 
@@ -31,9 +31,9 @@ deeper than any template's. Programs are rewired at the template level, texts ge
 same clause in every wording (wordings where the phrase is not written out exactly once
 are dropped), and the result is an ordinary template: :func:`generate_augmented`
 instantiates, checks and words it with the official engine
-(:func:`nsreason.datasets.clevr_generate.generate_questions`).
+(:func:`nsreason.datasets.clevr.generate_questions`).
 
->>> from nsreason.datasets.clevr_generate import ClevrTemplate
+>>> from nsreason.datasets.clevr import ClevrTemplate
 >>> t = ClevrTemplate.from_dict({
 ...     "text": ["What color is the <Z> <C> <M> <S>?"],
 ...     "nodes": [{"type": "scene", "inputs": []},
@@ -56,21 +56,16 @@ import argparse
 import json
 import random
 import re
-from pathlib import Path
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from ..program.ir import Program
-from ..scene.graph import SceneGraph
-from .clevr_generate import (
-    SYNONYMS,
-    ClevrTemplate,
-    TemplateNode,
-    generate_questions,
-    load_templates,
-    run_generator,
-)
+from ...errors import InputError
+from ...program.ir import Program
+from ...scene.graph import SceneGraph
+from .generate import generate_questions, run_generator
+from .templates import ClevrTemplate, TemplateNode, load_templates
+from .text import SYNONYMS
 
 __all__ = [
     "CLAUSES",
@@ -315,7 +310,7 @@ def everyday_templates() -> list[ClevrTemplate]:
     spheres?" (``most_common_*``), "how many balls are not red?", "what size is the cube
     that is not metal?" (``difference``, one attribute negated), "are all the balls shiny?"
     (two counts compared)."""
-    path = Path(__file__).with_name("templates") / "everyday.json"
+    path = Path(__file__).parents[1] / "templates" / "everyday.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     return [ClevrTemplate.from_dict(t, path.name, i) for i, t in enumerate(data)]
 
@@ -379,8 +374,8 @@ def substitute_values(
     ...     "count(filter_color[red](scene()))"), rng) is None  # "red" is not in the question
     True
     """
-    from ..program.ir import Step
-    from ..program.vocab import get_vocabulary
+    from ...program.ir import Step
+    from ...program.vocab import get_vocabulary
 
     synonyms = SYNONYMS if synonyms is None else synonyms
     types = get_vocabulary(program.vocabulary_name).types
@@ -424,7 +419,7 @@ def substitute_values(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m nsreason.datasets.clevr_augment",
+        prog="python -m nsreason.datasets.clevr.augment",
         description="CLEVR questions from official templates grown by relative clauses.",
     )
     parser.add_argument("--scenes", required=True, help="CLEVR scenes JSON file")
@@ -438,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--synonyms", default=None, help="synonyms.json (default: CLEVR's)")
     args = parser.parse_args(argv)
     return run_generator(
-        args, "nsreason.datasets.clevr_augment",
+        args, "nsreason.datasets.clevr.augment",
         lambda scenes, synonyms, stats: generate_augmented(
             scenes, per_scene=args.per_scene, per_template=args.per_template,
             max_clauses=args.max_clauses, max_hops=args.max_hops, seed=args.seed,
