@@ -18,7 +18,16 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .base import DIRECTIONS, MAX_HOPS, Budget, KnowledgeBase, Limits, ResultList, Results
+from .base import (
+    DIRECTIONS,
+    MAX_HOPS,
+    Budget,
+    KnowledgeBase,
+    Limits,
+    ResultList,
+    Results,
+    Statement,
+)
 from .errors import (
     KBCapabilityError,
     KBConnectionError,
@@ -85,6 +94,7 @@ __all__ = [
     "KBSpecError",
     "KBTimeoutError",
     "KnowledgeBase",
+    "Statement",
     "Limits",
     "Literal",
     "MemoryKB",

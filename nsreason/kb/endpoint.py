@@ -24,8 +24,9 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from .base import Budget, KnowledgeBase, Limits, _cut
+from .base import KnowledgeBase
 from .errors import KBConnectionError, KBQueryError, KBSpecError, KBTimeoutError
+from .limits import Budget, Limits, cut
 from .sparql import SparqlQueries, rows_from_json, sparql_term, term_from_json, values_clause
 from .terms import IRI, BNode, Term, Triple
 
@@ -137,7 +138,7 @@ class SparqlEndpointKB(SparqlQueries, KnowledgeBase):
             out.append({k: term_from_json(v) for k, v in row.items()})
             if len(out) > n:
                 break
-        return _cut(out, n)
+        return cut(out, n)
 
 
 def _writable(term: Term) -> bool:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from .base import Budget, KnowledgeBase, Limits, ResultList, _cut, _norm_label, _sort_key
-from .terms import IRI, RDFS, SKOS, Literal, Term, Triple, as_term
+from .base import KnowledgeBase
+from .limits import Budget, Limits, ResultList, cut
+from .terms import IRI, RDFS, SKOS, Literal, Term, Triple, as_term, normalise_label, term_sort_key
 
 __all__ = ["MemoryKB"]
 
@@ -59,7 +60,7 @@ class MemoryKB(KnowledgeBase):
         self._osp.setdefault(o, {}).setdefault(s, {})[p] = None
         self._size += 1
         if p in (RDFS.label, SKOS.altLabel) and isinstance(o, Literal):
-            self._labels.setdefault(_norm_label(o.value), {})[s] = None
+            self._labels.setdefault(normalise_label(o.value), {})[s] = None
 
     def add_all(self, triples: Iterable[tuple]) -> None:
         """Add many triples."""
@@ -117,13 +118,13 @@ class MemoryKB(KnowledgeBase):
 
     def entities_by_label(self, text: str, *, limit: int | None = None,
                           timeout: float | None = None) -> ResultList[Term]:
-        found = self._labels.get(_norm_label(text), {})
-        return _cut(sorted(found, key=_sort_key), self._limit(limit))
+        found = self._labels.get(normalise_label(text), {})
+        return cut(sorted(found, key=term_sort_key), self._limit(limit))
 
     def search(self, text: str, *, limit: int | None = None,
                timeout: float | None = None) -> ResultList[Term]:
         """Entities whose label or alias contains ``text`` (case-insensitive), sorted."""
-        key = _norm_label(text)
+        key = normalise_label(text)
         budget = self._budget(timeout, "search")
         found: set[Term] = set()
         with budget:
@@ -131,4 +132,4 @@ class MemoryKB(KnowledgeBase):
                 if key in label:
                     found.update(entities)
                 budget.check()
-        return _cut(sorted(found, key=_sort_key), self._limit(limit))
+        return cut(sorted(found, key=term_sort_key), self._limit(limit))

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from .base import Budget, KnowledgeBase, Limits, ResultList, _cut, _sort_key
-from .terms import DCTERMS, IRI, RDFS, Fact, Literal, Term, Triple
+from .base import KnowledgeBase
+from .limits import Budget, Limits, ResultList, cut
+from .terms import DCTERMS, IRI, RDFS, Fact, Literal, Term, Triple, term_sort_key
 
 __all__ = ["MultiKB", "union"]
 
@@ -67,7 +68,7 @@ class MultiKB(KnowledgeBase):
                 truncated = truncated or r.truncated
                 found.update(r)
                 budget.check()
-        out = _cut(sorted(found, key=_sort_key), n)
+        out = cut(sorted(found, key=term_sort_key), n)
         out.truncated = out.truncated or truncated
         return out
 
@@ -106,7 +107,7 @@ class MultiKB(KnowledgeBase):
                 if len(facts) > 1:  # a member without provenance does not add a bare fact
                     facts = [f for f in facts if f.source is not None]
                 out.extend(self._complete(f, budget) for f in facts)
-        out = _cut(out, n)
+        out = cut(out, n)
         out.truncated = out.truncated or truncated
         return out
 

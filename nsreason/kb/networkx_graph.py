@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .base import Budget, KnowledgeBase, Limits
+from .base import KnowledgeBase
+from .limits import Budget, Limits
 from .terms import IRI, Literal, Term, Triple, as_term
 
 __all__ = ["NetworkxKB"]

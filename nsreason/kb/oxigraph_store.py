@@ -19,8 +19,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Budget, KnowledgeBase, Limits, _cut
+from .base import KnowledgeBase
 from .errors import KBFormatError, KBQueryError, KBSpecError
+from .limits import Budget, Limits, cut
 from .rdfio import format_for, line_of, open_rdf
 from .sparql import SparqlQueries, values_clause
 from .terms import IRI, BNode, Literal, Term, Triple
@@ -191,14 +192,14 @@ class OxigraphKB(SparqlQueries, KnowledgeBase):
                     budget.check()
                     if len(out) > n:
                         break
-                return _cut(out, n)
+                return cut(out, n)
             names = [v.value for v in res.variables]
             for sol in res:
                 out.append({k: from_ox(sol[k]) for k in names if sol[k] is not None})
                 budget.check()
                 if len(out) > n:
                     break
-            return _cut(out, n)
+            return cut(out, n)
 
     def flush(self) -> None:
         """Write pending changes to disk."""

@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Budget, KnowledgeBase, Limits, _cut
+from .base import KnowledgeBase
 from .errors import KBFormatError, KBQueryError, KBSecurityError, KBSpecError, KBTimeoutError
+from .limits import Budget, Limits, cut
 from .rdfio import line_of, no_network, open_rdf, rdflib_format
 from .terms import IRI, BNode, Literal, Term, Triple
 
@@ -173,4 +174,4 @@ class RdflibKB(KnowledgeBase):
             budget.check()
             if len(out) > n:
                 break
-        return _cut(out, n)
+        return cut(out, n)

@@ -19,9 +19,24 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .base import Budget, ResultList, Statement, _cut, _norm_label, _sort_key, _statement_triple
 from .errors import KBQueryError
-from .terms import DCTERMS, IRI, META_PREDICATES, RDF, RDFS, SKOS, BNode, Fact, Literal, Term
+from .limits import Budget, ResultList, cut
+from .provenance import Statement, statement_triple
+from .terms import (
+    DCTERMS,
+    IRI,
+    META_PREDICATES,
+    RDF,
+    RDFS,
+    SKOS,
+    BNode,
+    Fact,
+    Literal,
+    Term,
+    as_term_or_none,
+    normalise_label,
+    term_sort_key,
+)
 
 __all__ = [
     "SparqlQueries",
@@ -175,11 +190,10 @@ class SparqlQueries:
     def facts(self, head: Term | str | None = None, relation: IRI | str | None = None,
               tail: Term | str | None = None, *, limit: int | None = None,
               timeout: float | None = None) -> ResultList[Fact]:
-        from .base import _coerce
 
         n = self._limit(limit)  # type: ignore[attr-defined]
         budget = self._budget(timeout, "facts")  # type: ignore[attr-defined]
-        bound = {k: _coerce(v) for k, v in (("s", head), ("p", relation), ("o", tail))
+        bound = {k: as_term_or_none(v) for k, v in (("s", head), ("p", relation), ("o", tail))
                  if v is not None}
         query = _FACTS.format(
             values="{values}", meta="" if "p" in bound else _META_FILTER,
@@ -204,19 +218,18 @@ class SparqlQueries:
         for (s, p, o), sources in groups.items():
             if len(sources) > 1:
                 sources.pop(None, None)
-            for src in sorted(sources, key=_sort_key):
+            for src in sorted(sources, key=term_sort_key):
                 lics, labs = sources[src]
                 out.append(Fact(s, p, o, source=src, licence=min(lics, default=None),
                                 source_label=min(labs, default=None)))
-        return _cut(out, n)
+        return cut(out, n)
 
     def statements(self, entity: Term | str, *, limit: int | None = None,
                    timeout: float | None = None) -> Iterator[Statement]:
         """:meth:`KnowledgeBase.statements <nsreason.kb.base.KnowledgeBase.statements>` in
         two queries (instead of two pattern calls per node)."""
-        from .base import _coerce
 
-        e = _coerce(entity)
+        e = as_term_or_none(entity)
         n = self._limit(limit)  # type: ignore[attr-defined]
         budget = self._budget(timeout, "statements")  # type: ignore[attr-defined]
         terms = {"values": "{values}", "rs": RDF.subject, "rp": RDF.predicate, "ro": RDF.object}
@@ -232,12 +245,12 @@ class SparqlQueries:
                 budget.check()
             asserted = {row["node"] for row in self._select(_ASSERTED.format(**terms), {"e": e}, budget)}
         for node in sorted(props, key=str):
-            ok = node in asserted and _statement_triple(props[node]) is not None
+            ok = node in asserted and statement_triple(props[node]) is not None
             yield Statement(node, props[node], ok)
 
     def entities_by_label(self, text: str, *, limit: int | None = None,
                           timeout: float | None = None) -> ResultList[Term]:
-        key = _norm_label(text)
+        key = normalise_label(text)
         n = self._limit(limit)  # type: ignore[attr-defined]
         if not key:
             return ResultList([], limit=n)
@@ -248,7 +261,7 @@ class SparqlQueries:
         with budget:
             for row in self._select(query, {"word": Literal(word)}, budget):
                 lab = row.get("l")
-                if isinstance(lab, Literal) and _norm_label(lab.value) == key:
+                if isinstance(lab, Literal) and normalise_label(lab.value) == key:
                     found.add(row["e"])
                 budget.check()
-        return _cut(sorted(found, key=_sort_key), n)
+        return cut(sorted(found, key=term_sort_key), n)

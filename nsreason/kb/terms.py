@@ -19,7 +19,7 @@ Literal('chien', language='fr')
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Self
+from typing import Any, NamedTuple, Self
 
 __all__ = [
     "DCTERMS",
@@ -37,6 +37,9 @@ __all__ = [
     "Term",
     "Triple",
     "as_term",
+    "as_term_or_none",
+    "normalise_label",
+    "term_sort_key",
 ]
 
 
@@ -242,3 +245,22 @@ class Path:
 
     def __len__(self) -> int:
         return len(self.hops)
+
+
+def as_term_or_none(value: Any) -> Term | None:
+    """None stays None (a wildcard in a pattern); anything else goes through :func:`as_term`."""
+    return None if value is None else as_term(value)
+
+
+def normalise_label(text: str) -> str:
+    """A label as labels are compared: lower case, runs of white space as one space."""
+    return " ".join(text.split()).lower()
+
+
+def term_sort_key(term: Any) -> tuple[int, str]:
+    """A total order over terms (and None first): IRIs, then blank nodes, then literals."""
+    if term is None:
+        return (0, "")
+    if isinstance(term, Literal):
+        return (3, f"{term.value}\x00{term.datatype or ''}\x00{term.language or ''}")
+    return (2 if isinstance(term, BNode) else 1, str(term))
