@@ -18,7 +18,7 @@ cyclic GC's way with ``gc.freeze()``, and a ``gc.collect()`` precedes each timed
 
 Each loop keeps what an evaluation loop keeps: the peer's answer string, the untraced
 ``(raw value, failure)``, and for the traced loops ``(answer.value, answer.failure)`` as
-``nsreason.evaluate`` does, so the trace is dropped after use. ``--keep-answers`` keeps
+``nsreason.eval.clevr`` does, so the trace is dropped after use. ``--keep-answers`` keeps
 every traced ``Answer`` (and its trace) alive instead, which adds the cyclic GC's cost of
 walking them.
 
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N questions of each file")
     ap.add_argument("--keep-answers", action="store_true",
                     help="traced loops keep every Answer (and so its trace) alive, instead of "
-                         "(value, failure) as nsreason.evaluate does: adds GC cost")
+                         "(value, failure) as nsreason.eval.clevr does: adds GC cost")
     ap.add_argument("--json", metavar="PATH", default=None,
                     help="also write the results as JSON ('-': stdout, tables to stderr)")
     args = ap.parse_args(argv)

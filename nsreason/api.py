@@ -82,7 +82,8 @@ class Reasoner:
         parsed = self.parser.parse(question)
         if self.kb_spec is not None and (not parsed.ok or not _parser_fits(self.parser, scene)):
             return self._ask_knowledge(scene, parsed, trace)
-        return self._answer(scene, parsed, time.perf_counter_ns() - start, trace)
+        return self.answer_parsed(scene, parsed, trace=trace,
+                                  parse_ns=time.perf_counter_ns() - start)
 
     def knowledge_executor(self) -> SymbolicExecutor:
         """The executor of knowledge programs (loads the KB, the encoder and the ranker
@@ -123,9 +124,14 @@ class Reasoner:
         start = time.perf_counter_ns()
         parsed = self.parser.parse_batch([q for _, q in items])
         each = (time.perf_counter_ns() - start) // max(1, len(items))
-        return [self._answer(s, p, each, trace) for (s, _), p in zip(items, parsed)]
+        return [self.answer_parsed(s, p, trace=trace, parse_ns=each)
+                for (s, _), p in zip(items, parsed)]
 
-    def _answer(self, scene: SceneGraph, parsed: ParseResult, parse_ns: int, trace: bool) -> Answer:
+    def answer_parsed(self, scene: SceneGraph, parsed: ParseResult, *, trace: bool = True,
+                      parse_ns: int = 0) -> Answer:
+        """Run a parse on ``scene``: its program, or when that fails on the scene the first
+        alternative that runs (:func:`execution_guided`). ``answer.program`` is the program
+        that ran; the trace's first step is the parse (``parse_ns``: its time)."""
         if not parsed.ok:
             step = parse_step(parsed, parse_ns)
             t = Trace(failure=parsed.failure, scene_id=scene.id, parse=step) if trace else None

@@ -4,7 +4,7 @@
 
     nsreason ask --scene FILE [--index N] [--parser NAME|DIR] [--kb default|SPEC ...] [--json] "QUESTION"
     nsreason run --scene FILE [--index N] --program PROGRAM [--json]
-    nsreason eval clevr --scenes FILE --questions FILE [--parser gold|default|NAME|DIR]
+    nsreason eval clevr --scenes FILE --questions FILE [--parser gold|default|NAME|DIR] [--images all|even|odd]
                         [--limit N] [--no-trace] [--json] [--predictions FILE]
     nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
@@ -23,7 +23,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from .errors import NSReasonError
 
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "a spec (rdf:FILE, oxigraph:DIR, sparql:URL, ...) or 'none'; repeat to add RDF "
                      "files next to the default KB (default: default)")
     ask.add_argument("--json", action="store_true", help="print the trace as JSON")
+    ask.set_defaults(func=_ask)
 
     run = sub.add_parser("run", help="execute one program on one scene and print the trace")
     run.add_argument("--scene", required=True, help="scene file (CLEVR, GQA or native JSON)")
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--vocabulary", default="clevr", help="op vocabulary: name or file (default clevr)")
     run.add_argument("--json", action="store_true", help="print the trace as JSON")
+    run.set_defaults(func=_run)
 
     ev = sub.add_parser("eval", help="evaluate on a data set")
     ev_sub = ev.add_subparsers(dest="dataset", required=True)
@@ -77,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         "parser; or a parser name or checkpoint folder",
     )
     clevr.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    clevr.add_argument("--images", choices=["all", "even", "odd"], default="all",
+                       help="only the questions about even/odd image indices (halves of a split by image)")
     clevr.add_argument("--no-trace", action="store_true", help="execute without traces")
     clevr.add_argument("--json", action="store_true", help="print one JSON object")
     clevr.add_argument("--predictions", help="write one JSON line per question to this file")
@@ -85,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="when a parsed program fails on its scene, run the first of this many candidates "
         "that works (0: never; default 20)",
     )
+    clevr.set_defaults(func=_eval, evaluate=_eval_clevr, width=15)
 
     fvqa = ev_sub.add_parser("fvqa", help="FVQA questions on concept labels with a knowledge base")
     fvqa.add_argument("--questions", required=True, help="FVQA questions_*.json")
@@ -96,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     fvqa.add_argument("--limit", type=int, default=None, help="only the first N questions")
     fvqa.add_argument("--json", action="store_true", help="print one JSON object")
     fvqa.add_argument("--predictions", help="write one JSON line per question to this file")
+    fvqa.set_defaults(func=_eval, evaluate=_eval_fvqa, width=18)
 
     okvqa = ev_sub.add_parser("okvqa", help="OK-VQA questions on detector labels (soft VQA accuracy)")
     okvqa.add_argument("--questions", required=True, help="OK-VQA questions file")
@@ -114,10 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     okvqa.add_argument("--limit", type=int, default=None, help="only the first N questions")
     okvqa.add_argument("--json", action="store_true", help="print one JSON object")
     okvqa.add_argument("--predictions", help="write one JSON line per question to this file")
+    okvqa.set_defaults(func=_eval, evaluate=_eval_okvqa, width=25)
 
     train = sub.add_parser("train", help="train a model")
     train_sub = train.add_subparsers(dest="model", required=True)
     tp = train_sub.add_parser("parser", help="train the neural question -> program parser")
+    tp.set_defaults(func=_train_parser)
     tp.add_argument("--questions", nargs="+", required=True, help="CLEVR question files (either format)")
     tp.add_argument("--out", required=True, help="checkpoint folder to write")
     tp.add_argument("--epochs", type=int, default=12)
@@ -139,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     tr = train_sub.add_parser("ranker", help="train the fact ranker on FVQA questions (nsreason.retrieve)")
+    tr.set_defaults(func=_train_ranker)
     tr.add_argument("--questions", required=True, help="FVQA questions_*.json")
     tr.add_argument("--concepts", required=True, help="concepts_*.json of their images")
     tr.add_argument("--kb", action="append", default=[], help="knowledge base spec(s) (default: default)")
@@ -151,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="fine-tune a parser on questions with answers only, through the executor "
         "(searched programs whose answer is right; nsreason.parse.weak)",
     )
+    ft.set_defaults(func=_train_finetune)
     ft.add_argument("--parser", default="clevr", help="parser name or checkpoint folder to start from")
     ft.add_argument("--questions", required=True, help="CLEVR-format questions with answers (programs unused)")
     ft.add_argument("--scenes", required=True, help="their CLEVR scenes file")
@@ -176,32 +186,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     vocab = sub.add_parser("vocab", help="list the ops of a vocabulary")
     vocab.add_argument("name", nargs="?", default="clevr")
+    vocab.set_defaults(func=_vocab)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "ask":
-            return _ask(args)
-        if args.command == "run":
-            return _run(args)
-        if args.command == "train":
-            if args.model == "ranker":
-                return _train_ranker(args)
-            return _train_finetune(args) if args.model == "finetune" else _train_parser(args)
-        if args.command == "eval":
-            if args.dataset == "fvqa":
-                return _eval_fvqa(args)
-            return _eval_okvqa(args) if args.dataset == "okvqa" else _eval_clevr(args)
-        if args.command == "vocab":
-            return _vocab(args)
+        return int(args.func(args))
     except NSReasonError as err:
         print(f"nsreason: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `nsreason ... | head`
         return 0
-    return 1  # pragma: no cover - argparse rejects unknown commands
 
 
 def _load_scene(args: argparse.Namespace) -> Any:
@@ -240,8 +237,8 @@ def _train_parser(args: argparse.Namespace) -> int:
         qs = load_clevr_questions(path)[: args.limit]
         pairs += [(q.question, q.program) for q in qs if q.program is not None]
     if args.generate_scenes and (args.generate_per_scene > 0 or args.grow_per_scene > 0):
-        from .datasets.clevr.augment import generate_augmented
         from .datasets.clevr import generate_questions
+        from .datasets.clevr.augment import generate_augmented
         from .scene.clevr import load_clevr_scenes
 
         scenes = load_clevr_scenes(args.generate_scenes)
@@ -326,52 +323,44 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if answer.ok else 1
 
 
-def _eval_clevr(args: argparse.Namespace) -> int:
+def _eval(args: argparse.Namespace) -> int:
+    """Every ``nsreason eval``: run the data set's evaluation (``args.evaluate``), with the
+    ``--predictions`` file open, and print its report."""
     from contextlib import nullcontext
 
-    from .evaluate import evaluate_clevr
+    from .eval.report import render_report
 
-    progress = None if args.json or not sys.stderr.isatty() else _tqdm
     with open(args.predictions, "w", encoding="utf-8") if args.predictions else nullcontext() as predictions:
-        report = evaluate_clevr(
-            args.scenes,
-            args.questions,
-            parser=args.parser,
-            limit=args.limit,
-            trace=not args.no_trace,
-            predictions=predictions,
-            progress=progress,
-            fallback_beam=args.fallback_beam,
-        )
-    _print_report(report, args.json, width=15)
+        report = args.evaluate(args, predictions)
+    print(render_report(report, as_json=args.json, width=args.width))
     return 0
 
 
-def _eval_okvqa(args: argparse.Namespace) -> int:
-    from contextlib import nullcontext
+def _eval_clevr(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str, Any]:
+    from .eval.clevr import evaluate_clevr
 
+    return evaluate_clevr(
+        args.scenes, args.questions, parser=args.parser, limit=args.limit, images=args.images,
+        trace=not args.no_trace, predictions=predictions, fallback_beam=args.fallback_beam,
+        progress=None if args.json or not sys.stderr.isatty() else _tqdm,
+    )
+
+
+def _eval_okvqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str, Any]:
     from .evaluate_okvqa import evaluate_okvqa
 
-    with open(args.predictions, "w", encoding="utf-8") if args.predictions else nullcontext() as predictions:
-        report = evaluate_okvqa(
-            args.questions, args.answers, args.detections, mavex=args.mavex,
-            answerer=args.answerer, prior_from=args.prior_from, folds=args.folds,
-            seed=args.seed, limit=args.limit, predictions=predictions,
-        )
-    _print_report(report, args.json, width=25)
-    return 0
+    return evaluate_okvqa(
+        args.questions, args.answers, args.detections, mavex=args.mavex,
+        answerer=args.answerer, prior_from=args.prior_from, folds=args.folds,
+        seed=args.seed, limit=args.limit, predictions=predictions,
+    )
 
 
-def _eval_fvqa(args: argparse.Namespace) -> int:
-    from contextlib import nullcontext
-
+def _eval_fvqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str, Any]:
     from .evaluate_fvqa import run_eval_fvqa
 
-    with open(args.predictions, "w", encoding="utf-8") if args.predictions else nullcontext() as predictions:
-        report = run_eval_fvqa(args.questions, args.concepts, args.kb, ranker=args.ranker,
-                               limit=args.limit, predictions=predictions)
-    _print_report(report, args.json, width=18)
-    return 0
+    return run_eval_fvqa(args.questions, args.concepts, args.kb, ranker=args.ranker,
+                         limit=args.limit, predictions=predictions)
 
 
 def _train_ranker(args: argparse.Namespace) -> int:
@@ -409,27 +398,6 @@ def _tqdm_desc(items: Iterable[Any], total: int, desc: str) -> Iterable[Any]:
     except ImportError:
         return items
     return tqdm(items, total=total, desc=desc, unit="batch", file=sys.stderr, leave=False)
-
-
-def _print_report(report: dict[str, Any], as_json: bool, width: int) -> None:
-    """An eval report: one JSON object, or one aligned line per figure (a breakdown such
-    as accuracy per knowledge type indented below its name)."""
-    if as_json:
-        print(json.dumps(report, indent=2))
-        return
-    for key, value in report.items():
-        if isinstance(value, dict) and value and all(isinstance(v, dict) and "accuracy" in v for v in value.values()):
-            print(f"{key:>{width}}:")
-            for sub, scores in value.items():
-                print(f"{sub:>{width}}  {scores['accuracy']:.4f} ({scores['questions']} questions)")
-        else:
-            print(f"{key:>{width}}: {_fmt(value)}")
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4f}" if value < 100 else f"{value:,.0f}"
-    return str(value)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -153,7 +153,7 @@ def test_wider_search_only_when_every_alternative_fails(four_objects):
 
 @pytest.mark.parametrize("trace", [True, False])
 def test_evaluation_runs_the_first_alternative_that_works(tmp_path, trace):
-    from nsreason.evaluate import evaluate_clevr
+    from nsreason.eval.clevr import evaluate_clevr
 
     q = "What color is the sphere?"  # scene 0 of the sample has two spheres
     parser = RankedParser({q: [("query_color(unique(filter_shape[sphere](scene())))", 0.7),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nsreason.evaluate import evaluate_clevr
+from nsreason.eval.clevr import evaluate_clevr
 from tests.conftest import EXAMPLES_DATA, shared_path
 
 
