@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .execute.answer import Answer
+from .execute.ops import OPS
 from .execute.symbolic import SymbolicExecutor
 from .parse.base import Alternative, Parser, ParseResult, get_parser
 from .program.ir import Program
@@ -98,7 +99,7 @@ class Reasoner:
                 kb, key = spec, None
             else:
                 kb, key = load_kbs([spec] if isinstance(spec, str) else list(spec))
-            self._knowledge = SymbolicExecutor(ops=knowledge_ops(make_retriever(kb, key)))
+            self._knowledge = SymbolicExecutor(ops=knowledge_ops(make_retriever(kb, key), OPS))
         return self._knowledge
 
     def _ask_knowledge(self, scene: SceneGraph, refused: ParseResult, trace: bool) -> Answer:

@@ -5,6 +5,6 @@ Nothing heavy is imported here: sentence-transformers loads on the first encodin
 
 from __future__ import annotations
 
-from .text import MINILM_SHA256, EmbeddingCache, EmbeddingStore, TextEncoder, cache_dir, minilm_path
+from .text import MINILM_SHA256, EmbeddingStore, TextEncoder, cache_dir, minilm_path
 
-__all__ = ["MINILM_SHA256", "EmbeddingCache", "EmbeddingStore", "TextEncoder", "cache_dir", "minilm_path"]
+__all__ = ["MINILM_SHA256", "EmbeddingStore", "TextEncoder", "cache_dir", "minilm_path"]

@@ -6,9 +6,9 @@ Before first use the weights' SHA-256 is checked against :data:`MINILM_SHA256`, 
 different model never slips in under the same name.
 
 Embeddings are L2-normalised ``float32`` rows: a dot product is a cosine similarity.
-:class:`EmbeddingCache` keeps the embeddings of a fixed list of texts (the labels of a
-knowledge base, say) in one safetensors file keyed by the model and the texts, so they are
-computed once per content, not at every start.
+:class:`EmbeddingStore` keeps the embeddings of the texts it is asked for (a knowledge
+base's fact texts and labels, say) in one safetensors file, so each text is embedded once,
+not at every start.
 
 >>> enc = TextEncoder()                                     # doctest: +SKIP
 >>> a, b, c = enc.encode(["teddy bear", "stuffed animal", "fire hydrant"])   # doctest: +SKIP
@@ -31,7 +31,7 @@ from ..errors import InputError
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["MINILM_SHA256", "EmbeddingCache", "EmbeddingStore", "TextEncoder", "cache_dir", "minilm_path"]
+__all__ = ["MINILM_SHA256", "EmbeddingStore", "TextEncoder", "cache_dir", "minilm_path"]
 
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 """SHA-256 of ``model.safetensors`` of all-MiniLM-L6-v2 (as published on the HF hub)."""
@@ -116,46 +116,6 @@ class TextEncoder:
         out = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                            show_progress_bar=False, convert_to_numpy=True)
         return np.asarray(out, dtype=np.float32)
-
-
-class EmbeddingCache:
-    """Embeddings of a fixed list of texts, stored once per content.
-
-    The key is the SHA-256 of the encoder's name and the texts; the file is
-    ``<folder>/<key>.safetensors`` (the matrix) beside ``<key>.json`` (the texts, to check a
-    hit). Nothing is unpickled.
-    """
-
-    def __init__(self, encoder: TextEncoder, folder: str | Path | None = None) -> None:
-        self.encoder = encoder
-        self.folder = Path(folder) if folder is not None else cache_dir() / "embeddings"
-
-    def key(self, texts: Sequence[str]) -> str:
-        h = hashlib.sha256(self.encoder.name.encode())
-        for t in texts:
-            h.update(b"\x1f" + t.encode("utf-8"))
-        return h.hexdigest()[:32]
-
-    def get(self, texts: Sequence[str]) -> np.ndarray:
-        """The embeddings of ``texts``: read from the cache, or computed and written."""
-        from safetensors.numpy import load_file, save_file
-
-        key = self.key(texts)
-        matrix_file = self.folder / f"{key}.safetensors"
-        texts_file = self.folder / f"{key}.json"
-        if matrix_file.is_file() and texts_file.is_file():
-            try:
-                if json.loads(texts_file.read_text(encoding="utf-8")) == list(texts):
-                    return load_file(str(matrix_file))["embeddings"]
-            except (OSError, ValueError):
-                pass  # a damaged entry is recomputed below
-        matrix = self.encoder.encode(texts)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = matrix_file.with_suffix(".tmp")
-        save_file({"embeddings": matrix}, str(tmp))
-        texts_file.write_text(json.dumps(list(texts)), encoding="utf-8")
-        tmp.replace(matrix_file)
-        return matrix
 
 
 class EmbeddingStore:

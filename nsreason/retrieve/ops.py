@@ -9,7 +9,7 @@ why (the label that matched), ``kb_rank`` what the question asks for (its answer
 by spaCy: :mod:`nsreason.retrieve.question`) and the facts considered (with source, licence
 and score, best first: the first is the one used) and the answer each gives, ``kb_answer`` the
 answer. The ops need a knowledge base, so they are not in the global op registry:
-:func:`knowledge_ops` returns a registry with CLEVR's ops plus these, bound to one
+:func:`knowledge_ops` returns a registry with the executor's ops plus these, bound to one
 retriever, for a :class:`~nsreason.execute.SymbolicExecutor`.
 """
 
@@ -19,7 +19,6 @@ import math
 from typing import Any
 
 from ..errors import ExecutionFailure
-from ..execute.ops import OPS
 from ..kb.terms import IRI, BNode
 from ..registry import Registry
 from ..scene.index import SceneIndex, iter_bits
@@ -66,15 +65,17 @@ def _mentions(ix: SceneIndex, objects: int) -> list[tuple[Any, str]]:
     return out
 
 
-def knowledge_ops(retriever: Retriever, *, min_probability: float = MIN_PROBABILITY) -> Registry[Any]:
-    """CLEVR's op implementations plus ``kb_link``, ``kb_rank`` and ``kb_answer`` bound to
-    ``retriever``. ``kb_answer`` refuses (``low_confidence``) when the best candidate's
+def knowledge_ops(retriever: Retriever, base: Registry[Any] | None = None, *,
+                  min_probability: float = MIN_PROBABILITY) -> Registry[Any]:
+    """The op implementations of ``base`` (the executor's, :data:`nsreason.execute.OPS`,
+    for knowledge steps composed with scene steps) plus ``kb_link``, ``kb_rank`` and
+    ``kb_answer`` bound to ``retriever``. ``kb_answer`` refuses (``low_confidence``) when the best candidate's
     probability of being right (the ranker's logistic score) is below ``min_probability``,
     unless it passed the answer-type check (``type_match``, see
     :data:`~nsreason.retrieve.retriever.KB_TYPE_MATCH`)."""
     ops: Registry[Any] = Registry("op implementation", None)
-    for name in OPS.names():
-        ops.register(name, OPS.get(name))
+    for name in base.names() if base is not None else ():
+        ops.register(name, base.get(name))
 
     def kb_link(ix: SceneIndex, objects: int) -> dict[str, Any]:
         rows = []

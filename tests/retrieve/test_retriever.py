@@ -100,13 +100,13 @@ def test_fitting_learns_the_relation_side_and_scorer():
 
 
 def test_knowledge_program_traces_links_facts_sources_and_answer(retriever):
-    from nsreason.execute import SymbolicExecutor
+    from nsreason.execute import OPS, SymbolicExecutor
     from nsreason.retrieve.ops import knowledge_ops, knowledge_program
     from nsreason.scene.native import scene_from_dict
 
     scene = scene_from_dict({"format": "nsreason.scene/1", "objects": [
         {"id": "a", "name": "bus"}, {"id": "b", "name": "banana"}]})
-    ex = SymbolicExecutor(ops=knowledge_ops(retriever))
+    ex = SymbolicExecutor(ops=knowledge_ops(retriever, OPS))
     answer = ex.execute(knowledge_program("Which object in this image can be used for transport?"), scene)
     assert answer.failure is None and answer.value == "bus"
     steps = answer.trace.to_dict()["steps"]
