@@ -51,9 +51,9 @@ from .datasets.okvqa import (
 )
 from .datasets.vqa_answers import normalize_answer
 from .errors import InputError, RegistryError
+from .parse.text import first_words
 from .registry import Registry
 from .scene.graph import SceneGraph
-from .words import first_words
 
 __all__ = [
     "OKVQA_ANSWERERS",

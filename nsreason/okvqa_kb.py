@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .datasets.vqa_answers import normalize_answer
-from .words import first_words, words
+from .parse.text import first_words, words
 
 if TYPE_CHECKING:
     import numpy as np

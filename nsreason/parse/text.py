@@ -1,7 +1,15 @@
-"""Question text normalisation: case, punctuation, spacing and one-letter typos.
+"""Question text normalisation: words, function words, case, punctuation, spacing and
+one-letter typos. The question parser, the knowledge question reader, the retriever and the
+OK-VQA answerers all split text with :func:`words`.
 
 >>> words("  What SIZE is the  red-ball?? ")
 ['what', 'size', 'is', 'the', 'red', 'ball']
+>>> words("What's the man's T-shirt say?")
+['whats', 'the', 'mans', 't', 'shirt', 'say']
+>>> first_words("Which breed of dog is this?", 4)
+'which breed of dog'
+>>> [w for w in words("What is the cat sitting on?") if w not in CLOSED_CLASS]
+['what', 'cat', 'sitting']
 >>> fixed, fixes, unknown = correct_typos(["waht", "color", "is", "teh", "florb"],
 ...                                       {"what": 9, "color": 5, "is": 9, "the": 9})
 >>> fixed, fixes, unknown
@@ -10,11 +18,37 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 
-from ..words import words
+__all__ = ["CLOSED_CLASS", "correct_typos", "edits1", "first_words", "words"]
 
-__all__ = ["correct_typos", "edits1", "words"]
+_WORD = re.compile(r"[a-z0-9]+")
+
+CLOSED_CLASS = frozenset([
+    "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "can", "could",
+    "would", "will", "shall", "should", "may", "might", "must", "has", "have", "had", "in",
+    "on", "at", "of", "for", "from", "by", "with", "to", "into", "onto", "near", "under",
+    "over", "above", "below", "behind", "this", "that", "these", "those", "the", "a", "an",
+    "it", "its", "they", "them", "their", "there", "here", "you", "your", "we", "our", "he",
+    "she", "his", "her", "i", "my", "me", "not", "no", "and", "or", "but", "as", "if", "than",
+    "then", "so", "such",
+])
+"""Function words (auxiliaries, prepositions, determiners, pronouns, conjunctions): what is
+left out when the content words of a phrase are wanted."""
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words: Unicode compatibility forms folded (NFKC), punctuation, hyphens
+    and extra spaces dropped, apostrophes dropped inside words ("that's" → "thats")."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("'", "").replace("’", "")
+    return _WORD.findall(text)
+
+
+def first_words(text: str, n: int) -> str:
+    """The first ``n`` words of ``text`` (see :func:`words`), joined by spaces."""
+    return " ".join(words(text)[:n])
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 

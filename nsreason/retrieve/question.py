@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..words import CLOSED_CLASS, words
+from ..parse.text import CLOSED_CLASS, words
 
 __all__ = ["GENERIC_HEADS", "QuestionFrame", "analyse_question", "answer_type_by_rule", "load_pipeline"]
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..kb.base import KnowledgeBase
 from ..kb.terms import Literal, Term
-from ..words import CLOSED_CLASS, words
+from ..parse.text import CLOSED_CLASS, words
 from .facts import FactRecord, SourceCache, entity_facts, local_name
 from .link import EntityLinker, Link, normalise
 from .question import QuestionFrame, analyse_question
