@@ -115,7 +115,8 @@ class OpSignature:
     def describe(self) -> str:
         """``relate[relation: Relation](Object) -> ObjectSet``"""
         args = ", ".join(f"{a.name}: {a.type}{'?' if a.optional else ''}" for a in self.args)
-        return f"{self.name}{f'[{args}]' if args else ''}({', '.join(self.inputs)}) -> {self.output}"
+        brackets = f"[{args}]" if args else ""
+        return f"{self.name}{brackets}({', '.join(self.inputs)}) -> {self.output}"
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,9 @@ class Vocabulary:
         try:
             return _vocabulary_from_dict(data, source)
         except NSReasonError as err:
-            raise err.with_source(source) if source else err
+            if source:
+                err.with_source(source)
+            raise
 
     def to_dict(self) -> dict[str, Any]:
         """The file form (round-trips through :meth:`from_dict`)."""
@@ -221,7 +224,8 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
             domain = tuple(domain)
         types[tname] = ValueType(tname, kind, domain, str(spec.get("doc", "")))
     raw_ops = data.get("ops")
-    need(isinstance(raw_ops, Mapping) and bool(raw_ops), "ops", "expected a mapping of op name → spec")
+    need(isinstance(raw_ops, Mapping) and bool(raw_ops), "ops",
+         "expected a mapping of op name → spec")
     ops: dict[str, OpSignature] = {}
     def known(t: Any) -> bool:
         return isinstance(t, str) and t in types
@@ -283,7 +287,9 @@ def load_vocabulary(path: str | Path) -> Vocabulary:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise VocabularyError(f"cannot read vocabulary file: {exc.strerror}", source=str(path)) from exc
+        raise VocabularyError(
+            f"cannot read vocabulary file: {exc.strerror}", source=str(path)
+        ) from exc
     try:
         if path.suffix == ".json":
             data = json.loads(text)
@@ -317,7 +323,8 @@ def get_vocabulary(spec: str | Path | Vocabulary) -> Vocabulary:
     elif Path(key).suffix in (".yaml", ".yml", ".json"):
         vocab = load_vocabulary(key)
     else:
-        available = sorted({p.stem for p in programs_dir().glob("*.yaml")} | set(VOCABULARIES.names()))
+        files = {p.stem for p in programs_dir().glob("*.yaml")}
+        available = sorted(files | set(VOCABULARIES.names()))
         raise RegistryError(
             f"unknown vocabulary {key!r}; available: {available}, "
             "or the path of a .yaml/.json vocabulary file"

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..errors import TraceFormatError
+from ..errors import ProgramError, TraceFormatError
 
 __all__ = ["SCHEMA", "Failure", "TraceStep", "Trace", "StepStatus"]
 
@@ -93,7 +93,9 @@ class Trace:
     recording a trace costs one clock read per step.
     """
 
-    __slots__ = ("_steps", "_build", "_program", "answer", "failure", "scene_id", "vocabulary", "parse")
+    __slots__ = (
+        "_steps", "_build", "_program", "answer", "failure", "scene_id", "vocabulary", "parse"
+    )
 
     def __init__(
         self,
@@ -126,7 +128,7 @@ class Trace:
         if self._program is not None and not isinstance(self._program, str):
             try:
                 self._program = self._program.to_text()
-            except Exception:  # a malformed program has no text form; keep the trace usable
+            except ProgramError:  # a malformed program has no text form; keep the trace usable
                 self._program = None
         return self._program
 
