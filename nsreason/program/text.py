@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import NoReturn
 
 from ..errors import ProgramSyntaxError
 from .ir import ArgValue, Program, Step
@@ -111,12 +112,14 @@ class _Parser:
         self.vocab = vocab
         self.steps: list[Step] = []
 
-    def fail(self, msg: str) -> None:
+    def fail(self, msg: str) -> NoReturn:
         got = repr(self.text[self.pos]) if self.pos < len(self.text) else "end of text"
         raise ProgramSyntaxError(f"column {self.pos + 1}: {msg}, got {got}")
 
     def skip_ws(self) -> None:
-        self.pos = _WS.match(self.text, self.pos).end()
+        m = _WS.match(self.text, self.pos)
+        assert m is not None  # r"\s*" matches the empty string too
+        self.pos = m.end()
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""

@@ -30,7 +30,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ..errors import NSReasonError, RegistryError, UnknownOpError, VocabularyError
 from ..registry import Registry
@@ -207,8 +207,10 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
              f"type names must be non-empty strings, got {tname!r} (quote it in YAML)")
         spec = spec or {}
         need(isinstance(spec, Mapping), path, f"expected a mapping, got {type(spec).__name__}")
-        kind = spec.get("kind")
-        need(kind in _KINDS, f"{path}.kind", f"expected one of {list(_KINDS)}, got {kind!r}")
+        raw_kind = spec.get("kind")
+        need(raw_kind in _KINDS, f"{path}.kind",
+             f"expected one of {list(_KINDS)}, got {raw_kind!r}")
+        kind = cast(TypeKind, raw_kind)  # one of _KINDS, checked just above
         domain = spec.get("domain")
         if domain is not None:
             need(kind == "value", f"{path}.domain", "only 'value' types have a domain")

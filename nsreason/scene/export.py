@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SceneFormatError
-from .graph import SceneGraph, SceneObject
+from .graph import ObjectId, SceneGraph, SceneObject
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx
@@ -56,7 +56,7 @@ def to_networkx(scene: SceneGraph) -> networkx.MultiDiGraph:
     """
     import networkx as nx
 
-    g = nx.MultiDiGraph(id=scene.id, meta=dict(scene.meta))
+    g: nx.MultiDiGraph[ObjectId] = nx.MultiDiGraph(id=scene.id, meta=dict(scene.meta))
     for i, obj in enumerate(scene.objects):
         box = obj.box
         g.add_node(

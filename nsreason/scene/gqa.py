@@ -40,7 +40,15 @@ from typing import Any
 from ..errors import DanglingRelationError, SceneFormatError
 from ..jsonio import read_json
 from . import _checks as c
-from .graph import Attribute, BoundingBox, Relation, SceneGraph, SceneObject, _describe_ids
+from .graph import (
+    Attribute,
+    BoundingBox,
+    ObjectId,
+    Relation,
+    SceneGraph,
+    SceneObject,
+    _describe_ids,
+)
 
 __all__ = ["load_gqa_scenes", "gqa_scene_from_dict", "vg_scene_from_dict"]
 
@@ -122,10 +130,10 @@ def gqa_scene_from_dict(data: Any, *, scene_id: Any = None, path: str = "") -> S
     opath = c.join(path, "objects")
     raw_objects = c.mapping(data["objects"], opath, "an object {object_id: {...}}")
     objects: list[SceneObject] = []
-    pending: list[tuple[str, Any, str]] = []  # subject id, raw relation, path
-    for oid, raw in raw_objects.items():
-        path_o = c.join(opath, str(oid))
-        oid = c.object_id(oid, path_o)
+    pending: list[tuple[ObjectId, Any, str]] = []  # subject id, raw relation, path
+    for key, raw in raw_objects.items():
+        path_o = c.join(opath, str(key))
+        oid = c.object_id(key, path_o)
         raw = c.mapping(raw, path_o)
         if "name" not in raw:
             c.fail("missing field 'name'", path_o)

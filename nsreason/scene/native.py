@@ -137,7 +137,7 @@ def _attributes_to_json(attributes: tuple[Attribute, ...], path: str) -> tuple[A
 
 
 def _relation_to_dict(r: Relation, path: str) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "subject": c.object_id(r.subject, f"{path}.subject"),
         "predicate": c.string(r.predicate, f"{path}.predicate"),
         "object": c.object_id(r.object, f"{path}.object"),

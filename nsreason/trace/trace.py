@@ -23,9 +23,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ProgramError, TraceFormatError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..program import Program
 
 __all__ = ["SCHEMA", "Failure", "TraceStep", "Trace", "StepStatus"]
 
@@ -103,7 +106,7 @@ class Trace:
         *,
         answer: Any = None,
         failure: Failure | None = None,
-        program: Any = None,
+        program: str | Program | None = None,
         scene_id: Any = None,
         vocabulary: str | None = None,
         builder: Callable[[], list[TraceStep]] | None = None,
@@ -115,7 +118,8 @@ class Trace:
         self._build = builder
         self.answer = answer
         self.failure = failure
-        self._program = program  # the one-line text, or a Program formatted when read
+        # the one-line text, or a Program formatted when read
+        self._program: str | Program | None = program
         self.scene_id = scene_id
         self.vocabulary = vocabulary
         # How the question became the program (op "parse"): the question, the chosen
