@@ -39,7 +39,27 @@ _EXPORTS = {
     "Failure": "nsreason.trace",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+# Written out (not computed from _EXPORTS) so that linters and type checkers can read it;
+# tests/test_package.py checks that it names exactly the lazy exports and __version__.
+__all__ = [
+    "Answer",
+    "Attribute",
+    "Failure",
+    "OPS",
+    "Program",
+    "Reasoner",
+    "Relation",
+    "SceneGraph",
+    "SceneObject",
+    "Step",
+    "SymbolicExecutor",
+    "Trace",
+    "TraceStep",
+    "Vocabulary",
+    "get_vocabulary",
+    "load_clevr_scenes",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -58,7 +58,7 @@ class NSReasonError(Exception):
         parts = [p for p in (self.source, self.path) if p]
         return ": ".join([*parts, self.message])
 
-    def with_source(self, source: str) -> "NSReasonError":
+    def with_source(self, source: str) -> NSReasonError:
         """Return the same error with ``source`` (e.g. the file name) filled in."""
         self.source = source
         self.args = (self._compose(),)

@@ -18,9 +18,9 @@ nsreason.errors.RegistryError: unknown shape 'circle'; available: ['square']
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 from .errors import RegistryError
 
@@ -47,7 +47,17 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._entry_points_loaded = entry_point_group is None
 
-    def register(self, name: str, item: T | None = None, *, replace: bool = False):
+    @overload
+    def register(self, name: str, item: T, *, replace: bool = False) -> T: ...
+
+    @overload
+    def register(
+        self, name: str, item: None = None, *, replace: bool = False
+    ) -> Callable[[T], T]: ...
+
+    def register(
+        self, name: str, item: T | None = None, *, replace: bool = False
+    ) -> T | Callable[[T], T]:
         """Register ``item`` under ``name``; without ``item``, work as a decorator."""
         if item is None:
 
@@ -67,6 +77,8 @@ class Registry(Generic[T]):
         if self._entry_points_loaded:
             return
         self._entry_points_loaded = True
+        if self.entry_point_group is None:  # not reached: such a registry starts loaded
+            return
         for ep in entry_points(group=self.entry_point_group):
             if ep.name not in self._items:
                 try:

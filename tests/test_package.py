@@ -51,3 +51,11 @@ def test_every_subpackage_is_listed_for_the_wheel():
     }
     assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
     assert "nsreason._programs" in listed  # programs/ shipped as package data
+
+
+def test_all_names_exactly_the_lazy_exports():
+    import nsreason
+
+    assert nsreason.__all__ == [*sorted(nsreason._EXPORTS), "__version__"]
+    for name in nsreason.__all__:
+        assert getattr(nsreason, name) is not None, name

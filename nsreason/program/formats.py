@@ -33,7 +33,9 @@ def read_program(
     True
     """
     if format not in PROGRAM_FORMATS:
-        raise ProgramFormatError(f"unknown program format {format!r}; available: {list(PROGRAM_FORMATS)}")
+        raise ProgramFormatError(
+            f"unknown program format {format!r}; available: {list(PROGRAM_FORMATS)}"
+        )
     if not isinstance(spec, str):
         raise ProgramFormatError(f"expected a program as a string, got {type(spec).__name__}")
     text = spec.strip()
@@ -42,7 +44,9 @@ def read_program(
         try:
             text = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ProgramFormatError(f"cannot read program file: {exc.strerror}", source=str(path)) from None
+            raise ProgramFormatError(
+                f"cannot read program file: {exc.strerror}", source=str(path)
+            ) from None
         except UnicodeDecodeError as exc:
             raise ProgramFormatError(
                 f"program file is not UTF-8 text: {exc.reason} at byte {exc.start}",

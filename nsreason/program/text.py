@@ -23,12 +23,13 @@ Nesting deeper than ``MAX_DEPTH`` is refused both ways.
 Traceback (most recent call last):
 ...
 nsreason.errors.ProgramSyntaxError: column 33: expected ')' to close 'count(' opened at column 6, got end of text
-"""
+"""  # noqa: E501  doctest: the error message above is one line
 
 from __future__ import annotations
 
 import json
 import re
+from typing import NoReturn
 
 from ..errors import ProgramSyntaxError
 from .ir import ArgValue, Program, Step
@@ -111,12 +112,14 @@ class _Parser:
         self.vocab = vocab
         self.steps: list[Step] = []
 
-    def fail(self, msg: str) -> None:
+    def fail(self, msg: str) -> NoReturn:
         got = repr(self.text[self.pos]) if self.pos < len(self.text) else "end of text"
         raise ProgramSyntaxError(f"column {self.pos + 1}: {msg}, got {got}")
 
     def skip_ws(self) -> None:
-        self.pos = _WS.match(self.text, self.pos).end()
+        m = _WS.match(self.text, self.pos)
+        assert m is not None  # r"\s*" matches the empty string too
+        self.pos = m.end()
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""

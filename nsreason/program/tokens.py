@@ -23,7 +23,15 @@ from .ir import ArgValue, Program, Step
 from .text import _Parser, format_arg
 from .vocab import OP_NAME, Vocabulary, get_vocabulary
 
-__all__ = ["to_prefix", "to_postfix", "from_prefix", "from_postfix", "format_token", "parse_token", "split_tokens"]
+__all__ = [
+    "to_prefix",
+    "to_postfix",
+    "from_prefix",
+    "from_postfix",
+    "format_token",
+    "parse_token",
+    "split_tokens",
+]
 
 # A token: an op name, then optionally [...] whose quoted parts may hold spaces.
 _TOKEN = re.compile(r'[^\s\[]+(?:\[(?:"(?:[^"\\]|\\.)*"|[^\]"])*\])?')
@@ -34,7 +42,9 @@ def format_token(step: Step) -> str:
     return f"{step.op}[{','.join(format_arg(a) for a in step.args)}]" if step.args else step.op
 
 
-def parse_token(token: str, vocabulary: str | Vocabulary = "clevr") -> tuple[str, tuple[ArgValue, ...]]:
+def parse_token(
+    token: str, vocabulary: str | Vocabulary = "clevr"
+) -> tuple[str, tuple[ArgValue, ...]]:
     """``'filter_color[red]'`` → ``('filter_color', ('red',))`` (arguments typed by the
     vocabulary, as in the one-line form)."""
     if not isinstance(token, str):

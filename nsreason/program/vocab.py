@@ -30,7 +30,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ..errors import NSReasonError, RegistryError, UnknownOpError, VocabularyError
 from ..registry import Registry
@@ -115,7 +115,8 @@ class OpSignature:
     def describe(self) -> str:
         """``relate[relation: Relation](Object) -> ObjectSet``"""
         args = ", ".join(f"{a.name}: {a.type}{'?' if a.optional else ''}" for a in self.args)
-        return f"{self.name}{f'[{args}]' if args else ''}({', '.join(self.inputs)}) -> {self.output}"
+        brackets = f"[{args}]" if args else ""
+        return f"{self.name}{brackets}({', '.join(self.inputs)}) -> {self.output}"
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,9 @@ class Vocabulary:
         try:
             return _vocabulary_from_dict(data, source)
         except NSReasonError as err:
-            raise err.with_source(source) if source else err
+            if source:
+                err.with_source(source)
+            raise
 
     def to_dict(self) -> dict[str, Any]:
         """The file form (round-trips through :meth:`from_dict`)."""
@@ -204,8 +207,10 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
              f"type names must be non-empty strings, got {tname!r} (quote it in YAML)")
         spec = spec or {}
         need(isinstance(spec, Mapping), path, f"expected a mapping, got {type(spec).__name__}")
-        kind = spec.get("kind")
-        need(kind in _KINDS, f"{path}.kind", f"expected one of {list(_KINDS)}, got {kind!r}")
+        raw_kind = spec.get("kind")
+        need(raw_kind in _KINDS, f"{path}.kind",
+             f"expected one of {list(_KINDS)}, got {raw_kind!r}")
+        kind = cast(TypeKind, raw_kind)  # one of _KINDS, checked just above
         domain = spec.get("domain")
         if domain is not None:
             need(kind == "value", f"{path}.domain", "only 'value' types have a domain")
@@ -221,7 +226,8 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
             domain = tuple(domain)
         types[tname] = ValueType(tname, kind, domain, str(spec.get("doc", "")))
     raw_ops = data.get("ops")
-    need(isinstance(raw_ops, Mapping) and bool(raw_ops), "ops", "expected a mapping of op name → spec")
+    need(isinstance(raw_ops, Mapping) and bool(raw_ops), "ops",
+         "expected a mapping of op name → spec")
     ops: dict[str, OpSignature] = {}
     def known(t: Any) -> bool:
         return isinstance(t, str) and t in types
@@ -283,7 +289,9 @@ def load_vocabulary(path: str | Path) -> Vocabulary:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise VocabularyError(f"cannot read vocabulary file: {exc.strerror}", source=str(path)) from exc
+        raise VocabularyError(
+            f"cannot read vocabulary file: {exc.strerror}", source=str(path)
+        ) from exc
     try:
         if path.suffix == ".json":
             data = json.loads(text)
@@ -317,7 +325,8 @@ def get_vocabulary(spec: str | Path | Vocabulary) -> Vocabulary:
     elif Path(key).suffix in (".yaml", ".yml", ".json"):
         vocab = load_vocabulary(key)
     else:
-        available = sorted({p.stem for p in programs_dir().glob("*.yaml")} | set(VOCABULARIES.names()))
+        files = {p.stem for p in programs_dir().glob("*.yaml")}
+        available = sorted(files | set(VOCABULARIES.names()))
         raise RegistryError(
             f"unknown vocabulary {key!r}; available: {available}, "
             "or the path of a .yaml/.json vocabulary file"

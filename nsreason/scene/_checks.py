@@ -97,7 +97,9 @@ def number(value: Any, path: str, *, unit: bool = False) -> float:
     fail(f"expected {what}, got {got(value)}", path)
 
 
-def numbers(value: Any, path: str, length: int | None = None, what: str | None = None) -> tuple[float, ...]:
+def numbers(
+    value: Any, path: str, length: int | None = None, what: str | None = None
+) -> tuple[float, ...]:
     """A list of finite numbers (of ``length`` items when given) as a tuple of floats."""
     if what is None:
         what = f"a list of {length} numbers" if length is not None else "a list of numbers"

@@ -10,14 +10,16 @@ and keyed attributes ``size``, ``color``, ``material``, ``shape``; ``3d_coords``
 ...     {"shape": "cube", "size": "large", "color": "red", "material": "metal"},
 ...     {"shape": "sphere", "size": "small", "color": "blue", "material": "rubber"}],
 ...     "relationships": {"left": [[1], []]}})
->>> scene, scene.relations[0]
-(SceneGraph(objects=2, relations=1), Relation(subject=1, predicate='left', object=0, confidence=None))
+>>> scene
+SceneGraph(objects=2, relations=1)
+>>> scene.relations[0]
+Relation(subject=1, predicate='left', object=0, confidence=None)
 >>> clevr_scene_from_dict({"objects": [{"shape": "cube", "size": "large",
 ...     "color": "reddish", "material": "metal"}]}, path="scenes[3]")
 Traceback (most recent call last):
 ...
 nsreason.errors.SceneFormatError: scenes[3].objects[0].color: expected one of ['gray', 'red', 'blue', 'green', 'brown', 'purple', 'cyan', 'yellow'], got 'reddish'
-"""
+"""  # noqa: E501  doctest: the error message above is one line
 
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def clevr_scene_from_dict(
     data: Any,
     *,
     path: str = "scene",
-    domains: Mapping[str, Sequence[str]] | None | bool = True,
+    domains: Mapping[str, Sequence[str]] | bool | None = True,
 ) -> SceneGraph:
     """One CLEVR scene dict → :class:`SceneGraph`.
 
@@ -76,7 +78,9 @@ def clevr_scene_from_dict(
     relations = _relations(data.get("relationships"), len(objects), f"{path}.relationships")
     meta = {k: v for k, v in data.items() if k not in ("objects", "relationships")}
     scene_id = data.get("image_index", data.get("image_filename"))
-    if scene_id is not None and (not isinstance(scene_id, (int, str)) or isinstance(scene_id, bool)):
+    if scene_id is not None and (
+        not isinstance(scene_id, (int, str)) or isinstance(scene_id, bool)
+    ):
         field = "image_index" if "image_index" in data else "image_filename"
         raise SceneFormatError(
             f"expected an integer or a string, got {_checks.got(scene_id)}", path=f"{path}.{field}"
@@ -114,7 +118,9 @@ def _relations(raw: Any, n: int, path: str) -> list[Relation]:
     if raw is None:
         return []
     if not isinstance(raw, Mapping):
-        raise SceneFormatError(f"expected an object of relation lists, got {type(raw).__name__}", path=path)
+        raise SceneFormatError(
+            f"expected an object of relation lists, got {type(raw).__name__}", path=path
+        )
     relations = []
     for rel, lists in raw.items():
         rpath = f"{path}.{rel}"
@@ -143,7 +149,7 @@ def _relations(raw: Any, n: int, path: str) -> list[Relation]:
 def load_clevr_scenes(
     source: str | Path | Mapping[str, Any] | list[Any],
     *,
-    domains: Mapping[str, Sequence[str]] | None | bool = True,
+    domains: Mapping[str, Sequence[str]] | bool | None = True,
 ) -> list[SceneGraph]:
     """Load CLEVR scenes from a file path or parsed JSON: a whole scenes file
     (``{"scenes": [...]}``), a list of scenes, or one scene (``{"objects": ...}``)."""
@@ -157,7 +163,9 @@ def load_clevr_scenes(
         if isinstance(source, Mapping) and "scenes" in source:
             scenes = source["scenes"]
             if not isinstance(scenes, list):
-                raise SceneFormatError(f"expected a list, got {type(scenes).__name__}", path="scenes")
+                raise SceneFormatError(
+                    f"expected a list, got {type(scenes).__name__}", path="scenes"
+                )
             return [
                 clevr_scene_from_dict(s, path=f"scenes[{i}]", domains=domains)
                 for i, s in enumerate(scenes)
@@ -174,7 +182,9 @@ def load_clevr_scenes(
             f"or one scene ({{'objects': [...]}}), got {_shape(source)}"
         )
     except SceneFormatError as err:
-        raise err.with_source(origin) if origin else err
+        if origin:
+            err.with_source(origin)
+        raise
 
 
 def _shape(value: Any) -> str:

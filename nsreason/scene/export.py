@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SceneFormatError
-from .graph import SceneGraph, SceneObject
+from .graph import ObjectId, SceneGraph, SceneObject
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx
@@ -56,7 +56,7 @@ def to_networkx(scene: SceneGraph) -> networkx.MultiDiGraph:
     """
     import networkx as nx
 
-    g = nx.MultiDiGraph(id=scene.id, meta=dict(scene.meta))
+    g: nx.MultiDiGraph[ObjectId] = nx.MultiDiGraph(id=scene.id, meta=dict(scene.meta))
     for i, obj in enumerate(scene.objects):
         box = obj.box
         g.add_node(
@@ -130,10 +130,12 @@ def _optional_geometry(scene: SceneGraph) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     objs = scene.objects
-    if objs and all(o.coords is not None for o in objs) and len({len(o.coords) for o in objs}) == 1:
-        out["pos"] = torch.tensor([o.coords for o in objs], dtype=torch.float)
-    if objs and all(o.box is not None for o in objs):
-        out["box"] = torch.tensor([(o.box.x, o.box.y, o.box.w, o.box.h) for o in objs], dtype=torch.float)
+    coords = [o.coords for o in objs if o.coords is not None]
+    if objs and len(coords) == len(objs) and len({len(p) for p in coords}) == 1:
+        out["pos"] = torch.tensor(coords, dtype=torch.float)
+    boxes = [o.box for o in objs if o.box is not None]
+    if objs and len(boxes) == len(objs):
+        out["box"] = torch.tensor([(b.x, b.y, b.w, b.h) for b in boxes], dtype=torch.float)
     return out
 
 

@@ -29,7 +29,7 @@ or by embedded objects ``{"subject": {"object_id": ...}}``, which must be in the
 Traceback (most recent call last):
 ...
 nsreason.errors.DanglingRelationError: 1.objects.5.relations[0].object: '7' is not an object of this scene (ids: '5')
-"""
+"""  # noqa: E501  doctest: the error message above is one line
 
 from __future__ import annotations
 
@@ -40,7 +40,15 @@ from typing import Any
 from ..errors import DanglingRelationError, SceneFormatError
 from ..jsonio import read_json
 from . import _checks as c
-from .graph import Attribute, BoundingBox, Relation, SceneGraph, SceneObject, _describe_ids
+from .graph import (
+    Attribute,
+    BoundingBox,
+    ObjectId,
+    Relation,
+    SceneGraph,
+    SceneObject,
+    _describe_ids,
+)
 
 __all__ = ["load_gqa_scenes", "gqa_scene_from_dict", "vg_scene_from_dict"]
 
@@ -78,7 +86,9 @@ def load_gqa_scenes(source: str | Path | Mapping[str, Any] | list[Any]) -> list[
             for image_id, graph in data.items()
         ]
     except SceneFormatError as err:
-        raise err.with_source(origin) if origin else err
+        if origin:
+            err.with_source(origin)
+        raise
 
 
 def _meta(data: Mapping[str, Any], skip: tuple[str, ...], path: str) -> dict[str, Any]:
@@ -120,10 +130,10 @@ def gqa_scene_from_dict(data: Any, *, scene_id: Any = None, path: str = "") -> S
     opath = c.join(path, "objects")
     raw_objects = c.mapping(data["objects"], opath, "an object {object_id: {...}}")
     objects: list[SceneObject] = []
-    pending: list[tuple[str, Any, str]] = []  # subject id, raw relation, path
-    for oid, raw in raw_objects.items():
-        path_o = c.join(opath, str(oid))
-        oid = c.object_id(oid, path_o)
+    pending: list[tuple[ObjectId, Any, str]] = []  # subject id, raw relation, path
+    for key, raw in raw_objects.items():
+        path_o = c.join(opath, str(key))
+        oid = c.object_id(key, path_o)
         raw = c.mapping(raw, path_o)
         if "name" not in raw:
             c.fail("missing field 'name'", path_o)
@@ -162,9 +172,14 @@ def gqa_scene_from_dict(data: Any, *, scene_id: Any = None, path: str = "") -> S
 
 
 def _scene_id(value: Any, path: str) -> str | int | None:
-    if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+    if value is None or isinstance(value, str) or (
+        isinstance(value, int) and not isinstance(value, bool)
+    ):
         return value
-    c.fail(f"expected an image id (a string or an integer), got {c.got(value)}", c.join(path, "image_id"))
+    c.fail(
+        f"expected an image id (a string or an integer), got {c.got(value)}",
+        c.join(path, "image_id"),
+    )
 
 
 def _vg_end(raw: Mapping[str, Any], end: str, path: str) -> Any:
@@ -223,7 +238,12 @@ def vg_scene_from_dict(data: Any, *, path: str = "") -> SceneGraph:
                 c.fail("missing field 'predicate'", path_r)
             predicate = c.string(raw["predicate"], f"{path_r}.predicate")
             relations.append(
-                (Relation(_vg_end(raw, "subject", path_r), predicate, _vg_end(raw, "object", path_r)), path_r)
+                (
+                    Relation(
+                        _vg_end(raw, "subject", path_r), predicate, _vg_end(raw, "object", path_r)
+                    ),
+                    path_r,
+                )
             )
     meta = _meta(data, ("objects", "relationships", "image_id"), path)
     scene_id = _scene_id(data.get("image_id"), path)
@@ -236,7 +256,8 @@ def vg_scene_from_dict(data: Any, *, path: str = "") -> SceneGraph:
             ref = getattr(rel, end)
             if not scene_objects.has_object(ref):
                 c.fail(
-                    f"{ref!r} is not an object of this image ({_describe_ids(scene_objects._positions)})",
+                    f"{ref!r} is not an object of this image "
+                    f"({_describe_ids(scene_objects._positions)})",
                     f"{path_r}.{end}",
                     DanglingRelationError,
                 )

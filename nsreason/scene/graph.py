@@ -243,8 +243,8 @@ class SceneGraph:
         return scene_to_dict(self)
 
 
-def _describe_ids(positions: Mapping[ObjectId, int], limit: int = 8) -> str:
-    ids = list(positions)
+def _describe_ids(object_ids: Iterable[ObjectId], limit: int = 8) -> str:
+    ids = list(object_ids)
     shown = ", ".join(repr(i) for i in ids[:limit])
     more = f", ... ({len(ids)} in all)" if len(ids) > limit else ""
     return f"ids: {shown}{more}" if ids else "the scene has no objects"

@@ -71,7 +71,9 @@ def detect_format(data: Any) -> str:
         scenes = data.get("scenes")
         if isinstance(scenes, list):
             first = scenes[0] if scenes else {}
-            if isinstance(first, Mapping) and str(first.get("format", "")).startswith("nsreason.scene"):
+            if isinstance(first, Mapping) and str(first.get("format", "")).startswith(
+                "nsreason.scene"
+            ):
                 return "native"
             return "clevr"
         objects = data.get("objects")
@@ -109,7 +111,8 @@ def load_scenes(source: str | Path | Any, format: str = "auto") -> list[SceneGra
     """
     if not isinstance(format, str) or (format != "auto" and format not in SCENE_FORMATS):
         raise RegistryError(
-            f"unknown scene format {format!r}; available: {', '.join(['auto', *sorted(SCENE_FORMATS)])}"
+            f"unknown scene format {format!r}; "
+            f"available: {', '.join(['auto', *sorted(SCENE_FORMATS)])}"
         )
     origin = str(source) if isinstance(source, (str, Path)) else None
     data = read_json(source, SceneFormatError) if origin is not None else source
@@ -119,4 +122,6 @@ def load_scenes(source: str | Path | Any, format: str = "auto") -> list[SceneGra
         fmt = detect_format(data) if format == "auto" else format
         return SCENE_FORMATS[fmt](data)
     except SceneFormatError as err:
-        raise err.with_source(origin) if origin and not err.source else err
+        if origin and not err.source:
+            err.with_source(origin)
+        raise

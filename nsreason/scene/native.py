@@ -21,7 +21,7 @@ True
 Traceback (most recent call last):
 ...
 nsreason.errors.SceneFormatError: objects[0].attributes.color.confidence: expected a number in [0, 1], got 'high'
-"""
+"""  # noqa: E501  doctest: the error message above is one line
 
 from __future__ import annotations
 
@@ -66,10 +66,14 @@ def scene_to_dict(scene: SceneGraph) -> dict[str, Any]:
     out: dict[str, Any] = {"format": FORMAT}
     if scene.id is not None:
         if not isinstance(scene.id, (str, int)) or isinstance(scene.id, bool):
-            c.fail(f"expected a scene id (a string, an integer or null), got {c.got(scene.id)}", "id")
+            c.fail(
+                f"expected a scene id (a string, an integer or null), got {c.got(scene.id)}", "id"
+            )
         out["id"] = scene.id
     out["objects"] = [_object_to_dict(o, f"objects[{i}]") for i, o in enumerate(scene.objects)]
-    out["relations"] = [_relation_to_dict(r, f"relations[{j}]") for j, r in enumerate(scene.relations)]
+    out["relations"] = [
+        _relation_to_dict(r, f"relations[{j}]") for j, r in enumerate(scene.relations)
+    ]
     if scene.meta:
         out["meta"] = c.json_value(scene.meta, "meta")
     return out
@@ -86,7 +90,8 @@ def _object_to_dict(obj: SceneObject, path: str) -> dict[str, Any]:
         out["labels"] = labels
     if obj.box is not None:
         box = obj.box
-        out["box"] = [c.number(v, f"{path}.box[{i}]") for i, v in enumerate((box.x, box.y, box.w, box.h))]
+        corners = (box.x, box.y, box.w, box.h)
+        out["box"] = [c.number(v, f"{path}.box[{i}]") for i, v in enumerate(corners)]
     for name in ("coords", "features"):
         values = getattr(obj, name)
         if values is not None:
@@ -132,7 +137,7 @@ def _attributes_to_json(attributes: tuple[Attribute, ...], path: str) -> tuple[A
 
 
 def _relation_to_dict(r: Relation, path: str) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "subject": c.object_id(r.subject, f"{path}.subject"),
         "predicate": c.string(r.predicate, f"{path}.predicate"),
         "object": c.object_id(r.object, f"{path}.object"),
@@ -190,8 +195,13 @@ def scene_from_dict(data: Any, *, path: str = "") -> SceneGraph:
     if "format" in data:
         _check_format(data["format"], c.join(path, "format"))
     scene_id = data.get("id")
-    if scene_id is not None and (not isinstance(scene_id, (str, int)) or isinstance(scene_id, bool)):
-        c.fail(f"expected a scene id (a string, an integer or null), got {c.got(scene_id)}", c.join(path, "id"))
+    if scene_id is not None and (
+        not isinstance(scene_id, (str, int)) or isinstance(scene_id, bool)
+    ):
+        c.fail(
+            f"expected a scene id (a string, an integer or null), got {c.got(scene_id)}",
+            c.join(path, "id"),
+        )
     if "objects" not in data:
         c.fail("missing field 'objects'", path)
     raw_objects = c.array(data["objects"], c.join(path, "objects"), "a list of objects")
@@ -353,4 +363,6 @@ def load_native_scenes(source: str | Path | Mapping[str, Any]) -> list[SceneGrap
             return [scene_from_dict(s, path=f"scenes[{i}]") for i, s in enumerate(scenes)]
         return [scene_from_dict(data)]
     except SceneFormatError as err:
-        raise err.with_source(origin) if origin else err
+        if origin:
+            err.with_source(origin)
+        raise

@@ -106,7 +106,10 @@ def _evidence(step: TraceStep, shown: int = 5) -> list[str]:
                      f"considered; best {min(shown, len(out['candidates']))}, the first used):")
         for k, c in enumerate(out["candidates"][:shown], 1):
             match = ", type matches" if c.get("type_match") else ""
-            lines.append(f"  {k}. {c['score']:+.2f}  {_fact_line(c['fact'])}  => {c['answer']} ({c['side']}{match})")
+            lines.append(
+                f"  {k}. {c['score']:+.2f}  {_fact_line(c['fact'])}  => {c['answer']} "
+                f"({c['side']}{match})"
+            )
             for t in c.get("type_facts", [])[:1]:
                 lines.append(f"       type: {_fact_line(t)}")
             if c.get("grounding_fact"):

@@ -23,9 +23,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ..errors import TraceFormatError
+from ..errors import ProgramError, TraceFormatError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..program import Program
 
 __all__ = ["SCHEMA", "Failure", "TraceStep", "Trace", "StepStatus"]
 
@@ -93,7 +96,9 @@ class Trace:
     recording a trace costs one clock read per step.
     """
 
-    __slots__ = ("_steps", "_build", "_program", "answer", "failure", "scene_id", "vocabulary", "parse")
+    __slots__ = (
+        "_steps", "_build", "_program", "answer", "failure", "scene_id", "vocabulary", "parse"
+    )
 
     def __init__(
         self,
@@ -101,7 +106,7 @@ class Trace:
         *,
         answer: Any = None,
         failure: Failure | None = None,
-        program: Any = None,
+        program: str | Program | None = None,
         scene_id: Any = None,
         vocabulary: str | None = None,
         builder: Callable[[], list[TraceStep]] | None = None,
@@ -113,7 +118,8 @@ class Trace:
         self._build = builder
         self.answer = answer
         self.failure = failure
-        self._program = program  # the one-line text, or a Program formatted when read
+        # the one-line text, or a Program formatted when read
+        self._program: str | Program | None = program
         self.scene_id = scene_id
         self.vocabulary = vocabulary
         # How the question became the program (op "parse"): the question, the chosen
@@ -126,7 +132,7 @@ class Trace:
         if self._program is not None and not isinstance(self._program, str):
             try:
                 self._program = self._program.to_text()
-            except Exception:  # a malformed program has no text form; keep the trace usable
+            except ProgramError:  # a malformed program has no text form; keep the trace usable
                 self._program = None
         return self._program
 

@@ -125,8 +125,8 @@ def toy_vocabulary() -> Vocabulary:
 def min_heights(vocab: Vocabulary) -> tuple[dict[str, float], dict[str, float]]:
     """The least tree height that builds each type, and each op (leaf ops: 0);
     ``inf`` for what cannot be built at all (a type no op outputs)."""
-    type_h: dict[str, float] = {t: INF for t in vocab.types}
-    op_h: dict[str, float] = {o: INF for o in vocab.ops}
+    type_h: dict[str, float] = dict.fromkeys(vocab.types, INF)
+    op_h: dict[str, float] = dict.fromkeys(vocab.ops, INF)
     changed = True
     while changed:
         changed = False

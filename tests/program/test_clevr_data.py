@@ -58,9 +58,9 @@ def split_programs(request) -> tuple[str, list[Program]]:
 
 
 def test_every_program_validates(split_programs):
-    split, programs = split_programs
+    _split, programs = split_programs
     ops = Counter()
-    for k, p in enumerate(programs):
+    for p in programs:
         p.validate()
         ops.update(s.op for s in p.steps)
     # CLEVR's released questions use the 26 non-template functions only

@@ -207,8 +207,10 @@ def test_a_required_argument_after_an_optional_one_cannot_be_left_out():
         (
             "filter_color",
             "reddish",
-            "color: expected one of ['gray', 'red', 'blue', 'green', 'brown', 'purple', 'cyan', "
-            "'yellow'] (Color), got 'reddish'",
+            (
+                "color: expected one of ['gray', 'red', 'blue', 'green', 'brown', 'purple', "
+                "'cyan', 'yellow'] (Color), got 'reddish'"
+            ),
         ),
         ("filter_color", "Red", "got 'Red'"),
         ("filter_color", "", "got ''"),

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from nsreason.errors import RegistryError, UnknownOpError, VocabularyError
-from nsreason.program import ArgSpec, OpSignature, ValueType, Vocabulary, get_vocabulary, load_vocabulary
+from nsreason.program import (
+    ArgSpec,
+    OpSignature,
+    ValueType,
+    Vocabulary,
+    get_vocabulary,
+    load_vocabulary,
+)
 from nsreason.program.vocab import OP_NAME, programs_dir
 from tests.conftest import shared_path
 from tests.program.strategies import TOY_VOCABULARY

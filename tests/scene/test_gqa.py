@@ -27,7 +27,7 @@ def test_all_100_graphs_load_with_the_readme_totals(gqa_scenes):
 @pytest.mark.data
 def test_real_graphs_match_the_raw_json(gqa_scenes, gqa_raw):
     assert [s.id for s in gqa_scenes] == list(gqa_raw)
-    for scene, (image_id, graph) in zip(gqa_scenes, gqa_raw.items()):
+    for scene, graph in zip(gqa_scenes, gqa_raw.values()):
         assert scene.meta == {k: v for k, v in graph.items() if k != "objects"}
         assert scene.ids == tuple(graph["objects"])
         expected = [
