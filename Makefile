@@ -25,9 +25,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
-# mypy checks layers 0-1 (docs/DESIGN.md); the modules they import from other layers are read
+# mypy checks layers 0-1 (../shared/docs/DESIGN.md); the modules they import from other layers are read
 # for their types only (follow_imports = "silent" in pyproject.toml).
-MYPY_PATHS := nsreason/errors.py nsreason/registry.py nsreason/jsonio.py nsreason/words.py \
+MYPY_PATHS := nsreason/errors.py nsreason/registry.py nsreason/jsonio.py \
 	nsreason/__init__.py nsreason/program nsreason/scene nsreason/trace
 # ruff covers layers 0-1 and their tests for now; becomes `.` (the whole repository) once the
 # other packages, tests and benchmarks pass the rules in pyproject.toml.
