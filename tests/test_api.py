@@ -24,6 +24,7 @@ def reasoner(tiny):
     return Reasoner(Seq2SeqParser.load(tiny[0], min_confidence=0.0))
 
 
+@pytest.mark.slow
 def test_ask_answers_with_the_parse_as_first_trace_step(reasoner, tiny):
     _, _, qs = tiny
     scenes = {s.id: s for s in load_clevr_scenes(SCENES)}
@@ -38,6 +39,7 @@ def test_ask_answers_with_the_parse_as_first_trace_step(reasoner, tiny):
     assert back == answer.trace and back.parse.op == "parse"
 
 
+@pytest.mark.slow
 def test_ask_many_matches_ask(reasoner, tiny):
     _, _, qs = tiny
     scenes = {s.id: s for s in load_clevr_scenes(SCENES)}
@@ -46,6 +48,7 @@ def test_ask_many_matches_ask(reasoner, tiny):
     assert [a.value for a in many] == [reasoner.ask(s, q).value for s, q in items]
 
 
+@pytest.mark.slow
 def test_unparsable_question_is_an_answer_with_a_failure(reasoner):
     scene = load_clevr_scenes(SCENES)[0]
     answer = reasoner.ask(scene, "zork blorp quux")
@@ -55,6 +58,7 @@ def test_unparsable_question_is_an_answer_with_a_failure(reasoner):
     assert answer.trace.render_text().startswith("failed: could_not_parse")
 
 
+@pytest.mark.slow
 def test_cli_ask_with_a_checkpoint_folder(tiny, capsys):
     out, _, qs = tiny
     rc = main(["ask", "--scene", str(SCENES), "--parser", str(out), "--json", qs[0].question])
@@ -70,6 +74,7 @@ def test_unknown_parser_lists_the_registered_ones():
         Reasoner("no-such-parser")
 
 
+@pytest.mark.slow
 def test_eval_with_a_parser_reports_program_accuracy_and_parse_speed(tiny, tmp_path, capsys):
     out, _, _ = tiny
     preds = tmp_path / "p.jsonl"
@@ -84,6 +89,7 @@ def test_eval_with_a_parser_reports_program_accuracy_and_parse_speed(tiny, tmp_p
     assert [x["question_index"] for x in lines] == list(range(30))  # one line per question, in order
 
 
+@pytest.mark.slow
 def test_eval_answers_only_questions(tiny, tmp_path, capsys):
     out, _, qs = tiny
     data = json.loads((EXAMPLES_DATA / "clevr_val_sample_questions.json").read_text())

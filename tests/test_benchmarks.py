@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO, SHARED_DATA, shared_path
 
 
@@ -24,6 +26,7 @@ def test_scaling_benchmark_runs(tmp_path):
     assert json.loads(out.read_text())["machine"]["cores"] >= 1
 
 
+@pytest.mark.data
 def test_throughput_benchmark_runs():
     shared_path("clevr", "val", "CLEVR_val_questions.json")
     proc = _run("benchmarks/executor_throughput.py", "--split", "val", "--format", "release", "--repeats", "1", "--limit", "50")
@@ -31,6 +34,8 @@ def test_throughput_benchmark_runs():
     assert "NS-VQA-style peer" in proc.stdout and "100.00%" in proc.stdout
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_parser_benchmark_runs(tmp_path):
     shared_path("clevr-humans", "CLEVR-Humans_train_questions.json")
     shared_path("clevr", "templates")

@@ -126,6 +126,7 @@ def test_console_script_runs_as_a_process():
     assert proc.stdout.startswith("answer: 3")
 
 
+@pytest.mark.data
 @pytest.mark.slow
 def test_eval_on_shared_val_generator_is_exact(capsys):
     scenes = shared_path("clevr", "val", "CLEVR_val_scenes.json")
@@ -135,6 +136,7 @@ def test_eval_on_shared_val_generator_is_exact(capsys):
     assert (report["questions"], report["accuracy"], report["step_accuracy"]) == (5000, 1.0, 1.0)
 
 
+@pytest.mark.slow
 def test_train_finetune_on_answers_writes_a_checkpoint(tiny, tmp_path, capsys):
     pytest.importorskip("torch")
     from nsreason.parse.seq2seq import Seq2SeqParser
@@ -151,6 +153,7 @@ def test_train_finetune_on_answers_writes_a_checkpoint(tiny, tmp_path, capsys):
     assert "answer_finetuning" in parser.model.config.training
 
 
+@pytest.mark.slow
 def test_train_finetune_names_a_missing_scene(tiny, tmp_path, capsys):
     pytest.importorskip("torch")
     scenes = json.loads((EXAMPLES_DATA / "clevr_val_sample_scenes.json").read_text())

@@ -304,6 +304,8 @@ def test_fit_kb_answerer_without_kb():
 
 # -- a small real subset ----------------------------------------------------------------------
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_kb_answerer_on_a_real_subset():
     """300 real questions and detections, 3 folds, no KB (retrieval needs the KB's embedding
     store; the full figure is in benchmarks/README.md), a bag-of-words encoder instead of

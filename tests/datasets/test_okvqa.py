@@ -178,6 +178,7 @@ LOADERS = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.lists(json_like, max_size=4), st.dictionaries(keys, json_like, max_size=6),
                  scalars.filter(lambda v: not isinstance(v, str))))
@@ -189,6 +190,7 @@ def test_fuzz_loaders_raise_only_input_errors(data):
             assert isinstance(err, InputError) and err.message
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.fixed_dictionaries({
     "question_id": st.integers(0, 50), "img_id": st.integers(0, 10**6),

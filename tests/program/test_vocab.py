@@ -62,6 +62,7 @@ def test_builtin_files_are_in_programs_dir():
     assert {p.stem for p in programs_dir().glob("*.yaml")} >= {"clevr", "scene_graph"}
 
 
+@pytest.mark.data
 def test_clevr_vocabulary_matches_the_official_metadata():
     metadata = json.loads(shared_path("clevr", "metadata.json").read_text())
     vocab = get_vocabulary("clevr")
