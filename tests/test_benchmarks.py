@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -12,8 +14,6 @@ from tests.conftest import REPO, SHARED_DATA, shared_path
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
-    import os
-
     env = {**os.environ, "NSREASON_SHARED_DATA": str(SHARED_DATA)}
     return subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=REPO, env=env, check=False)
 
@@ -23,7 +23,7 @@ def test_scaling_benchmark_runs(tmp_path):
     proc = _run("benchmarks/scaling.py", "--sizes", "10", "50", "--repeats", "1", "--min-time", "0.01", "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "time per relation" in proc.stdout
-    assert json.loads(out.read_text())["machine"]["cores"] >= 1
+    assert json.loads(out.read_text())["machine"]["cores"] == os.cpu_count()
 
 
 @pytest.mark.data
@@ -44,5 +44,13 @@ def test_parser_benchmark_runs(tmp_path):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text())
     assert report["val"]["questions"] == 12 and "by_shape" in report["compositional"]
-    assert set(report["humans"]["by_half"]) <= {"even images", "odd images"}
-    assert "unseen shape" in proc.stdout or "seen shape" in proc.stdout
+    halves = report["humans"]["by_half"]
+    assert set(halves) <= {"even images", "odd images"}
+    assert sum(g["questions"] for g in halves.values()) == report["humans"]["questions"] == 12
+    # every question is of a seen or an unseen shape, and each group has its row in the table
+    shapes = report["compositional"]["by_shape"]
+    assert shapes and set(shapes) <= {"seen shape", "unseen shape"}
+    assert sum(g["questions"] for g in shapes.values()) == report["compositional"]["questions"]
+    for shape, g in shapes.items():
+        assert re.search(rf"^\|   {shape} +\| {g['questions']} +\| {100 * g['accuracy']:.2f}% ", proc.stdout,
+                         re.MULTILINE), shape
