@@ -121,6 +121,7 @@ def scratch():
         yield Path(d)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.sampled_from([".yaml", ".json"]),
