@@ -230,6 +230,7 @@ def test_fuzz_well_formed_soft_answers(items):
 
 
 # -- the real files ----------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.data
 def test_real_train_split():
     root = shared_path("okvqa")
