@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml Makefile
 		"torch==2.13.0" -e ".[torch,rich,progress,test,knowledge]"
 	touch $(STAMP)
 
-.PHONY: install demo lint test bench parser clean
+.PHONY: install demo lint test test-fast test-ci bench parser clean
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -41,6 +41,15 @@ lint: $(STAMP)
 # Lint first: a lint failure stops the build before the tests run.
 test: lint
 	$(PY) -m pytest -q tests nsreason
+
+# The fast lane: no test over 2 s, nothing from ../shared/data (under a minute here).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not data" tests nsreason
+
+# The whole suite as CI runs it: hypothesis derandomized (the `ci` profile in tests/conftest.py,
+# which CI gets from its CI=true), so a red CI run fails the same way here.
+test-ci: $(STAMP)
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q tests nsreason
 
 bench: $(STAMP)
 	$(PY) benchmarks/executor_throughput.py

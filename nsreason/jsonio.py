@@ -8,7 +8,7 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["read_json"]
+__all__ = ["loads_json", "read_json"]
 
 
 def read_json(path: str | Path, error: type[InputError] = InputError) -> Any:
@@ -17,7 +17,7 @@ def read_json(path: str | Path, error: type[InputError] = InputError) -> Any:
     path = Path(path)
     try:
         with path.open("rb") as fh:
-            return json.load(fh)
+            raw = fh.read()
     except FileNotFoundError:
         raise error("file not found", source=str(path)) from None
     except IsADirectoryError:
@@ -25,16 +25,31 @@ def read_json(path: str | Path, error: type[InputError] = InputError) -> Any:
     except OSError as exc:
         raise error(f"cannot read file: {exc.strerror}", source=str(path)) from exc
     except ValueError as exc:  # e.g. a NUL byte in the path
-        if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
-            raise _decode_error(exc, error, path) from None
         raise error(f"cannot open file: {exc}", source=repr(str(path))) from None
+    return loads_json(raw, error, source=str(path))
+
+
+def loads_json(
+    text: str | bytes, error: type[InputError] = InputError, *, source: str | None = None
+) -> Any:
+    """Parse JSON ``text``; raise ``error`` (with ``source``) when it is not valid JSON,
+    not UTF-8, nested too deeply for Python's parser, or holds an integer too long to
+    convert (more than ``sys.get_int_max_str_digits()`` digits)."""
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _decode_error(exc, error, source) from None
+    except RecursionError:
+        raise error("not readable JSON: nested too deeply", source=source) from None
+    except ValueError as exc:  # an integer literal over the int-to-str digit limit
+        raise error(f"not readable JSON: {exc}", source=source) from None
 
 
 def _decode_error(
-    exc: json.JSONDecodeError | UnicodeDecodeError, error: type[InputError], path: Path
+    exc: json.JSONDecodeError | UnicodeDecodeError, error: type[InputError], source: str | None
 ) -> InputError:
     if isinstance(exc, json.JSONDecodeError):
         return error(
-            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", source=str(path)
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", source=source
         )
-    return error(f"not UTF-8 text: {exc.reason} at byte {exc.start}", source=str(path))
+    return error(f"not UTF-8 text: {exc.reason} at byte {exc.start}", source=source)

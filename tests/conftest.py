@@ -1,18 +1,35 @@
-"""Shared fixtures: a 4-object scene, paths to ../shared/data (skipping when absent)."""
+"""Shared fixtures: a 4-object scene, paths to ../shared/data (skipping when absent).
+
+Hypothesis runs under one of two profiles: ``ci`` (derandomized, no example database, no
+deadline: a red CI run fails the same way when run again) when the ``CI`` environment
+variable is set, as the CI runner does, and ``dev`` (random, hypothesis' defaults)
+otherwise. ``HYPOTHESIS_PROFILE=ci`` (or ``make test-ci``) picks the CI one locally.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from nsreason.scene import Attribute, Relation, SceneGraph, SceneObject
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("NSREASON_SHARED_DATA", REPO.parent / "shared" / "data"))
 EXAMPLES_DATA = REPO / "examples" / "data"
+
+# Both from hypothesis' defaults: with CI set, recent hypothesis versions load their own
+# "ci" profile on import, which an unparented profile would inherit.
+settings.register_profile(
+    "ci", parent=settings.get_profile("default"), derandomize=True, database=None,
+    deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", parent=settings.get_profile("default"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 # torch on 2 threads slows badly under load: every test runs with one once torch is loaded
 # (tests that import torch themselves also set it, for the first test to use it).
@@ -24,9 +41,59 @@ def _one_torch_thread():
     yield
 
 
+# -- ../shared/data: every test that reads it is marked `data` ------------------------------
+# Two checks, both failing the test that breaks the rule: shared_path() and the shared_data
+# fixture refuse a test without the marker, and an audit hook sees every file this process
+# opens under the shared folder (library defaults included) while a test runs.
+_SHARED_PREFIXES = tuple(sorted({os.path.join(os.path.abspath(SHARED_DATA), ""),
+                                 os.path.join(os.path.realpath(SHARED_DATA), "")}))
+_running: dict[str, Any] = {"item": None, "opened": []}
+
+
+def _is_data_test() -> bool:
+    item = _running["item"]
+    return item is None or item.get_closest_marker("data") is not None
+
+
+def _need_data_marker(what: str) -> None:
+    if not _is_data_test():
+        pytest.fail(f"{_running['item'].nodeid} reads {what} under the shared data folder but "
+                    "is not marked @pytest.mark.data", pytrace=False)
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event != "open" or _is_data_test():
+        return
+    try:
+        path = os.path.abspath(os.fsdecode(args[0]))
+    except (TypeError, ValueError):  # a file descriptor, a NUL byte
+        return
+    if path.startswith(_SHARED_PREFIXES):
+        _running["opened"].append(path)
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Know the running test from the start of its set-up (broader fixtures included)."""
+    _running["item"], _running["opened"] = item, []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    opened, _running["item"], _running["opened"] = _running["opened"], None, []
+    if opened:
+        pytest.fail(f"{item.nodeid} opened {opened[0]} (and {len(opened) - 1} more) under the "
+                    "shared data folder but is not marked @pytest.mark.data", pytrace=False)
+
+
 def shared_path(*parts: str) -> Path:
-    """A path under ../shared/data; skips the test with a clear message when absent."""
+    """A path under ../shared/data; skips the test with a clear message when absent. Only
+    tests marked ``data`` may call it."""
     path = SHARED_DATA.joinpath(*parts)
+    _need_data_marker(str(path))
     if not path.exists():
         pytest.skip(f"needs {path} (the shared data folder beside the repository) - absent here")
     return path
@@ -34,6 +101,7 @@ def shared_path(*parts: str) -> Path:
 
 @pytest.fixture
 def shared_data() -> Path:
+    _need_data_marker("the folder")
     if not SHARED_DATA.is_dir():
         pytest.skip(f"needs the shared data folder {SHARED_DATA} - absent here")
     return SHARED_DATA

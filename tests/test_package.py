@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -32,6 +34,7 @@ def test_symbolic_path_does_not_import_torch():
     assert "torch" not in mods and "torch_geometric" not in mods
 
 
+@pytest.mark.slow
 def test_demo_runs():
     proc = subprocess.run(
         [sys.executable, str(REPO / "examples" / "demo.py")], capture_output=True, text=True, check=False

@@ -50,6 +50,10 @@ def _field(entry: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
 def load_fvqa_questions(path: str | Path) -> list[FvqaQuestion]:
     """The questions of an FVQA ``questions_*.json`` file, in file order."""
     data = read_json(path)
@@ -65,14 +69,17 @@ def load_fvqa_questions(path: str | Path) -> list[FvqaQuestion]:
             if source not in SIDE:
                 raise InputError(f"expected 'ans_source' image or kb, got {source!r}", path=where)
             facts = _field(q, "fact", list, where)
+            if not facts or not all(_text(f) for f in facts):
+                raise InputError(f"expected 'fact' as a non-empty list of fact ids, got {facts!r}",
+                                 path=where)
             triple = _field(q, "fact_triple", list, where)
-            if len(triple) != 3 or not all(isinstance(t, str) for t in triple):
+            if len(triple) != 3 or not all(_text(t) for t in triple):
                 raise InputError(f"expected 'fact_triple' as [head, relation, tail], got {triple!r}",
                                  path=where)
             out.append(FvqaQuestion(str(qid), _field(q, "question", str, where).strip(),
                                     _field(q, "answer", str, where).strip(),
                                     _field(q, "img_file", str, where), SIDE[source],
-                                    tuple(str(f) for f in facts), tuple(triple)))  # type: ignore[arg-type]
+                                    tuple(facts), tuple(triple)))  # type: ignore[arg-type]
         except InputError as err:
             raise err.with_source(str(path)) from None
     return out
@@ -85,9 +92,9 @@ def load_fvqa_concepts(path: str | Path) -> dict[str, list[str]]:
         raise InputError("expected an object mapping image files to lists of labels", source=str(path))
     out = {}
     for image, labels in data.items():
-        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-            raise InputError(f"expected a list of label strings, got {labels!r}", path=str(image),
-                             source=str(path))
+        if not isinstance(labels, list) or not all(_text(x) for x in labels):
+            raise InputError(f"expected a list of non-empty label strings, got {labels!r}",
+                             path=str(image), source=str(path))
         out[str(image)] = list(labels)
     return out
 

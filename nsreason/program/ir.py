@@ -13,7 +13,7 @@ True
 Traceback (most recent call last):
 ...
 nsreason.errors.ProgramTypeError: program[2] (unique): input 0 is step 1 (count) of type Integer, expected ObjectSet
-"""  # noqa: E501  doctest: the error message above is one line
+"""
 
 from __future__ import annotations
 

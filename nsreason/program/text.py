@@ -23,7 +23,7 @@ Nesting deeper than ``MAX_DEPTH`` is refused both ways.
 Traceback (most recent call last):
 ...
 nsreason.errors.ProgramSyntaxError: column 33: expected ')' to close 'count(' opened at column 6, got end of text
-"""  # noqa: E501  doctest: the error message above is one line
+"""
 
 from __future__ import annotations
 

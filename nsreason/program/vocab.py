@@ -27,6 +27,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import reprlib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,19 +199,19 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
 
     need(isinstance(data, Mapping), "", f"expected a mapping, got {type(data).__name__}")
     name = data.get("name")
-    need(isinstance(name, str) and bool(name), "name", f"expected a non-empty string, got {name!r}")
+    need(isinstance(name, str) and bool(name), "name", f"expected a non-empty string, got {_short(name)}")
     raw_types = data.get("types")
     need(isinstance(raw_types, Mapping), "types", "expected a mapping of type name → spec")
     types: dict[str, ValueType] = {}
     for tname, spec in raw_types.items():
         path = f"types.{tname}"
         need(isinstance(tname, str) and bool(tname), path,
-             f"type names must be non-empty strings, got {tname!r} (quote it in YAML)")
+             f"type names must be non-empty strings, got {_short(tname)} (quote it in YAML)")
         spec = spec or {}
         need(isinstance(spec, Mapping), path, f"expected a mapping, got {type(spec).__name__}")
         raw_kind = spec.get("kind")
         need(raw_kind in _KINDS, f"{path}.kind",
-             f"expected one of {list(_KINDS)}, got {raw_kind!r}")
+             f"expected one of {list(_KINDS)}, got {_short(raw_kind)}")
         kind = cast(TypeKind, raw_kind)  # one of _KINDS, checked just above
         domain = spec.get("domain")
         if domain is not None:
@@ -217,14 +219,14 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
             need(
                 isinstance(domain, list) and all(isinstance(v, str) and v for v in domain),
                 f"{path}.domain",
-                f"expected a list of non-empty strings, got {domain!r}",
+                f"expected a list of non-empty strings, got {_short(domain)}",
             )
             need(bool(domain), f"{path}.domain",
                  "expected at least one value; leave 'domain' out for an open type")
-            dupes = sorted({v for v in domain if domain.count(v) > 1})
+            dupes = sorted(v for v, n in Counter(domain).items() if n > 1)
             need(not dupes, f"{path}.domain", f"values listed twice: {dupes}")
             domain = tuple(domain)
-        types[tname] = ValueType(tname, kind, domain, str(spec.get("doc", "")))
+        types[tname] = ValueType(tname, kind, domain, _text(spec, "doc", path))
     raw_ops = data.get("ops")
     need(isinstance(raw_ops, Mapping) and bool(raw_ops), "ops",
          "expected a mapping of op name → spec")
@@ -235,15 +237,15 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
     for oname, spec in raw_ops.items():
         path = f"ops.{oname}"
         need(isinstance(oname, str) and OP_NAME.fullmatch(oname) is not None, path,
-             f"op names must match {OP_NAME.pattern} (letters, digits, _ . : -), got {oname!r}"
+             f"op names must match {OP_NAME.pattern} (letters, digits, _ . : -), got {_short(oname)}"
              + (" (quote it in YAML)" if not isinstance(oname, str) else ""))
         need(isinstance(spec, Mapping), path, f"expected a mapping, got {type(spec).__name__}")
         inputs = spec.get("inputs", [])
         need(isinstance(inputs, list), f"{path}.inputs", "expected a list of type names")
         for i, t in enumerate(inputs):
-            need(known(t), f"{path}.inputs[{i}]", f"unknown type {t!r}; known: {sorted(types)}")
+            need(known(t), f"{path}.inputs[{i}]", f"unknown type {_short(t)}; known: {sorted(types)}")
         output = spec.get("output")
-        need(known(output), f"{path}.output", f"unknown type {output!r}; known: {sorted(types)}")
+        need(known(output), f"{path}.output", f"unknown type {_short(output)}; known: {sorted(types)}")
         args = []
         raw_args = spec.get("args", [])
         need(isinstance(raw_args, list), f"{path}.args", "expected a list of {name, type}")
@@ -252,27 +254,71 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
             need(isinstance(a, Mapping) and "name" in a and "type" in a, apath,
                  "expected a mapping with 'name' and 'type'")
             need(known(a["type"]), f"{apath}.type",
-                 f"unknown type {a['type']!r}; known: {sorted(types)}")
+                 f"unknown type {_short(a['type'])}; known: {sorted(types)}")
             need(types[a["type"]].kind in ("value", "integer", "bool"), f"{apath}.type",
-                 f"value arguments must be of a value, integer or bool type, not {a['type']!r}")
-            args.append(ArgSpec(str(a["name"]), a["type"], bool(a.get("optional", False))))
+                 f"value arguments must be of a value, integer or bool type, not {_short(a['type'])}")
+            need(isinstance(a["name"], str) and bool(a["name"]), f"{apath}.name",
+                 f"expected a non-empty string, got {_short(a['name'])}")
+            args.append(ArgSpec(a["name"], a["type"], _flag(a, "optional", apath)))
         params = spec.get("params", {}) or {}
         need(isinstance(params, Mapping), f"{path}.params", "expected a mapping")
+        impl = spec.get("impl", oname)
+        need(isinstance(impl, str) and bool(impl), f"{path}.impl",
+             f"expected the name of an implementation, got {_short(impl)}")
+        budget = [_PARAM_VALUES]
         ops[oname] = OpSignature(
             name=oname,
             inputs=tuple(inputs),
             args=tuple(args),
             output=output,
-            impl=str(spec.get("impl", oname)),
-            params=tuple((str(k), _freeze(v)) for k, v in params.items()),
-            doc=str(spec.get("doc", "")),
-            template_only=bool(spec.get("template_only", False)),
+            impl=impl,
+            params=tuple((str(k), _freeze(v, f"{path}.params.{k}", budget)) for k, v in params.items()),
+            doc=_text(spec, "doc", path),
+            template_only=_flag(spec, "template_only", path),
         )
-    return Vocabulary(name, types, ops, str(data.get("description", "")), source)
+    return Vocabulary(name, types, ops, _text(data, "description", ""), source)
 
 
-def _freeze(value: Any) -> Any:
-    return tuple(_freeze(v) for v in value) if isinstance(value, list) else value
+_PARAM_VALUES = 10_000
+_PARAM_DEPTH = 32
+_repr = reprlib.Repr()  # Python 3.11's Repr takes no arguments
+_repr.maxlevel, _repr.maxlist, _repr.maxdict, _repr.maxstring, _repr.maxother = 3, 6, 6, 80, 80
+_short = _repr.repr
+"""A bounded repr for messages: a YAML file's aliases can make a value of exponential size."""
+
+
+def _text(spec: Mapping[str, Any], key: str, path: str) -> str:
+    value = spec.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise VocabularyError(f"expected a string, got {_short(value)}",
+                              path=f"{path}.{key}" if path else key)
+    return value
+
+
+def _flag(spec: Mapping[str, Any], key: str, path: str) -> bool:
+    value = spec.get(key, False)
+    if not isinstance(value, bool):
+        raise VocabularyError(f"expected true or false, got {_short(value)}", path=f"{path}.{key}")
+    return value
+
+
+def _freeze(value: Any, path: str, budget: list[int], depth: int = 0) -> Any:
+    """Lists become tuples (params are constants); at most ``_PARAM_VALUES`` values per op,
+    nested at most ``_PARAM_DEPTH`` deep (YAML aliases can nest a short file exponentially
+    or make a list contain itself)."""
+    budget[0] -= 1
+    if budget[0] < 0 or depth > _PARAM_DEPTH:
+        raise VocabularyError(
+            f"expected plain constants: at most {_PARAM_VALUES} values nested at most "
+            f"{_PARAM_DEPTH} deep (YAML aliases?)", path=path)
+    if isinstance(value, list):
+        return tuple(_freeze(v, path, budget, depth + 1) for v in value)
+    if isinstance(value, Mapping):  # walked for the limits, kept as it is
+        for v in value.values():
+            _freeze(v, path, budget, depth + 1)
+    return value
 
 
 def programs_dir() -> Path:
@@ -292,6 +338,9 @@ def load_vocabulary(path: str | Path) -> Vocabulary:
         raise VocabularyError(
             f"cannot read vocabulary file: {exc.strerror}", source=str(path)
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise VocabularyError(f"not UTF-8 text: {exc.reason} at byte {exc.start}",
+                              source=str(path)) from None
     try:
         if path.suffix == ".json":
             data = json.loads(text)

@@ -29,7 +29,7 @@ or by embedded objects ``{"subject": {"object_id": ...}}``, which must be in the
 Traceback (most recent call last):
 ...
 nsreason.errors.DanglingRelationError: 1.objects.5.relations[0].object: '7' is not an object of this scene (ids: '5')
-"""  # noqa: E501  doctest: the error message above is one line
+"""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ True
 Traceback (most recent call last):
 ...
 nsreason.errors.SceneFormatError: objects[0].attributes.color.confidence: expected a number in [0, 1], got 'high'
-"""  # noqa: E501  doctest: the error message above is one line
+"""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ProgramError, TraceFormatError
+from ..jsonio import loads_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..program import Program
@@ -194,14 +195,9 @@ class Trace:
         return _trace_from_dict(data)
 
     @classmethod
-    def from_json(cls, text: str) -> Trace:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise TraceFormatError(
-                f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-            ) from None
-        return _trace_from_dict(data)
+    def from_json(cls, text: str | bytes) -> Trace:
+        """Read a trace from its JSON text; anything else raises a :class:`TraceFormatError`."""
+        return _trace_from_dict(loads_json(text, TraceFormatError))
 
     # -- rendering ------------------------------------------------------------------------
     def render_text(self) -> str:
@@ -248,8 +244,11 @@ def _trace_from_dict(data: Any) -> Trace:
             ("status", str),
             ("time_ns", int),
         ):
-            need(isinstance(s.get(key), types), f"{p}.{key}",
-                 f"expected {types.__name__}, got {s.get(key)!r}")
+            need(isinstance(s.get(key), types) and not isinstance(s.get(key), bool),
+                 f"{p}.{key}", f"expected {types.__name__}, got {s.get(key)!r}")
+        for j, step in enumerate(s["inputs"]):
+            need(isinstance(step, int) and not isinstance(step, bool), f"{p}.inputs[{j}]",
+                 f"expected the index of an earlier step (int), got {step!r}")
         need(s["status"] in ("ok", "failed", "skipped"), f"{p}.status",
              f"expected one of ['ok', 'failed', 'skipped'], got {s['status']!r}")
         details = s.get("details", {})
@@ -268,6 +267,9 @@ def _trace_from_dict(data: Any) -> Trace:
                 details=details,
             )
         )
+    for key in ("program", "vocabulary"):
+        need(data.get(key) is None or isinstance(data.get(key), str), key,
+             f"expected a string or null, got {data.get(key)!r}")
     parse = steps.pop(0) if parse_raw is not None else None
     return Trace(
         steps,
@@ -287,7 +289,8 @@ def _failure(raw: Any, path: str) -> Failure | None:
         isinstance(raw, dict)
         and isinstance(raw.get("code"), str)
         and isinstance(raw.get("reason"), str)
-        and (raw.get("step") is None or isinstance(raw.get("step"), int))
+        and (raw.get("step") is None
+             or (isinstance(raw.get("step"), int) and not isinstance(raw.get("step"), bool)))
     ):
         raise TraceFormatError(
             f"expected {{'code': str, 'reason': str, 'step': int|null}}, got {raw!r}", path=path

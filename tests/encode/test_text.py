@@ -31,6 +31,7 @@ class CountingEncoder(TextEncoder):
         return super().encode(texts)
 
 
+@pytest.mark.slow
 def test_embeddings_are_normalised_and_meaningful():
     enc = TextEncoder()
     a, b, c = enc.encode(["teddy bear", "stuffed animal", "fire hydrant"])
@@ -39,6 +40,7 @@ def test_embeddings_are_normalised_and_meaningful():
     assert enc.encode([]).shape == (0, 384)
 
 
+@pytest.mark.slow
 def test_store_embeds_each_text_once_and_persists(tmp_path):
     enc = CountingEncoder()
     store = EmbeddingStore(enc, tmp_path / "kb.safetensors")

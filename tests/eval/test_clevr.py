@@ -21,6 +21,7 @@ def test_bundled_sample_is_exact_in_both_formats():
         assert report["step_accuracy"] == (1.0 if has_steps else None)
 
 
+@pytest.mark.data
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("split", "fmt", "trace"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ def _same_outcome(program: Program, scene: SceneGraph) -> None:
     assert Trace.from_json(trace.to_json()) == trace
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(programs("clevr", max_depth=7), clevr_scenes())
 def test_tracing_never_changes_clevr_answers(program, scene):
@@ -61,6 +63,7 @@ def open_scenes(draw) -> SceneGraph:
     return SceneGraph(objects, relations)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(programs("scene_graph", max_depth=6), open_scenes())
 def test_tracing_never_changes_open_vocabulary_answers(program, scene):

@@ -113,6 +113,7 @@ _triples = st.lists(st.tuples(_node, _iri, st.one_of(_node, _lit)).map(lambda t:
                     max_size=8)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(_triples, st.sampled_from([",", "\t"]))
 def test_fuzz_dump_then_load_gives_the_same_triples(triples, delimiter):

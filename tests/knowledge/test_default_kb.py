@@ -25,6 +25,7 @@ def test_shipped_file_matches_its_checksum():
     assert SHIPPED.stat().st_size < 6_000_000
 
 
+@pytest.mark.data
 @pytest.mark.slow
 def test_build_reproduces_the_shipped_file(shared_root, tmp_path):
     out = tmp_path / "default.nt.gz"
@@ -37,6 +38,8 @@ def _fvqa_facts(shared_root):
         return [json.loads(line) for line in handle if line.strip()]
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_fact_counts_per_source(shipped_kb, shared_root):
     facts = shipped_kb.fact_nodes
     per_source = Counter(f[SOURCE_OF][0] for f in facts.values())
@@ -56,6 +59,7 @@ def test_fact_counts_per_source(shipped_kb, shared_root):
     assert set(per_source) == {B.source_iri(k) for k in B.SOURCES}
 
 
+@pytest.mark.slow
 def test_every_relation_triple_has_a_fact_node_and_back(shipped_kb):
     facts = shipped_kb.fact_nodes
     reified = set()
@@ -72,6 +76,8 @@ def test_every_relation_triple_has_a_fact_node_and_back(shipped_kb):
     assert not any(s.startswith(B.FACT) for s, _ in shipped_kb.by_predicate[B.rel_iri("synset")])
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_every_fvqa_fact_is_there_with_its_source(shipped_kb, shared_root):
     facts = shipped_kb.fact_nodes
     by_id = {f[B.P_FACT_ID][0].text: f for f in facts.values() if B.P_FACT_ID in f}
@@ -93,6 +99,8 @@ def _synsets_of(kb, word):
     return kb.objects(B.concept_iri(word), B.rel_iri("synset"))
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_roosevelt_is_an_instance_of_president_of_the_united_states(shipped_kb, wordnet):
     (theodore,) = _synsets_of(shipped_kb, "theodore roosevelt")
     assert theodore in _synsets_of(shipped_kb, "roosevelt")
@@ -119,6 +127,8 @@ def test_roosevelt_is_an_instance_of_president_of_the_united_states(shipped_kb, 
     assert B.WORDNET + "person.n.01" in seen
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_teddy_bear(shipped_kb, shared_root):
     teddy = B.concept_iri("teddy bear")
     assert teddy == B.CONCEPT + "teddy_bear"
@@ -142,6 +152,7 @@ def test_teddy_bear(shipped_kb, shared_root):
     assert shipped_kb.texts(synset, B.P_WNID) == ["n04399382"]
 
 
+@pytest.mark.slow
 def test_sources_carry_label_licence_and_origin(shipped_kb):
     for key in B.SOURCES:
         iri = B.source_iri(key)
@@ -151,6 +162,7 @@ def test_sources_carry_label_licence_and_origin(shipped_kb):
         assert shipped_kb.texts(iri, B.DC_DESCRIPTION)
 
 
+@pytest.mark.slow
 def test_one_lowercase_label_per_entity(shipped_kb):
     for s, props in shipped_kb.by_subject.items():
         if s.startswith((B.CONCEPT, B.WORDNET, B.REL)):
@@ -164,6 +176,8 @@ def test_one_lowercase_label_per_entity(shipped_kb):
                 assert s == B.concept_iri(labels[0]), s
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_vocabulary_words_reach_wordnet(shipped_kb, shared_root, wordnet):
     """CLEVR's shapes and materials and COCO's object labels have synsets (but three COCO
     labels WordNet 3.0 lacks); a closed compound is found ("wine glass" -> wineglass)."""

@@ -80,6 +80,7 @@ def _small_inputs(shared_root):
     return some, rows
 
 
+@pytest.mark.data
 def test_small_build_is_deterministic_and_parses(shared_root, wordnet, tmp_path):
     facts, rows = _small_inputs(shared_root)
     words = ["teddy bear", "Theodore Roosevelt", "cubes", "wine glass"]

@@ -156,6 +156,7 @@ def test_wordnet_errors_name_the_file_when_the_archive_lacks_one(tmp_path):
 # --- the real files ----------------------------------------------------------------------
 
 
+@pytest.mark.data
 def test_real_wordnet(wordnet):
     assert len(wordnet.index) == 117_798  # WordNet 3.0 noun lemmas
     assert wordnet.name("04399382") == "teddy.n.01"

@@ -14,6 +14,7 @@ from nsreason.parse import ParseResult, Parser, get_parser  # noqa: E402
 from nsreason.parse.seq2seq import Seq2SeqParser  # noqa: E402
 
 
+@pytest.mark.slow
 def test_training_writes_a_safetensors_checkpoint(tiny):
     out, report, _ = tiny
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors", "tokenizer.json", "words.json"]
@@ -22,6 +23,7 @@ def test_training_writes_a_safetensors_checkpoint(tiny):
     assert report["examples"] == 30 and len(report["history"]) == 80
 
 
+@pytest.mark.slow
 def test_tiny_model_learns_its_training_questions(tiny):
     out, _, qs = tiny
     parser = Seq2SeqParser.load(out, min_confidence=0.0)
@@ -31,6 +33,7 @@ def test_tiny_model_learns_its_training_questions(tiny):
     assert exact >= 20, exact  # it memorises most of its 30 questions
 
 
+@pytest.mark.slow
 def test_beam_alternatives_are_valid_distinct_and_ranked(tiny):
     out, _, qs = tiny
     parser = Seq2SeqParser.load(out, beam=4, min_confidence=0.0)
@@ -43,6 +46,7 @@ def test_beam_alternatives_are_valid_distinct_and_ranked(tiny):
     assert result.program == result.alternatives[0].program and result.score == scores[0]
 
 
+@pytest.mark.slow
 def test_save_load_round_trip_gives_identical_parses(tiny, tmp_path):
     out, _, qs = tiny
     a = Seq2SeqParser.load(out, min_confidence=0.0)
@@ -55,6 +59,7 @@ def test_save_load_round_trip_gives_identical_parses(tiny, tmp_path):
         assert ra.score == pytest.approx(rb.alternatives[0].score)
 
 
+@pytest.mark.slow
 def test_unparsable_questions_are_failures_with_reasons(tiny):
     out, _, _ = tiny
     parser = Seq2SeqParser.load(out)
@@ -67,6 +72,7 @@ def test_unparsable_questions_are_failures_with_reasons(tiny):
     assert parser.parse(None).failure.code == "could_not_parse"  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_low_confidence_is_could_not_parse_with_alternatives(tiny):
     out, _, qs = tiny
     parser = Seq2SeqParser.load(out, min_confidence=1.01)  # nothing is that sure
@@ -81,6 +87,7 @@ def test_broken_checkpoint_is_a_clear_error(tmp_path):
         Seq2SeqParser.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_incremental_decoding_equals_full_decoding(tiny):
     out, _, qs = tiny
     parser = Seq2SeqParser.load(out)

@@ -74,6 +74,7 @@ def _answers(parser: Seq2SeqParser, examples: list[AnswerExample]) -> list[str |
             for r, e in zip(results, examples)]
 
 
+@pytest.mark.slow
 def test_consistent_programs_execute_to_the_gold_answer(tiny, bundled):
     out, _, _ = tiny
     parser = Seq2SeqParser.load(out, min_confidence=0.0)
@@ -97,6 +98,7 @@ def test_consistent_programs_execute_to_the_gold_answer(tiny, bundled):
         consistent_programs(parser, questions[:2], scenes_[:1], answers[:2])
 
 
+@pytest.mark.slow
 def test_extending_the_vocabulary_keeps_old_ids_and_predictions(tiny, bundled, tmp_path):
     out, _, _ = tiny
     parser = Seq2SeqParser.load(out, min_confidence=0.0)
@@ -142,6 +144,7 @@ def test_extending_the_vocabulary_keeps_old_ids_and_predictions(tiny, bundled, t
         assert [x.program for x in a.alternatives] == [x.program for x in b.alternatives]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", ["hard", "mml"])
 def test_answer_only_finetuning_learns_new_words(objective, human_style, bundled, tmp_path):
     parser = get_parser("default")
@@ -179,6 +182,7 @@ def test_answer_only_finetuning_learns_new_words(objective, human_style, bundled
     assert _answers(loaded, human_style) == after
 
 
+@pytest.mark.slow
 def test_keep_best_restores_the_best_round_on_dev(tiny, bundled):
     out, _, _ = tiny
     parser = Seq2SeqParser.load(out, min_confidence=0.0)
@@ -195,6 +199,7 @@ def test_keep_best_restores_the_best_round_on_dev(tiny, bundled):
     assert evaluate_answers(parser, dev) == start
 
 
+@pytest.mark.slow
 def test_example_weights_scale_the_loss(tiny):
     out, _, qs = tiny
 
@@ -215,6 +220,7 @@ def test_example_weights_scale_the_loss(tiny):
     assert epoch([0.0] * 8, 8) == 0.0
 
 
+@pytest.mark.slow
 def test_few_programs_then_answers_writes_a_loadable_checkpoint(bundled, tmp_path):
     few = [(e.question, e.program) for e in bundled[::3]]  # 10 programs
     qa = [e for i, e in enumerate(bundled) if i % 3]
@@ -236,6 +242,7 @@ def test_few_programs_then_answers_writes_a_loadable_checkpoint(bundled, tmp_pat
         assert [x.program for x in a.alternatives] == [x.program for x in b.alternatives]
 
 
+@pytest.mark.slow
 def test_min_score_leaves_out_improbable_consistent_programs(tiny, bundled):
     out, _, _ = tiny
     parser = Seq2SeqParser.load(out, min_confidence=0.0)

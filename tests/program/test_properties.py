@@ -30,6 +30,7 @@ VOCABULARIES = pytest.mark.parametrize("vocab", ["clevr", "scene_graph", TOY], i
 
 # One test per vocabulary checks every form (generating a program costs more than
 # converting it).
+@pytest.mark.slow
 @VOCABULARIES
 @SETTINGS
 @given(data=st.data())
@@ -71,6 +72,7 @@ def test_trees_without_dead_code_keep_their_size(p):
     assert len(p.canonical()) == len(p)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(programs("scene_graph", output_type="Bool"))
 def test_output_type_can_be_chosen(p):
@@ -135,6 +137,7 @@ def test_token_lists_raise_only_nsreason_errors(tokens):
             only_nsreason_errors(p.validate)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(programs("scene_graph"), st.data())
 def test_mangled_program_text_raises_only_nsreason_errors(p, data):
@@ -173,6 +176,7 @@ NODE = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.one_of(JSON, st.lists(NODE, max_size=8), st.lists(JSON, max_size=4)))
 def test_program_from_clevr_raises_only_program_errors(nodes):
@@ -196,6 +200,7 @@ STEP_FIELDS = st.builds(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.lists(STEP_FIELDS, max_size=6))
 def test_validate_raises_only_program_errors(steps):
@@ -207,6 +212,7 @@ def test_validate_raises_only_program_errors(steps):
     assert p.validate() is p
 
 
+@pytest.mark.slow
 @FUZZ
 @given(programs("clevr"), st.data())
 def test_validate_of_a_mutated_program_raises_only_program_errors(p, data):

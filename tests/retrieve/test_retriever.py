@@ -29,6 +29,7 @@ def retriever(kb, encoder):
     return Retriever(kb, ranker=similarity_ranker(), encoder=encoder)
 
 
+@pytest.mark.slow
 def test_the_object_the_question_describes_answers(retriever):
     r = retriever.retrieve("Which object in this image can be used for transport?",
                            ["Buses", "a banana", "lamp", "unicorn"])
@@ -40,12 +41,14 @@ def test_the_object_the_question_describes_answers(retriever):
     assert len(r.candidates) == 2 * (2 + 1 + 1)
 
 
+@pytest.mark.slow
 def test_the_fact_answers_in_its_own_words(retriever):
     best = retriever.retrieve("Where can you find the object in this image?", ["bus"]).best
     assert (best.answer, best.side) == ("a bus stop", "kb")  # the surface phrase, not "bus stop"
     assert retriever.retrieve("What is this?", []).best is None
 
 
+@pytest.mark.slow
 def test_answer_types_come_from_isa_facts(retriever):
     r = retriever.retrieve("Which animal is this?", ["giraffe"])
     scene_side = next(c for c in r.candidates if c.side == "scene")
@@ -67,6 +70,7 @@ def test_ranker_files_round_trip_and_refuse_other_features(tmp_path):
         Ranker.load(tmp_path / "nothing")
 
 
+@pytest.mark.slow
 def test_fitting_learns_the_relation_side_and_scorer():
     from nsreason.datasets.fvqa import FvqaQuestion
     from nsreason.retrieve.train import QuestionCandidates, cross_validate_fvqa, fit_ranker
@@ -99,6 +103,7 @@ def test_fitting_learns_the_relation_side_and_scorer():
         fit_ranker(questions[:1], candidates[:1], q[:1])
 
 
+@pytest.mark.slow
 def test_knowledge_program_traces_links_facts_sources_and_answer(retriever):
     from nsreason.execute import OPS, SymbolicExecutor
     from nsreason.retrieve.ops import knowledge_ops, knowledge_program
@@ -125,6 +130,7 @@ def test_knowledge_program_traces_links_facts_sources_and_answer(retriever):
     assert failed.value is None and failed.failure.code == "not_in_kb"
 
 
+@pytest.mark.slow
 def test_an_answer_type_no_scene_object_has_is_looked_for_in_the_kb(kb, encoder):
     """"Which inventor ..." on a scene of a lamp and a bus: no object is an inventor, so the
     fact whose far end is one (Edison, typed by an IsA fact) comes first, whatever the

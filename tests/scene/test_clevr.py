@@ -194,6 +194,7 @@ def test_input_is_not_modified():
     assert f == before
 
 
+@pytest.mark.slow
 @pytest.mark.data
 @pytest.mark.parametrize(
     "parts", [("clevr-humans", "CLEVR_train_scenes_1000.json"), ("clevr", "val", "CLEVR_val_scenes.json")]

@@ -85,6 +85,7 @@ def columns(data):
     return list(zip(data.edge_index[0].tolist(), data.edge_index[1].tolist(), data.edge_type.tolist()))
 
 
+@pytest.mark.slow
 def test_pyg_four_objects(four_objects, torch):
     data = four_objects.to_pyg()
     assert data.num_nodes == 4
@@ -101,11 +102,13 @@ def test_pyg_four_objects(four_objects, torch):
     data.validate(raise_on_error=True)
 
 
+@pytest.mark.slow
 def test_pyg_feature_dim_fills_zeros(four_objects, torch):
     data = to_pyg(four_objects, feature_dim=5)
     assert data.x.shape == (4, 5) and data.x.dtype == torch.float and not data.x.any()
 
 
+@pytest.mark.slow
 def test_pyg_features_stacked_and_checked(torch):
     objs = [SceneObject(i, features=(float(i), 1.0, 2.0)) for i in range(3)]
     data = to_pyg(SceneGraph(objs))
@@ -123,6 +126,7 @@ def test_pyg_features_stacked_and_checked(torch):
         to_pyg(ragged)
 
 
+@pytest.mark.slow
 def test_pyg_fixed_predicate_vocabulary(four_objects, torch):
     vocab = ["left", "right", "front", "behind", "on"]
     data = to_pyg(four_objects, predicates=vocab)
@@ -134,6 +138,7 @@ def test_pyg_fixed_predicate_vocabulary(four_objects, torch):
     assert "predicate 'right' is not in the given predicates ['left']" in info.value.message
 
 
+@pytest.mark.slow
 def test_pyg_empty_scene(torch):
     data = to_pyg(SceneGraph([]))
     assert data.num_nodes == 0 and data.x is None and data.edge_index.shape == (2, 0)
@@ -142,12 +147,14 @@ def test_pyg_empty_scene(torch):
     assert hetero["object"].num_nodes == 0 and hetero.edge_types == []
 
 
+@pytest.mark.slow
 def test_pyg_string_ids_use_positions(torch):
     scene = SceneGraph([SceneObject("m", "man"), SceneObject("h", "hat")], [Relation("m", "wearing", "h")])
     data = to_pyg(scene)
     assert data.edge_index.tolist() == [[0], [1]] and data.object_ids == ["m", "h"]
 
 
+@pytest.mark.slow
 def test_hetero_four_objects(four_objects, torch):
     data = four_objects.to_hetero_pyg()
     assert data.node_types == ["object"]

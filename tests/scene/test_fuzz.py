@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,6 +91,7 @@ def check(data):
             len(scene.index.value_masks)  # the index builds on whatever loaded
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(top)
 def test_loaders_raise_only_nsreason_errors(data):
@@ -112,6 +114,7 @@ shaped = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(shaped)
 def test_loaders_on_near_valid_shapes(data):
@@ -189,6 +192,7 @@ def test_valid_examples_load():
         check(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_loaders_on_mutated_valid_files(data):

@@ -75,6 +75,7 @@ def scene_graphs(draw):
 
 
 # -- round trips --------------------------------------------------------------------------
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(scene_graphs())
 def test_round_trip_in_memory_and_through_json_text(scene):
@@ -89,6 +90,7 @@ def test_round_trip_in_memory_and_through_json_text(scene):
     assert load_native_scenes(json.loads(text_form)) == [scene]
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(st.lists(scene_graphs(), max_size=3))
 def test_round_trip_through_files(tmp_path_factory, scenes):

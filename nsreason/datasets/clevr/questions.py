@@ -60,7 +60,7 @@ def _questions(data: Any, vocabulary: str) -> list[ClevrQuestion]:
     else:
         raise InputError(
             "expected a CLEVR questions file: an object with a 'questions' list, got "
-            + (f"keys {sorted(data)[:8]}" if isinstance(data, Mapping) else type(data).__name__)
+            + (f"keys {sorted(map(str, data))[:8]}" if isinstance(data, Mapping) else type(data).__name__)
         )
     if not isinstance(raw, list):
         raise InputError(f"expected a list, got {type(raw).__name__}", path="questions")
@@ -70,7 +70,7 @@ def _questions(data: Any, vocabulary: str) -> list[ClevrQuestion]:
         if not isinstance(q, Mapping):
             raise InputError(f"expected an object, got {type(q).__name__}", path=path)
         image_index = q.get("image_index")
-        if not isinstance(image_index, int) or isinstance(image_index, bool):
+        if not _is_int(image_index):
             raise InputError(f"expected an integer, got {image_index!r}", path=f"{path}.image_index")
         text = q.get("question", "")
         if not isinstance(text, str):
@@ -78,21 +78,34 @@ def _questions(data: Any, vocabulary: str) -> list[ClevrQuestion]:
         answer = q.get("answer")
         if answer is not None and not isinstance(answer, (str, int, bool)):
             raise InputError(f"expected a string, integer or boolean, got {answer!r}", path=f"{path}.answer")
+        try:
+            answer = None if answer is None else answer_text(answer).lower()
+        except ValueError:  # an integer over Python's int-to-str digit limit
+            raise InputError("expected an answer, got an integer too long to write",
+                             path=f"{path}.answer") from None
+        family = q.get("question_family_index")
+        if family is not None and not _is_int(family):
+            raise InputError(f"expected an integer, got {family!r}", path=f"{path}.question_family_index")
+        qi = q.get("question_index")  # CLEVR-Humans writes strings: the position stands in
+        qi = qi if _is_int(qi) else i
         nodes = q.get("program")
         program = outputs = None
         if nodes is not None:
             program = program_from_clevr(nodes, vocabulary, path=f"{path}.program")
             outputs = clevr_outputs(nodes)
-        qi = q.get("question_index", i)
         out.append(
             ClevrQuestion(
-                question_index=qi if isinstance(qi, int) else i,
+                question_index=qi,
                 image_index=image_index,
                 question=text,
-                answer=None if answer is None else answer_text(answer).lower(),
+                answer=answer,
                 program=program,
                 outputs=outputs,
-                family=q.get("question_family_index"),
+                family=family,
             )
         )
     return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -192,6 +192,7 @@ def test_deterministic_for_a_seed():
     assert a != augmented_templates([QUERY, COUNT_ONE_HOP, COMPARE_COUNTS], seed=4)
 
 
+@pytest.mark.data
 def test_official_templates_grow_into_new_shapes(scenes):
     official = load_templates(shared_path("clevr", "templates"))
     grown = augmented_templates(official, per_template=4, seed=0)
@@ -266,6 +267,7 @@ def test_everyday_templates_ask_set_questions_that_run_to_their_answers(scenes):
     assert negations >= 1
 
 
+@pytest.mark.data
 def test_grown_questions_keep_the_negated_phrase_last(scenes):
     # "the cube left of the sphere that is not red" would say which is not red two ways
     questions = generate_augmented(scenes, per_scene=30, per_template=2, seed=0,

@@ -102,6 +102,8 @@ def test_cli(tmp_path):
 
 
 # -- with the official templates and data (../shared/data) ----------------------------------
+@pytest.mark.data
+@pytest.mark.slow
 def test_official_structures_match_the_templates():
     templates = load_templates(shared_path("clevr", "templates"))
     assert {template_structure(t) for t in templates} == OFFICIAL_STRUCTURES
@@ -109,6 +111,7 @@ def test_official_structures_match_the_templates():
     assert not any(is_novel(Program.from_clevr(q["program"])) for q in val["questions"])
 
 
+@pytest.mark.data
 def test_same_phrase_vocabulary_on_val_scenes():
     templates = load_templates(shared_path("clevr", "templates"))
     scenes = load_clevr_scenes(shared_path("clevr", "val", "CLEVR_val_scenes.json"))[:15]

@@ -224,6 +224,8 @@ def official_templates():
     return load_templates(shared_path("clevr", "templates"))
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_official_templates_cover_all_families(official_templates):
     val_scenes = load_clevr_scenes(shared_path("clevr", "val", "CLEVR_val_scenes.json"))[:18]
     stats: dict = {}
@@ -266,6 +268,8 @@ def _chains(program):
     return out
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_official_texts_are_producible(official_templates):
     val = json.loads(shared_path("clevr", "val", "CLEVR_val_questions.json").read_text())
     cov = text_coverage(val["questions"], official_templates)
