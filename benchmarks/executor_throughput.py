@@ -56,6 +56,8 @@ from nsvqa_style import NSVQAStyleExecutor, load_scenes, to_tokens  # noqa: E402
 from nsreason.datasets.clevr import load_clevr_questions  # noqa: E402
 from nsreason.execute.answer import answer_text  # noqa: E402
 from nsreason.execute.symbolic import SymbolicExecutor, decode_value  # noqa: E402
+from nsreason.program.clevr import program_from_clevr  # noqa: E402
+from nsreason.program.ir import Program  # noqa: E402
 from nsreason.scene.clevr import load_clevr_scenes  # noqa: E402
 
 # ../shared/data beside the repository, or wherever NSREASON_SHARED_DATA points (as in tests)
@@ -63,9 +65,12 @@ DATA = Path(
     os.environ.get("NSREASON_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
 ) / "clevr"
 
-VARIANTS = ("peer", "untraced", "traced", "+steps", "+to_json")
+VARIANTS = ("peer", "e2e", "e2e traced", "e2e warm", "untraced", "traced", "+steps", "+to_json")
 LABELS = {
     "peer": "NS-VQA-style peer",
+    "e2e": "end to end untraced",
+    "e2e traced": "end to end traced (lazy)",
+    "e2e warm": "end to end untraced, warm",
     "untraced": "nsreason untraced",
     "traced": "nsreason traced (lazy)",
     "+steps": "traced + .trace.steps",
@@ -94,6 +99,53 @@ def loop_untraced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
     for compiled, index in jobs:
         ap(run(compiled, index))
     return time.perf_counter() - t0, out
+
+
+def loop_e2e(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    """Compile (on an executor that has compiled nothing yet) and run, untraced."""
+    executor = SymbolicExecutor()
+    run, compile_ = executor.run, executor.compile
+    out: list[Any] = []
+    ap = out.append
+    jobs = list(zip(fresh_programs(ctx), ctx["indexes"]))
+    t0 = time.perf_counter()
+    for program, index in jobs:
+        ap(run(compile_(program), index))
+    return time.perf_counter() - t0, out
+
+
+def loop_e2e_traced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    """Compile (on a new executor) and run traced, keeping ``(value, failure)``."""
+    executor = SymbolicExecutor()
+    run, compile_ = executor.run_traced, executor.compile
+    out: list[Any] = []
+    ap = out.append
+    jobs = list(zip(fresh_programs(ctx), ctx["scenes"]))
+    t0 = time.perf_counter()
+    for program, scene in jobs:
+        answer = run(compile_(program), scene)
+        ap((answer.value, answer.failure))
+    return time.perf_counter() - t0, out
+
+
+def loop_e2e_warm(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    """Compile and run untraced on the executor of the compiled loops, which has seen
+    these questions' steps and shapes before (new ``Program`` objects all the same)."""
+    executor = ctx["executor"]
+    run, compile_ = executor.run, executor.compile
+    out: list[Any] = []
+    ap = out.append
+    jobs = list(zip(fresh_programs(ctx), ctx["indexes"]))
+    t0 = time.perf_counter()
+    for program, index in jobs:
+        ap(run(compile_(program), index))
+    return time.perf_counter() - t0, out
+
+
+def fresh_programs(ctx: dict[str, Any]) -> list[Program]:
+    """New ``Program`` objects read from the file's CLEVR nodes, as the eval loop's loader
+    reads them (so no compiled form is cached on them); not timed."""
+    return [program_from_clevr(nodes) for nodes in ctx["nodes"]]
 
 
 def loop_traced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
@@ -155,6 +207,9 @@ def loop_json(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
 
 LOOPS: dict[str, Callable[[dict[str, Any]], tuple[float, list[Any]]]] = {
     "peer": loop_peer,
+    "e2e": loop_e2e,
+    "e2e traced": loop_e2e_traced,
+    "e2e warm": loop_e2e_warm,
     "untraced": loop_untraced,
     "traced": loop_traced,
     "+steps": loop_steps,
@@ -192,6 +247,7 @@ def load_split(split: str, fmt: str, limit: int | None, executor: SymbolicExecut
         index_jobs.append((compiled, scene.index))
         scene_jobs.append((compiled, scene))
         expected.append(q.answer)
+    nodes = [rq["program"] for rq in raw["questions"]]
     return {
         "split": split,
         "format": fmt,
@@ -202,6 +258,9 @@ def load_split(split: str, fmt: str, limit: int | None, executor: SymbolicExecut
         "peer_jobs": peer_jobs,
         "index_jobs": index_jobs,
         "scene_jobs": scene_jobs,
+        "nodes": nodes,
+        "indexes": [index for _, index in index_jobs],
+        "scenes": [scene for _, scene in scene_jobs],
         "expected": expected,
         "keep_answers": keep_answers,
         "load_seconds": time.perf_counter() - t0,
@@ -212,7 +271,7 @@ def load_split(split: str, fmt: str, limit: int | None, executor: SymbolicExecut
 def answers_of(variant: str, ctx: dict[str, Any], out: list[Any]) -> list[str | None]:
     if variant == "peer":
         return out
-    if variant == "untraced":
+    if variant in ("untraced", "e2e", "e2e warm"):
         texts: list[str | None] = []
         for (raw, failure), (compiled, index) in zip(out, ctx["index_jobs"]):
             if failure is not None:
@@ -220,7 +279,7 @@ def answers_of(variant: str, ctx: dict[str, Any], out: list[Any]) -> list[str | 
             else:
                 texts.append(answer_text(decode_value(raw, compiled.kinds[-1], index)))
         return texts
-    if ctx["keep_answers"]:
+    if ctx["keep_answers"] and variant != "e2e traced":
         return [a.text if a.ok else None for a in out]
     return [None if failure is not None else answer_text(value) for value, failure in out]
 

@@ -73,7 +73,9 @@ def program_from_clevr(
         # Templates leave an unused optional slot as "" ; the IR says None.
         args = tuple([None if v == "" else v for v in values]) if values else ()
         steps.append(Step(op, tuple(inputs), args))
-    return Program(steps, vocabulary)
+    program = Program(steps, vocabulary)
+    program._int_inputs = True  # checked above
+    return program
 
 
 def _bad_values(values: Any, where: str) -> None:

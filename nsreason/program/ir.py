@@ -64,7 +64,7 @@ class Program:
     methods (``to_text``, ``from_text``, ``to_clevr``...).
     """
 
-    __slots__ = ("steps", "vocabulary", "_compiled", "_canonical", "_text")
+    __slots__ = ("steps", "vocabulary", "_compiled", "_canonical", "_text", "_int_inputs")
 
     def __init__(self, steps: Iterable[Step], vocabulary: str | Vocabulary = "clevr") -> None:
         self.steps: tuple[Step, ...] = tuple(steps)
@@ -73,6 +73,9 @@ class Program:
         self._compiled: Any = None
         self._canonical: Program | None = None  # computed once (programs are immutable)
         self._text: str | None = None  # the one-line form, computed once
+        # True when the reader that built the steps checked that every input is an int and
+        # not a bool (the CLEVR, text and token readers do): executors may skip that check.
+        self._int_inputs = False
 
     # -- value semantics ------------------------------------------------------------------
     @property
@@ -217,7 +220,7 @@ class Program:
                         f"expected {want}",
                         path=where,
                     )
-            _check_args(step, sig, vocab, where)
+            check_args(step, sig, vocab, where)
             out_types.append(sig.output)
         return self
 
@@ -276,7 +279,9 @@ class Program:
         return from_postfix(tokens, vocabulary)
 
 
-def _check_args(step: Step, sig: Any, vocab: Vocabulary, where: str) -> None:
+def check_args(step: Step, sig: Any, vocab: Vocabulary, where: str) -> None:
+    """Raise what :meth:`Program.validate` raises when ``step``'s value arguments do not fit
+    its op's signature ``sig`` (``where`` names the step in the message's path)."""
     args = step.args
     # Trailing optional arguments may be left out; a required one after an optional one
     # may not (write the optional one as an empty slot: ``pick[,bob]``).
