@@ -33,18 +33,27 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from operator import itemgetter
+from itertools import chain
+from operator import itemgetter, lt
 from typing import Any
 
 from ..errors import ExecutionFailure, ProgramError, RegistryError
-from ..program.ir import Program, Step, check_args
+from ..program.ir import Program, Step
 from ..program.vocab import Vocabulary, get_vocabulary
 from ..registry import Registry
 from ..scene.graph import SceneGraph
 from ..scene.index import SceneIndex
 from ..trace.trace import Failure, Trace, TraceStep
 from .answer import Answer
-from .codegen import Shape, StepBinding, runners
+from .codegen import (
+    Shape,
+    StepBinding,
+    generated,
+    interpret,
+    interpret_all,
+    runners,
+    step_runner,
+)
 from .ops import OPS
 
 __all__ = ["SymbolicExecutor", "CompiledProgram", "decode_value"]
@@ -96,45 +105,85 @@ class CompiledProgram:
 
 
 class _Plan:
-    """What programs with the same step tags share: the generated runners and the kind
-    and type name of every step's output. Exists only for tag sequences that validated."""
+    """What programs with the same step tags share: how to run them (interpreted at first,
+    generated code once the shape has run often), each step's inputs, and the kind and type
+    name of every step's output. Made only for tags whose wiring passed the checks of
+    :meth:`Program.validate`."""
 
-    __slots__ = ("run", "run_all", "kinds", "types")
+    __slots__ = ("ins", "kinds", "run", "run_all", "runs", "shape", "types")
 
-    def __init__(self, shape: Shape, kinds: tuple[str, ...], types: tuple[str, ...]) -> None:
-        self.run, self.run_all = runners(shape)
+    def __init__(self, ins: tuple[tuple[int, ...], ...], shape: Shape,
+                 kinds: tuple[str, ...], types: tuple[str, ...]) -> None:
+        self.ins = ins
+        self.shape = shape
         self.kinds = kinds
         self.types = types
+        self.runs = 0
+        made = generated(shape)
+        if made is not None:
+            self.run, self.run_all = made
+        else:
+            self.run, self.run_all = self._interpret, self._interpret_all
+
+    def _interpret(self, ix: SceneIndex, bindings: tuple[StepBinding, ...]) -> Any:
+        self.runs += 1
+        if self.runs >= _GENERATE_AFTER:
+            self.run, self.run_all = runners(self.shape)
+        return interpret(ix, bindings)
+
+    def _interpret_all(self, ix: SceneIndex, bindings: tuple[StepBinding, ...],
+                       outs: list[Any], clocks: list[int], clock: Callable[[], int]) -> None:
+        self.runs += 1
+        if self.runs >= _GENERATE_AFTER:
+            self.run, self.run_all = runners(self.shape)
+        interpret_all(ix, bindings, outs, clocks, clock)
+
+
+_GENERATE_AFTER = 512
+"""Runs of a shape after which its code is generated: generating costs about as much as
+interpreting a program several hundred times (benchmarks/README.md)."""
 
 
 class _BindCache:
     """One executor's compile caches for one vocabulary (and one generation of its op
-    registry).
+    registry). A step's binding is ``(tag, impl, constants, check, step)``; its tag stands
+    for what the step contributes to its program's validity and code: (inputs, the op's
+    input types, output type, number of constants, checked, kind).
 
-    * ``steps``: ``(op, inputs, args)`` → the step's binding ``(tag, impl, *constants,
-      [check])``, for steps whose op is known and whose value arguments are valid for it.
-      Only steps whose arguments are all strings or None are kept, so that a lookup cannot
-      hit with an argument that is merely equal (``1`` for ``True``, ``1.0`` for ``1``).
-    * ``tags``: what a step contributes to its program's validity and code, interned as an
-      int: (inputs, the op's input types, output type, number of constants, checked).
-    * ``plans``: a tuple of tags → the :class:`_Plan`, stored only after a program with
-      those tags passed :meth:`Program.validate`. A program's validity is a function of its
-      tags (op types and wiring) and its steps' arguments (checked by ``steps``), so a
-      program whose steps are all in ``steps`` and whose tags have a plan is valid.
+    * ``by_id``: ``id(step)`` → the binding of that very ``Step`` object, which the binding
+      holds (so the id cannot be reused while the entry lives). Readers that share equal
+      steps between programs (:func:`nsreason.datasets.clevr.load_clevr_questions`) make
+      this the whole lookup.
+    * ``by_value``: ``(op, inputs, args)`` → a binding, and ``by_op_args``: ``(op, args)``
+      → ``(info, impl, constants, check)``, for steps met before in other objects. Only
+      arguments that are all strings or None are kept, so that a lookup cannot hit with an
+      argument that is merely equal (``1`` for ``True``); inputs are checked to be ints
+      before these are read.
+    * ``plans``: a tuple of tags → the :class:`_Plan`, made only once the wiring of those
+      tags passed the checks of :meth:`Program.validate`. Every entry of the step tables
+      comes from a step whose op exists and whose arguments passed those checks, so a
+      program whose steps all have bindings and whose tags have a plan is valid.
     """
 
-    __slots__ = ("vocab", "generation", "steps", "tags", "tag_info", "plans")
+    __slots__ = ("by_id", "by_op_args", "by_value", "generation", "plans", "tag_info",
+                 "tags", "vocab")
 
     def __init__(self, vocab: Vocabulary, generation: int) -> None:
         self.vocab = vocab  # held so that the id() it is filed under stays its own
         self.generation = generation
-        self.steps: dict[tuple[Any, ...], StepBinding] = {}
+        self.by_id: dict[int, StepBinding] = {}
+        self.by_value: dict[tuple[Any, ...], StepBinding] = {}
+        self.by_op_args: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.tags: dict[tuple[Any, ...], int] = {}
         self.tag_info: dict[int, tuple[Any, ...]] = {}
         self.plans: dict[tuple[int, ...], _Plan] = {}
 
 
 _TAG = itemgetter(0)
+_NO_VOCABULARY = Vocabulary("", {}, {})
+_MAX_STEPS_CACHED = 1 << 16  # entries per step table, per executor and vocabulary
+_MAX_PLANS_CACHED = 1 << 14  # plans per executor and vocabulary
+_MAX_VOCABULARIES_CACHED = 32
 
 
 def _int_inputs(steps: tuple[Step, ...]) -> bool:
@@ -142,9 +191,9 @@ def _int_inputs(steps: tuple[Step, ...]) -> bool:
     return all(type(j) is int or (isinstance(j, int) and not isinstance(j, bool))
                for s in steps for j in s.inputs)
 
-_MAX_STEPS_CACHED = 1 << 16  # bindings kept per executor and vocabulary
-_MAX_PLANS_CACHED = 1 << 14  # plans kept per executor and vocabulary
-_MAX_VOCABULARIES_CACHED = 32
+
+def _plain_args(args: tuple[Any, ...]) -> bool:
+    return all(a is None or type(a) is str for a in args)
 
 
 class SymbolicExecutor:
@@ -157,11 +206,11 @@ class SymbolicExecutor:
     ops:
         Registry of op implementations (default :data:`nsreason.execute.ops.OPS`).
 
-    Compiling is cached per executor: on the program (a program compiles once) and by
-    structure (a new program whose steps and shape the executor has seen before is bound
-    without validating or generating code again; see :class:`_BindCache`). The caches
-    belong to the executor and its registry and vocabulary, and are safe to share between
-    threads.
+    Compiling is cached per executor: on the program (a program compiles once), and by
+    step and structure (a new program whose steps and wiring the executor has met before
+    is bound without validating again; see :class:`_BindCache`). New structures are
+    interpreted until they have run often, then run by generated code. The caches belong
+    to the executor, its registry and vocabulary, and are safe to share between threads.
     """
 
     def __init__(
@@ -171,8 +220,9 @@ class SymbolicExecutor:
         self.ops = ops
         self._token = object()  # identifies this executor in programs' compile caches
         self._caches: dict[int, _BindCache] = {}
-        self._lock = threading.Lock()  # serialises filling the caches (reading needs none)
+        self._lock = threading.Lock()  # serialises making caches and tags
         self._tag_counter = itertools.count()
+        self._last: tuple[Any, _BindCache] = (None, _BindCache(_NO_VOCABULARY, -1))
 
     def __repr__(self) -> str:
         name = self.vocabulary.name if self.vocabulary else "per-program"
@@ -186,127 +236,170 @@ class SymbolicExecutor:
         cache = program._compiled
         if cache is not None and cache[0] is self._token:
             return cache[1]
-        # The fast path: every step bound before (its op known, its arguments valid) and
-        # the steps' tags validated together before. Anything new or odd: the full path.
+        # The fast path: every Step object bound before, and the steps' tags wired before
+        # (or now). Anything new, invalid or odd takes the general path.
         try:
-            vocab = self.vocabulary or get_vocabulary(program.vocabulary)
-            known = self._caches.get(id(vocab))
-            if known is None or known.vocab is not vocab or known.generation != self.ops.generation:
-                raise LookupError
-            get = known.steps.get
-            steps = program.steps
-            bindings = tuple([get((s.op, s.inputs, s.args)) for s in steps])
-            plan = known.plans[tuple(map(_TAG, bindings))]  # None[0]: TypeError
-            # Cached keys compare equal to bool or float inputs (True == 1): only ints here.
-            if not program._int_inputs and not _int_inputs(steps):
-                raise LookupError
+            spec, known = self._last  # the vocabulary of the last program, and its caches
+            if spec is not program.vocabulary or known.generation != self.ops.generation:
+                known = self._cache_for(self.vocabulary or get_vocabulary(program.vocabulary))
+                self._last = (program.vocabulary, known)
+            bindings = tuple(map(known.by_id.get, map(id, program.steps)))
+            tags = tuple(map(_TAG, bindings))  # a missing binding: None[0] raises
+            plan = known.plans.get(tags) or self._plan(known, tags, check=True)
             compiled = CompiledProgram(program, plan, bindings)
-        except Exception:  # unknown, unhashable or malformed: the full path reports it
+        except Exception:  # LookupError: a check failed; TypeError: a new step
             compiled = self._compile(program)
         program._compiled = (self._token, compiled)
         return compiled
 
     def _compile(self, program: Program) -> CompiledProgram:
-        """The full path: bind every step (from the cache when known), check the program's
-        wiring, find or make its plan, and remember what the fast path needs. Any check
-        that fails hands over to :meth:`Program.validate`, so that an invalid program
-        reports exactly the error (and the first one) that ``validate`` raises."""
+        """The general path: bind the steps from the caches and check the wiring; when a
+        step is new or a check fails, :meth:`Program.validate` decides (and an invalid
+        program reports exactly the error, and the first one, that it raises)."""
         vocab = self.vocabulary or get_vocabulary(program.vocabulary)
-        with self._lock:
-            compiled = self._bind_program(program, vocab)
-        if compiled is not None:
-            return compiled
+        cache = self._cache_for(vocab)
+        bindings = self._known_bindings(cache, program)
+        if bindings is not None:
+            tags = tuple(b[0] for b in bindings)
+            try:
+                plan = cache.plans.get(tags) or self._plan(cache, tags, check=True)
+            except LookupError:
+                pass
+            else:
+                return CompiledProgram(program, plan, bindings)
         try:
             program.validate(vocab)
         except ProgramError as err:
             code = _FAILURE_CODES.get(type(err).__name__, "invalid_program")
             failure = Failure(code, str(err), _step_of(err.path))
             return CompiledProgram(program, None, (), failure)
-        raise RuntimeError(  # the checks below are validate()'s: they cannot disagree
-            f"internal error: {program!r} passes Program.validate but could not be bound"
-        )
-
-    def _bind_program(self, program: Program, vocab: Vocabulary) -> CompiledProgram | None:
-        """The compiled program, or None when a check of :meth:`Program.validate` fails:
-        step by step, inputs must be earlier steps (ints, not bools) of the types the op
-        takes, the op must exist and its value arguments be valid (:meth:`_bind`)."""
-        cache = self._cache_for(vocab)
-        bindings: list[StepBinding] = []
-        types: list[str] = []
-        for i, step in enumerate(program.steps):
-            inputs = step.inputs
-            for j in inputs:
-                if not isinstance(j, int) or isinstance(j, bool) or not 0 <= j < i:
-                    return None
-            binding = self._bind(cache, step)
-            if binding is None:
-                return None
-            want, out = cache.tag_info[binding[0]][1:3]
-            if len(inputs) != len(want):
-                return None
-            for j, w in zip(inputs, want):
-                if types[j] != w:
-                    return None
-            bindings.append(binding)
-            types.append(out)
-        if not bindings:
-            return None
+        bindings = tuple(self._bind(cache, step) for step in program.steps)
         tags = tuple(b[0] for b in bindings)
-        plan = cache.plans.get(tags)
-        if plan is None:
-            infos = [cache.tag_info[t] for t in tags]
-            shape = tuple((ins, n, checked) for ins, _, _, n, checked, _ in infos)
-            kinds = tuple(kind for *_, kind in infos)
-            plan = _Plan(shape, kinds, tuple(types))
-            if len(cache.plans) >= _MAX_PLANS_CACHED:
-                cache.plans.clear()
-            cache.plans[tags] = plan
-        return CompiledProgram(program, plan, tuple(bindings))
+        plan = cache.plans.get(tags) or self._plan(cache, tags, check=False)
+        return CompiledProgram(program, plan, bindings)
+
+    def _known_bindings(self, cache: _BindCache, program: Program) -> tuple[StepBinding, ...] | None:
+        """Every step's binding from the caches (remembering each Step object), or None
+        when a step is new or odd."""
+        steps = program.steps
+        if not program._int_inputs and not _int_inputs(steps):
+            return None
+        by_id = cache.by_id
+        out = []
+        try:
+            for step in steps:
+                binding = by_id.get(id(step))
+                if binding is None:
+                    if not _plain_args(step.args):
+                        return None
+                    binding = cache.by_value.get((step.op, step.inputs, step.args))
+                    if binding is None:
+                        bound = cache.by_op_args.get((step.op, step.args))
+                        if bound is None:
+                            return None
+                        binding = self._with_inputs(cache, bound, step.inputs)
+                        if binding is None:
+                            return None
+                        self._remember(cache.by_value, (step.op, step.inputs, step.args), binding)
+                    binding = (*binding[:4], step, binding[5])
+                    self._remember(by_id, id(step), binding)
+                out.append(binding)
+        except TypeError:  # unhashable arguments or inputs
+            return None
+        return tuple(out)
+
+    def _bind(self, cache: _BindCache, step: Step) -> StepBinding:
+        """The binding of a step of a validated program (and its cache entries)."""
+        plain = _plain_args(step.args)
+        bound = cache.by_op_args.get((step.op, step.args)) if plain else None
+        if bound is None:
+            bound = self._bound_op(cache.vocab, step)
+            if plain:
+                self._remember(cache.by_op_args, (step.op, step.args), bound)
+        binding = self._with_inputs(cache, bound, step.inputs)
+        assert binding is not None  # validated: as many inputs as the op takes
+        if plain:
+            self._remember(cache.by_value, (step.op, step.inputs, step.args), binding)
+        binding = (*binding[:4], step, binding[5])
+        self._remember(cache.by_id, id(step), binding)
+        return binding
+
+    def _bound_op(self, vocab: Vocabulary, step: Step) -> tuple[Any, ...]:
+        """``(info, impl, constants, check)`` for a valid step's op and arguments; info is
+        (input types, output type, number of constants, checked, kind)."""
+        sig = vocab.op(step.op)
+        out_type = vocab.types[sig.output]
+        check = None
+        try:
+            impl = self.ops.get(sig.impl)
+        except RegistryError as err:
+            impl, consts = _failing("missing_op", f"op {step.op!r}: {err}"), ()
+        else:
+            args = step.args + (None,) * (len(sig.args) - len(step.args))
+            consts = tuple(v for _, v in sig.params) + args
+            if out_type.kind == "value" and out_type.domain is not None:
+                check = _domain_check(frozenset(out_type.domain), out_type.name)
+        info = (sig.inputs, sig.output, len(consts), check is not None, out_type.kind)
+        return (info, impl, consts, check)
+
+    def _with_inputs(self, cache: _BindCache, bound: tuple[Any, ...],
+                     inputs: tuple[int, ...]) -> StepBinding | None:
+        """The binding of a step with these inputs and this bound op (``bound``, from
+        :meth:`_bound_op`), or None when the op takes another number of inputs."""
+        if len(inputs) != len(bound[0][0]):
+            return None
+        info = (inputs, *bound[0])
+        tag = cache.tags.get(info)
+        if tag is None:
+            with self._lock:  # two threads must not give two infos one tag
+                tag = cache.tags.get(info)
+                if tag is None:
+                    tag = next(self._tag_counter)
+                    # (inputs, input types, output type, constants, checked, kind, shape,
+                    #  lowest and highest input)
+                    cache.tag_info[tag] = (*info, (inputs, info[3], info[4]),
+                                           min(inputs, default=0), max(inputs, default=-1))
+                    cache.tags[info] = tag
+        return (tag, bound[1], bound[2], bound[3], None, step_runner(bound[1], inputs, bound[2], bound[3]))
+
+    @staticmethod
+    def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
+        if len(table) >= _MAX_STEPS_CACHED:
+            table.clear()
+        table[key] = value
+
+    def _plan(self, cache: _BindCache, tags: tuple[int, ...], *, check: bool) -> _Plan:
+        """The plan of programs with these tags. With ``check``, first the checks of
+        :meth:`Program.validate` on the wiring (``LookupError`` when one fails): at least
+        one step, each input an earlier step (the bindings hold only int inputs) of the
+        type the op takes. The ops and arguments were checked when the bindings were made."""
+        if not tags:
+            raise LookupError
+        ins, want, out, _, _, kinds, shape, low, high = zip(*map(cache.tag_info.__getitem__, tags))
+        if check and (  # (tags are only made for as many inputs as the op takes)
+            min(low) < 0  # every input an earlier step...
+            or not all(map(lt, high, range(len(tags))))
+            # ...of the type the op takes there
+            or [*map(out.__getitem__, chain.from_iterable(ins))] != [*chain.from_iterable(want)]
+        ):
+            raise LookupError
+        plan = _Plan(ins, shape, kinds, out)
+        if len(cache.plans) >= _MAX_PLANS_CACHED:
+            cache.plans.clear()
+        cache.plans[tags] = plan
+        return plan
 
     def _cache_for(self, vocab: Vocabulary) -> _BindCache:
         generation = self.ops.generation
         cache = self._caches.get(id(vocab))
         if cache is None or cache.vocab is not vocab or cache.generation != generation:
-            if len(self._caches) >= _MAX_VOCABULARIES_CACHED:
-                self._caches.clear()
-            cache = self._caches[id(vocab)] = _BindCache(vocab, generation)
+            with self._lock:
+                cache = self._caches.get(id(vocab))
+                if cache is None or cache.vocab is not vocab or cache.generation != generation:
+                    if len(self._caches) >= _MAX_VOCABULARIES_CACHED:
+                        self._caches.clear()
+                    cache = self._caches[id(vocab)] = _BindCache(vocab, generation)
         return cache
-
-    def _bind(self, cache: _BindCache, step: Step) -> StepBinding | None:
-        """The binding of one step whose inputs are ints (from the cache when known), or
-        None when its op is unknown or its value arguments are not valid for it."""
-        key = (step.op, step.inputs, step.args)
-        keep = all(a is None or type(a) is str for a in step.args)
-        if keep and (known := cache.steps.get(key)) is not None:
-            return known
-        vocab = cache.vocab
-        try:
-            sig = vocab.op(step.op)
-            check_args(step, sig, vocab, "")
-        except ProgramError:
-            return None
-        out_type = vocab.types[sig.output]
-        try:
-            impl = self.ops.get(sig.impl)
-        except RegistryError as err:
-            impl, consts, check = _failing("missing_op", f"op {step.op!r}: {err}"), (), None
-        else:
-            args = step.args + (None,) * (len(sig.args) - len(step.args))
-            consts = tuple(v for _, v in sig.params) + args
-            check = None
-            if out_type.kind == "value" and out_type.domain is not None:
-                check = _domain_check(frozenset(out_type.domain), out_type.name)
-        info = (step.inputs, sig.inputs, sig.output, len(consts), check is not None, out_type.kind)
-        tag = cache.tags.get(info)
-        if tag is None:
-            tag = cache.tags[info] = next(self._tag_counter)
-            cache.tag_info[tag] = info
-        binding: StepBinding = (tag, impl, *consts) + ((check,) if check is not None else ())
-        if keep:
-            if len(cache.steps) >= _MAX_STEPS_CACHED:
-                cache.steps.clear()
-            cache.steps[key] = binding
-        return binding
 
     # -- running --------------------------------------------------------------------------
     def execute(self, program: Program, scene: SceneGraph, *, trace: bool = True) -> Answer:

@@ -220,7 +220,7 @@ class Program:
                         f"expected {want}",
                         path=where,
                     )
-            check_args(step, sig, vocab, where)
+            _check_args(step, sig, vocab, where)
             out_types.append(sig.output)
         return self
 
@@ -279,9 +279,7 @@ class Program:
         return from_postfix(tokens, vocabulary)
 
 
-def check_args(step: Step, sig: Any, vocab: Vocabulary, where: str) -> None:
-    """Raise what :meth:`Program.validate` raises when ``step``'s value arguments do not fit
-    its op's signature ``sig`` (``where`` names the step in the message's path)."""
+def _check_args(step: Step, sig: Any, vocab: Vocabulary, where: str) -> None:
     args = step.args
     # Trailing optional arguments may be left out; a required one after an optional one
     # may not (write the optional one as an empty slot: ``pick[,bob]``).
