@@ -416,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data: {DATA}", file=show, flush=True)
 
     # Load everything first (one executor: its compile cache lives on the programs).
-    executor = SymbolicExecutor()
+    # Its code generated at once: the execute-only rows time compiled programs.
+    executor = SymbolicExecutor(generate_after=0)
     scene_cache: dict[str, Any] = {}
     contexts = [load_split(s, f, args.limit, executor, scene_cache, args.keep_answers)
                 for s in splits for f in fmts]

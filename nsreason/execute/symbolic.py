@@ -110,38 +110,35 @@ class _Plan:
     name of every step's output. Made only for tags whose wiring passed the checks of
     :meth:`Program.validate`."""
 
-    __slots__ = ("ins", "kinds", "run", "run_all", "runs", "shape", "types")
+    __slots__ = ("ins", "kinds", "run", "run_all", "runs_left", "shape", "types")
 
     def __init__(self, ins: tuple[tuple[int, ...], ...], shape: Shape,
-                 kinds: tuple[str, ...], types: tuple[str, ...]) -> None:
+                 kinds: tuple[str, ...], types: tuple[str, ...], generate_after: int) -> None:
         self.ins = ins
         self.shape = shape
         self.kinds = kinds
         self.types = types
-        self.runs = 0
+        self.runs_left = generate_after
         made = generated(shape)
+        if made is None and generate_after <= 0:
+            made = runners(shape)
         if made is not None:
             self.run, self.run_all = made
         else:
             self.run, self.run_all = self._interpret, self._interpret_all
 
     def _interpret(self, ix: SceneIndex, bindings: tuple[StepBinding, ...]) -> Any:
-        self.runs += 1
-        if self.runs >= _GENERATE_AFTER:
+        self.runs_left -= 1
+        if self.runs_left <= 0:
             self.run, self.run_all = runners(self.shape)
         return interpret(ix, bindings)
 
     def _interpret_all(self, ix: SceneIndex, bindings: tuple[StepBinding, ...],
                        outs: list[Any], clocks: list[int], clock: Callable[[], int]) -> None:
-        self.runs += 1
-        if self.runs >= _GENERATE_AFTER:
+        self.runs_left -= 1
+        if self.runs_left <= 0:
             self.run, self.run_all = runners(self.shape)
         interpret_all(ix, bindings, outs, clocks, clock)
-
-
-_GENERATE_AFTER = 512
-"""Runs of a shape after which its code is generated: generating costs about as much as
-interpreting a program several hundred times (benchmarks/README.md)."""
 
 
 class _BindCache:
@@ -205,6 +202,11 @@ class SymbolicExecutor:
         Vocabulary to check and bind programs with; default: each program's own.
     ops:
         Registry of op implementations (default :data:`nsreason.execute.ops.OPS`).
+    generate_after:
+        Runs of a program structure after which its code is generated (0: at once).
+        Generating costs as much as interpreting a program a few hundred times, so a
+        structure first runs interpreted, one runner call per step; a structure met
+        before in this process (by any executor) runs its generated code at once.
 
     Compiling is cached per executor: on the program (a program compiles once), and by
     step and structure (a new program whose steps and wiring the executor has met before
@@ -214,10 +216,15 @@ class SymbolicExecutor:
     """
 
     def __init__(
-        self, vocabulary: str | Vocabulary | None = None, ops: Registry[Any] = OPS
+        self,
+        vocabulary: str | Vocabulary | None = None,
+        ops: Registry[Any] = OPS,
+        *,
+        generate_after: int = 256,
     ) -> None:
         self.vocabulary = get_vocabulary(vocabulary) if vocabulary is not None else None
         self.ops = ops
+        self.generate_after = generate_after
         self._token = object()  # identifies this executor in programs' compile caches
         self._caches: dict[int, _BindCache] = {}
         self._lock = threading.Lock()  # serialises making caches and tags
@@ -383,7 +390,7 @@ class SymbolicExecutor:
             or [*map(out.__getitem__, chain.from_iterable(ins))] != [*chain.from_iterable(want)]
         ):
             raise LookupError
-        plan = _Plan(ins, shape, kinds, out)
+        plan = _Plan(ins, shape, kinds, out, self.generate_after)
         if len(cache.plans) >= _MAX_PLANS_CACHED:
             cache.plans.clear()
         cache.plans[tags] = plan
