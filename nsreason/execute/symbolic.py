@@ -8,11 +8,18 @@ without implementation, an invalid program) are recorded as a :class:`Failure` i
 answer and the trace; execution stops there, as CLEVR's engine does. Nothing is guessed and
 nothing escapes as an exception.
 
-How it stays fast: a program is *compiled* once (validated, each step bound to its
-implementation in a small closure) and cached on the program; a scene is indexed once
-(:class:`~nsreason.scene.index.SceneIndex`: bitsets); running is then one closure call per
-step. The traced run adds one clock read per step and decodes bitsets into object ids only
-when the trace is read.
+How it stays fast, end to end: a program is *compiled* once (validated, each step bound
+to its implementation and constants) and cached on the program. Compiling is itself cached
+by the executor: a step met before (the same ``Step`` object, or an equal one) keeps its
+binding, and a program structure (every step's inputs and op types) whose wiring was
+checked before is not checked again, so a new program of known steps and structure is
+bound with a few dictionary lookups and no validation pass; anything new or invalid goes
+through the checks of :meth:`Program.validate`, with its errors. A structure runs
+interpreted (one runner call per step) until it has run often, then by code generated for
+its shape (:mod:`nsreason.execute.codegen`), which also serves every later executor of the
+process. A scene is indexed once (:class:`~nsreason.scene.index.SceneIndex`: bitsets). The
+traced run adds one clock read per step and decodes bitsets into object ids only when the
+trace is read. Measured figures: ``benchmarks/README.md``.
 
 >>> from nsreason.scene.clevr import clevr_scene_from_dict
 >>> from nsreason.program import Program
@@ -204,9 +211,9 @@ class SymbolicExecutor:
         Registry of op implementations (default :data:`nsreason.execute.ops.OPS`).
     generate_after:
         Runs of a program structure after which its code is generated (0: at once).
-        Generating costs as much as interpreting a program a few hundred times, so a
-        structure first runs interpreted, one runner call per step; a structure met
-        before in this process (by any executor) runs its generated code at once.
+        Generating a shape's code costs far more than interpreting a program once, so a
+        structure first runs interpreted, one runner call per step; a shape whose code
+        this process has generated before (for any executor) runs it at once.
 
     Compiling is cached per executor: on the program (a program compiles once), and by
     step and structure (a new program whose steps and wiring the executor has met before
