@@ -40,7 +40,6 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from itertools import chain
 from operator import itemgetter, lt
 from typing import Any
 
@@ -117,11 +116,10 @@ class _Plan:
     name of every step's output. Made only for tags whose wiring passed the checks of
     :meth:`Program.validate`."""
 
-    __slots__ = ("ins", "kinds", "run", "run_all", "runs_left", "shape", "types")
+    __slots__ = ("kinds", "run", "run_all", "runs_left", "shape", "types")
 
-    def __init__(self, ins: tuple[tuple[int, ...], ...], shape: Shape,
-                 kinds: tuple[str, ...], types: tuple[str, ...], generate_after: int) -> None:
-        self.ins = ins
+    def __init__(self, shape: Shape, kinds: tuple[str, ...], types: tuple[str, ...],
+                 generate_after: int) -> None:
         self.shape = shape
         self.kinds = kinds
         self.types = types
@@ -188,6 +186,22 @@ _NO_VOCABULARY = Vocabulary("", {}, {})
 _MAX_STEPS_CACHED = 1 << 16  # entries per step table, per executor and vocabulary
 _MAX_PLANS_CACHED = 1 << 14  # plans per executor and vocabulary
 _MAX_VOCABULARIES_CACHED = 32
+
+
+def _tag_info(info: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What :meth:`SymbolicExecutor._plan` reads of a tag made of ``info`` = (inputs, input
+    types, output type, constants, checked, kind): a getter of the input steps' types from
+    the program's output types, and what it must return; the output type; the highest
+    input (-1 for none); the kind; the step's shape."""
+    inputs, want, out, n_consts, checked, kind = info
+    if not inputs:
+        getter, expected = bool, True  # (the output types: never empty)
+    elif len(inputs) == 1:
+        getter, expected = itemgetter(inputs[0]), want[0]
+    else:
+        getter, expected = itemgetter(*inputs), tuple(want)
+    return (getter, expected, out, max(inputs, default=-1), kind, (inputs, n_consts, checked))
+
 
 
 def _int_inputs(steps: tuple[Step, ...]) -> bool:
@@ -274,7 +288,7 @@ class SymbolicExecutor:
         cache = self._cache_for(vocab)
         bindings = self._known_bindings(cache, program)
         if bindings is not None:
-            tags = tuple(b[0] for b in bindings)
+            tags = tuple(map(_TAG, bindings))
             try:
                 plan = cache.plans.get(tags) or self._plan(cache, tags, check=True)
             except LookupError:
@@ -288,39 +302,43 @@ class SymbolicExecutor:
             failure = Failure(code, str(err), _step_of(err.path))
             return CompiledProgram(program, None, (), failure)
         bindings = tuple(self._bind(cache, step) for step in program.steps)
-        tags = tuple(b[0] for b in bindings)
+        tags = tuple(map(_TAG, bindings))
         plan = cache.plans.get(tags) or self._plan(cache, tags, check=False)
         return CompiledProgram(program, plan, bindings)
 
     def _known_bindings(self, cache: _BindCache, program: Program) -> tuple[StepBinding, ...] | None:
-        """Every step's binding from the caches (remembering each Step object), or None
-        when a step is new or odd."""
+        """Every step's binding from the caches (remembering each new Step object), or
+        None when a step is new or odd."""
         steps = program.steps
         if not program._int_inputs and not _int_inputs(steps):
             return None
         by_id = cache.by_id
-        out = []
+        bindings = list(map(by_id.get, map(id, steps)))
+        if None not in bindings:
+            return tuple(bindings)
         try:
-            for step in steps:
-                binding = by_id.get(id(step))
+            for k, binding in enumerate(bindings):
+                if binding is not None:
+                    continue
+                step = steps[k]
+                if not _plain_args(step.args):
+                    return None
+                key = (step.op, step.inputs, step.args)
+                binding = cache.by_value.get(key)
                 if binding is None:
-                    if not _plain_args(step.args):
+                    bound = cache.by_op_args.get((step.op, step.args))
+                    if bound is None:
                         return None
-                    binding = cache.by_value.get((step.op, step.inputs, step.args))
+                    binding = self._with_inputs(cache, bound, step.inputs)
                     if binding is None:
-                        bound = cache.by_op_args.get((step.op, step.args))
-                        if bound is None:
-                            return None
-                        binding = self._with_inputs(cache, bound, step.inputs)
-                        if binding is None:
-                            return None
-                        self._remember(cache.by_value, (step.op, step.inputs, step.args), binding)
-                    binding = (*binding[:4], step, binding[5])
-                    self._remember(by_id, id(step), binding)
-                out.append(binding)
+                        return None
+                    self._remember(cache.by_value, key, binding)
+                binding = (*binding[:4], step, binding[5])
+                self._remember(by_id, id(step), binding)
+                bindings[k] = binding
         except TypeError:  # unhashable arguments or inputs
             return None
-        return tuple(out)
+        return tuple(bindings)
 
     def _bind(self, cache: _BindCache, step: Step) -> StepBinding:
         """The binding of a step of a validated program (and its cache entries)."""
@@ -360,7 +378,7 @@ class SymbolicExecutor:
                      inputs: tuple[int, ...]) -> StepBinding | None:
         """The binding of a step with these inputs and this bound op (``bound``, from
         :meth:`_bound_op`), or None when the op takes another number of inputs."""
-        if len(inputs) != len(bound[0][0]):
+        if len(inputs) != len(bound[0][0]) or (inputs and min(inputs) < 0):
             return None
         info = (inputs, *bound[0])
         tag = cache.tags.get(info)
@@ -369,10 +387,7 @@ class SymbolicExecutor:
                 tag = cache.tags.get(info)
                 if tag is None:
                     tag = next(self._tag_counter)
-                    # (inputs, input types, output type, constants, checked, kind, shape,
-                    #  lowest and highest input)
-                    cache.tag_info[tag] = (*info, (inputs, info[3], info[4]),
-                                           min(inputs, default=0), max(inputs, default=-1))
+                    cache.tag_info[tag] = _tag_info(info)
                     cache.tags[info] = tag
         return (tag, bound[1], bound[2], bound[3], None, step_runner(bound[1], inputs, bound[2], bound[3]))
 
@@ -389,15 +404,13 @@ class SymbolicExecutor:
         type the op takes. The ops and arguments were checked when the bindings were made."""
         if not tags:
             raise LookupError
-        ins, want, out, _, _, kinds, shape, low, high = zip(*map(cache.tag_info.__getitem__, tags))
-        if check and (  # (tags are only made for as many inputs as the op takes)
-            min(low) < 0  # every input an earlier step...
-            or not all(map(lt, high, range(len(tags))))
-            # ...of the type the op takes there
-            or [*map(out.__getitem__, chain.from_iterable(ins))] != [*chain.from_iterable(want)]
-        ):
+        getters, want, out, high, kinds, shape = zip(*map(cache.tag_info.__getitem__, tags))
+        # Tags are only made for as many inputs as the op takes, none negative: check that
+        # every input is an earlier step, of the type the op takes there.
+        if check and (not all(map(lt, high, range(len(tags))))
+                      or [get(out) for get in getters] != list(want)):
             raise LookupError
-        plan = _Plan(ins, shape, kinds, out, self.generate_after)
+        plan = _Plan(shape, kinds, out, self.generate_after)
         if len(cache.plans) >= _MAX_PLANS_CACHED:
             cache.plans.clear()
         cache.plans[tags] = plan
