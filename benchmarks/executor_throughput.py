@@ -68,9 +68,9 @@ from _machine import machine_info, machine_line, write_json  # noqa: E402
 from nsvqa_style import NSVQAStyleExecutor, load_scenes, to_tokens  # noqa: E402
 
 from nsreason.datasets.clevr import load_clevr_questions  # noqa: E402
+from nsreason.execute import codegen  # noqa: E402
 from nsreason.execute.answer import answer_text  # noqa: E402
 from nsreason.execute.symbolic import SymbolicExecutor, decode_value  # noqa: E402
-from nsreason.execute import codegen  # noqa: E402
 from nsreason.program.ir import Program  # noqa: E402
 from nsreason.scene.clevr import load_clevr_scenes  # noqa: E402
 

@@ -3,8 +3,9 @@
 A program's *bindings* hold, per step, ``(tag, F, consts, K, owner, runner)``: a tag the
 executor uses to find the program's plan, the implementation ``F``, its constants after
 the inputs (params, then value arguments), the domain check ``K`` of a closed value type
-or None, what the executor keeps alive with it, and the step's :func:`step_runner`. Its *shape* is what running it needs besides: per step, the indices of its
-input steps, how many constants it takes and whether its output is checked.
+or None, what the executor keeps alive with it, and the step's :func:`step_runner`. Its
+*shape* is what running it needs besides: per step, the indices of its input steps, how
+many constants it takes and whether its output is checked.
 
 :func:`interpret` and :func:`interpret_all` run any bindings with one loop iteration and
 one runner call per step. Generated code (:func:`runners`) does without the loop: a

@@ -91,7 +91,8 @@ class CompiledProgram:
         self.types: tuple[str, ...] = plan.types if plan is not None else ()
 
     def __repr__(self) -> str:
-        state = f"invalid: {self.invalid}" if self.invalid is not None else f"{len(self.kinds)} steps"
+        state = (f"invalid: {self.invalid}" if self.invalid is not None
+                 else f"{len(self.kinds)} steps")
         return f"CompiledProgram({self.program!r}, {state})"
 
     def run(self, index: SceneIndex) -> Any:
@@ -306,7 +307,9 @@ class SymbolicExecutor:
         plan = cache.plans.get(tags) or self._plan(cache, tags, check=False)
         return CompiledProgram(program, plan, bindings)
 
-    def _known_bindings(self, cache: _BindCache, program: Program) -> tuple[StepBinding, ...] | None:
+    def _known_bindings(
+        self, cache: _BindCache, program: Program
+    ) -> tuple[StepBinding, ...] | None:
         """Every step's binding from the caches (remembering each new Step object), or
         None when a step is new or odd."""
         steps = program.steps
@@ -389,7 +392,8 @@ class SymbolicExecutor:
                     tag = next(self._tag_counter)
                     cache.tag_info[tag] = _tag_info(info)
                     cache.tags[info] = tag
-        return (tag, bound[1], bound[2], bound[3], None, step_runner(bound[1], inputs, bound[2], bound[3]))
+        impl, consts, check = bound[1:]
+        return (tag, impl, consts, check, None, step_runner(impl, inputs, consts, check))
 
     @staticmethod
     def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:

@@ -27,7 +27,8 @@ def _outcome(executor: SymbolicExecutor, program: Program, scene: SceneGraph):
     untraced = executor.execute(program, scene, trace=False)
     traced = executor.execute(program, scene)
     steps = [(s.status, s.output, s.output_type, s.failure) for s in traced.trace.steps]
-    return (untraced.value, untraced.failure, traced.value, traced.failure, traced.value_type, steps)
+    return (untraced.value, untraced.failure,
+            traced.value, traced.failure, traced.value_type, steps)
 
 
 def _fresh(program: Program) -> Program:
@@ -81,7 +82,8 @@ def test_invalid_programs_after_valid_ones_of_the_same_structure(four_objects):
     for program in bad:
         for executor in (ex, SymbolicExecutor()):
             answer = executor.execute(program, four_objects)
-            assert answer.failure is not None and answer.failure.reason == _error(program), program.steps
+            assert answer.failure is not None, program.steps
+            assert answer.failure.reason == _error(program), program.steps
             again = executor.execute(_fresh(program), four_objects, trace=False)
             assert again.failure == answer.failure
 
