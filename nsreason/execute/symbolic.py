@@ -313,7 +313,7 @@ class SymbolicExecutor:
         """Every step's binding from the caches (remembering each new Step object), or
         None when a step is new or odd."""
         steps = program.steps
-        if not program._int_inputs and not _int_inputs(steps):
+        if not getattr(program, "_int_inputs", False) and not _int_inputs(steps):
             return None
         by_id = cache.by_id
         bindings = list(map(by_id.get, map(id, steps)))
