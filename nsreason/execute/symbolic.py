@@ -64,6 +64,7 @@ from .ops import OPS
 
 __all__ = ["SymbolicExecutor", "CompiledProgram", "decode_value"]
 
+
 class CompiledProgram:
     """A validated program bound to its implementations (see
     :mod:`nsreason.execute.codegen`): ``run(index)`` gives the final raw value,
