@@ -274,7 +274,11 @@ class SymbolicExecutor:
                 known = self._cache_for(self.vocabulary or get_vocabulary(program.vocabulary))
                 self._last = (program.vocabulary, known)
             bindings = tuple(map(known.by_id.get, map(id, program.steps)))
-            tags = tuple(map(_TAG, bindings))  # a missing binding: None[0] raises
+            try:
+                tags = tuple(map(_TAG, bindings))
+            except TypeError:  # None[0]: a Step object not met before; equal ones may have
+                bindings = self._known_bindings(known, program, bindings)  # type: ignore
+                tags = tuple(map(_TAG, bindings))  # type: ignore[arg-type]  # None: raises
             plan = known.plans.get(tags) or self._plan(known, tags, check=True)
             compiled = CompiledProgram(program, plan, bindings)
         except Exception:  # LookupError: a check failed; TypeError: a new step
@@ -309,15 +313,18 @@ class SymbolicExecutor:
         return CompiledProgram(program, plan, bindings)
 
     def _known_bindings(
-        self, cache: _BindCache, program: Program
+        self,
+        cache: _BindCache,
+        program: Program,
+        by_identity: tuple[StepBinding | None, ...] | None = None,
     ) -> tuple[StepBinding, ...] | None:
         """Every step's binding from the caches (remembering each new Step object), or
-        None when a step is new or odd."""
+        None when a step is new or odd. ``by_identity``: the lookup by identity, if made."""
         steps = program.steps
         if not getattr(program, "_int_inputs", False) and not _int_inputs(steps):
             return None
         by_id = cache.by_id
-        bindings = list(map(by_id.get, map(id, steps)))
+        bindings = list(by_identity if by_identity is not None else map(by_id.get, map(id, steps)))
         if None not in bindings:
             return tuple(bindings)
         try:
@@ -483,7 +490,19 @@ class SymbolicExecutor:
         decoded into object ids when the trace's steps are first read."""
         index = scene.index
         program = compiled.program
-        outs, clocks, failure = self.run_all(compiled, index)
+        plan = compiled.plan
+        if plan is None:
+            outs, clocks, failure = self.run_all(compiled, index)
+        else:  # run_all, inlined: the hot path of traced evaluation
+            outs, clocks, failure = [], [], None
+            try:
+                plan.run_all(index, compiled.bindings, outs, clocks, time.perf_counter_ns)
+            except ExecutionFailure as exc:
+                clocks.append(time.perf_counter_ns())
+                failure = Failure(exc.code, exc.reason, len(outs))
+            except Exception as exc:  # a faulty (user) op must not crash the caller
+                clocks.append(time.perf_counter_ns())
+                failure = Failure("op_error", f"{type(exc).__name__}: {exc}", len(outs))
         value = None if failure is not None else decode_value(outs[-1], compiled.kinds[-1], index)
         trace = Trace(
             answer=value,
