@@ -188,6 +188,7 @@ _NO_VOCABULARY = Vocabulary("", {}, {})
 _MAX_STEPS_CACHED = 1 << 16  # entries per step table, per executor and vocabulary
 _MAX_PLANS_CACHED = 1 << 14  # plans per executor and vocabulary
 _MAX_VOCABULARIES_CACHED = 32
+_MAX_TAGS_CACHED = 1 << 16  # a new cache beyond: tags grow with the programs' shapes
 
 
 def _tag_info(info: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -359,7 +360,7 @@ class SymbolicExecutor:
             bound = self._bound_op(cache.vocab, step)
             if plain:
                 self._remember(cache.by_op_args, (step.op, step.args), bound)
-        binding = self._with_inputs(cache, bound, step.inputs)
+        binding = self._with_inputs(cache, bound, step.inputs, full_ok=True)
         assert binding is not None  # validated: as many inputs as the op takes
         if plain:
             self._remember(cache.by_value, (step.op, step.inputs, step.args), binding)
@@ -386,14 +387,18 @@ class SymbolicExecutor:
         return (info, impl, consts, check)
 
     def _with_inputs(self, cache: _BindCache, bound: tuple[Any, ...],
-                     inputs: tuple[int, ...]) -> StepBinding | None:
+                     inputs: tuple[int, ...], *, full_ok: bool = False) -> StepBinding | None:
         """The binding of a step with these inputs and this bound op (``bound``, from
-        :meth:`_bound_op`), or None when the op takes another number of inputs."""
+        :meth:`_bound_op`), or None when the op takes another number of inputs, or when it
+        needs a new tag and the cache holds its most (unless ``full_ok``: the general path
+        then starts a new cache, see :meth:`_cache_for`)."""
         if len(inputs) != len(bound[0][0]) or (inputs and min(inputs) < 0):
             return None
         info = (inputs, *bound[0])
         tag = cache.tags.get(info)
         if tag is None:
+            if len(cache.tags) >= _MAX_TAGS_CACHED and not full_ok:
+                return None
             with self._lock:  # two threads must not give two infos one tag
                 tag = cache.tags.get(info)
                 if tag is None:
@@ -429,15 +434,22 @@ class SymbolicExecutor:
         return plan
 
     def _cache_for(self, vocab: Vocabulary) -> _BindCache:
+        """This executor's caches for ``vocab``: new ones when there are none yet, when the
+        op registry changed, or when the tags (which grow with the programs' shapes) are
+        at their most. A replaced cache is dropped, never cleared: a thread still using it
+        keeps a consistent one."""
         generation = self.ops.generation
         cache = self._caches.get(id(vocab))
-        if cache is None or cache.vocab is not vocab or cache.generation != generation:
+        if (cache is None or cache.vocab is not vocab or cache.generation != generation
+                or len(cache.tags) >= _MAX_TAGS_CACHED):
             with self._lock:
                 cache = self._caches.get(id(vocab))
-                if cache is None or cache.vocab is not vocab or cache.generation != generation:
+                if (cache is None or cache.vocab is not vocab or cache.generation != generation
+                        or len(cache.tags) >= _MAX_TAGS_CACHED):
                     if len(self._caches) >= _MAX_VOCABULARIES_CACHED:
                         self._caches.clear()
                     cache = self._caches[id(vocab)] = _BindCache(vocab, generation)
+                    self._last = (None, cache)  # the fast path looks the caches up again
         return cache
 
     # -- running --------------------------------------------------------------------------

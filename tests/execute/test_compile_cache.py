@@ -184,3 +184,24 @@ def test_the_clevr_loader_shares_equal_steps():
     p = program_from_clevr([nodes[0], *flagged], shared=shared)
     q = program_from_clevr([nodes[0], dict(nodes[1], value_inputs=[1])], shared=shared)
     assert p.steps[1].args == (True,) and type(q.steps[1].args[0]) is int
+
+
+def test_full_caches_start_anew(four_objects, monkeypatch):
+    from nsreason.execute import symbolic
+
+    monkeypatch.setattr(symbolic, "_MAX_TAGS_CACHED", 3)
+    monkeypatch.setattr(symbolic, "_MAX_STEPS_CACHED", 4)
+    monkeypatch.setattr(symbolic, "_MAX_PLANS_CACHED", 2)
+    texts = [
+        "count(filter_color[red](scene()))",
+        "count(filter_size[small](filter_color[red](scene())))",
+        "query_shape(unique(filter_color[blue](scene())))",
+        "exist(relate[left](unique(filter_color[blue](scene()))))",
+        "equal_integer(count(filter_color[red](scene())), count(filter_size[large](scene())))",
+    ]
+    ex = SymbolicExecutor()
+    for _ in range(3):
+        for t in texts:
+            program = Program.from_text(t)
+            assert _outcome(ex, program, four_objects) == _outcome(
+                SymbolicExecutor(), _fresh(program), four_objects)
