@@ -1,37 +1,51 @@
-"""Executor throughput on CLEVR: nsreason's symbolic executor against an NS-VQA-style peer.
+"""Executor throughput on CLEVR: nsreason's symbolic executor against an NS-VQA-style peer,
+end to end (compile + execute) and execute-only.
 
 For each split (``val``, ``train``) and each questions file (release format
 ``CLEVR_<split>_questions.json`` and generator format ``..._questions_generator.json``)
 everything is loaded first: scenes (nsreason ``SceneGraph`` + bitset index built with
-``scene.index``; the peer's lists of object dicts), questions, programs (nsreason: compiled
-with ``SymbolicExecutor().compile``; the peer: NS-VQA prefix tokens). Then, in one process,
-the same questions are answered by five executors, interleaved over ``--repeats``
-repetitions (the order rotates every repetition; the loaded data is moved out of the
-cyclic GC's way with ``gc.freeze()``, and a ``gc.collect()`` precedes each timed loop):
+``scene.index``, once per scene as ``nsreason eval`` does; the peer's lists of object
+dicts), questions, programs (nsreason: read by ``load_clevr_questions`` and compiled with
+code generated, ``SymbolicExecutor(generate_after=0)``; the peer: NS-VQA prefix tokens).
+Then, in one process, the same questions are answered by eight loops, interleaved over
+``--repeats`` repetitions (the order rotates every repetition; the loaded data is moved out
+of the cyclic GC's way with ``gc.freeze()``, and a ``gc.collect()`` precedes each loop):
 
-* ``peer``      ``NSVQAStyleExecutor.run(tokens, scene)`` (see ``nsvqa_style.py``);
-* ``untraced``  ``executor.run(compiled, scene.index)``: the raw final value;
-* ``traced``    ``executor.run_traced(compiled, scene)``: an ``Answer`` with a lazy trace
+* ``peer``       ``NSVQAStyleExecutor.run(tokens, scene)`` (see ``nsvqa_style.py``): an
+  interpreter, no compile step;
+* ``e2e``        end to end, as ``nsreason eval clevr --parser gold --no-trace`` pays it in
+  a new process: programs freshly read from the file's JSON by ``load_clevr_questions``
+  (not timed), then per question ``executor.run(executor.compile(program), scene.index)``
+  on a new ``SymbolicExecutor()``, with the process-wide memo of generated code emptied;
+* ``e2e traced`` the same with ``executor.run_traced(executor.compile(program), scene)``;
+* ``e2e warm``   the same as ``e2e`` on the executor that compiled these questions at load
+  (its caches know every step and structure, their code is generated), with freshly read
+  programs all the same: a long-running process answering questions it has seen the like of;
+* ``untraced``   execute-only: ``executor.run(compiled, scene.index)`` on programs compiled
+  at load: the raw final value;
+* ``traced``     ``executor.run_traced(compiled, scene)``: an ``Answer`` with a lazy trace
   (every step's raw output and clock reading recorded; decoding deferred);
-* ``+steps``    traced, then ``answer.trace.steps`` read (the trace materialised);
-* ``+to_json``  traced, then ``answer.trace.to_json()``.
+* ``+steps``     traced, then ``answer.trace.steps`` read (the trace materialised);
+* ``+to_json``   traced, then ``answer.trace.to_json()``.
 
 Each loop keeps what an evaluation loop keeps: the peer's answer string, the untraced
 ``(raw value, failure)``, and for the traced loops ``(answer.value, answer.failure)`` as
 ``nsreason.eval.clevr`` does, so the trace is dropped after use. ``--keep-answers`` keeps
-every traced ``Answer`` (and its trace) alive instead, which adds the cyclic GC's cost of
-walking them.
+every traced execute-only ``Answer`` (and its trace) alive instead, which adds the cyclic
+GC's cost of walking them.
 
-Only the loop over questions is timed (loading, indexing and compiling are not). Reported:
-best and median questions/s over the repetitions; the ratio to the peer as best over best
-and as the median of paired ratios (peer time / executor time within each repetition,
-whose loops run back to back, so slow phases of a shared machine hit both); and answer
-accuracy against the file's answers (from the first repetition's outputs).
+Only the loop over questions is timed (loading and indexing are not, nor, in the
+execute-only rows, compiling). ``--clock cpu`` times by this process's CPU time instead of
+the wall clock: steadier on a shared machine. Reported: best and median questions/s over
+the repetitions; the ratio to the peer as best over best and as the median of paired
+ratios (peer time / executor time within each repetition, whose loops run back to back,
+so slow phases of a shared machine hit both); and answer accuracy against the file's
+answers (from the first repetition's outputs).
 
 Run from the repository root::
 
     .venv/bin/python benchmarks/executor_throughput.py              # val and train
-    .venv/bin/python benchmarks/executor_throughput.py --split val --repeats 5 --limit 2000
+    .venv/bin/python benchmarks/executor_throughput.py --split val --format generator --clock cpu
     .venv/bin/python benchmarks/executor_throughput.py --json results.json
 """
 
@@ -54,8 +68,10 @@ from _machine import machine_info, machine_line, write_json  # noqa: E402
 from nsvqa_style import NSVQAStyleExecutor, load_scenes, to_tokens  # noqa: E402
 
 from nsreason.datasets.clevr import load_clevr_questions  # noqa: E402
+from nsreason.execute import codegen  # noqa: E402
 from nsreason.execute.answer import answer_text  # noqa: E402
 from nsreason.execute.symbolic import SymbolicExecutor, decode_value  # noqa: E402
+from nsreason.program.ir import Program  # noqa: E402
 from nsreason.scene.clevr import load_clevr_scenes  # noqa: E402
 
 # ../shared/data beside the repository, or wherever NSREASON_SHARED_DATA points (as in tests)
@@ -63,9 +79,14 @@ DATA = Path(
     os.environ.get("NSREASON_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
 ) / "clevr"
 
-VARIANTS = ("peer", "untraced", "traced", "+steps", "+to_json")
+clock: Callable[[], float] = time.perf_counter  # --clock cpu: time.process_time
+
+VARIANTS = ("peer", "e2e", "e2e traced", "e2e warm", "untraced", "traced", "+steps", "+to_json")
 LABELS = {
     "peer": "NS-VQA-style peer",
+    "e2e": "end to end untraced",
+    "e2e traced": "end to end traced (lazy)",
+    "e2e warm": "end to end untraced, warm",
     "untraced": "nsreason untraced",
     "traced": "nsreason traced (lazy)",
     "+steps": "traced + .trace.steps",
@@ -79,10 +100,10 @@ def loop_peer(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
     out: list[Any] = []
     ap = out.append
     jobs = ctx["peer_jobs"]
-    t0 = time.perf_counter()
+    t0 = clock()
     for tokens, scene in jobs:
         ap(run(tokens, scene))
-    return time.perf_counter() - t0, out
+    return clock() - t0, out
 
 
 def loop_untraced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
@@ -90,10 +111,85 @@ def loop_untraced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
     out: list[Any] = []
     ap = out.append
     jobs = ctx["index_jobs"]
-    t0 = time.perf_counter()
+    t0 = clock()
     for compiled, index in jobs:
         ap(run(compiled, index))
-    return time.perf_counter() - t0, out
+    return clock() - t0, out
+
+
+def loop_e2e(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    """Compile (on an executor that has compiled nothing yet) and run, untraced."""
+    forget_generated_code()
+    executor = SymbolicExecutor()
+    run, compile_ = executor.run, executor.compile
+    out: list[Any] = []
+    ap = out.append
+    programs = fresh_programs(ctx)
+    jobs = list(zip(programs, ctx["indexes"]))
+    t0 = clock()
+    for program, index in jobs:
+        ap(run(compile_(program), index))
+    seconds = clock() - t0
+    release(programs)
+    return seconds, out
+
+
+def loop_e2e_traced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    """Compile (on a new executor) and run traced, keeping ``(value, failure)``."""
+    forget_generated_code()
+    executor = SymbolicExecutor()
+    run, compile_ = executor.run_traced, executor.compile
+    out: list[Any] = []
+    ap = out.append
+    programs = fresh_programs(ctx)
+    jobs = list(zip(programs, ctx["scenes"]))
+    t0 = clock()
+    for program, scene in jobs:
+        answer = run(compile_(program), scene)
+        ap((answer.value, answer.failure))
+    seconds = clock() - t0
+    release(programs)
+    return seconds, out
+
+
+def loop_e2e_warm(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
+    """Compile and run untraced on the executor of the compiled loops, which has seen
+    these questions' steps and shapes before (new ``Program`` objects all the same)."""
+    executor = ctx["executor"]
+    run, compile_ = executor.run, executor.compile
+    out: list[Any] = []
+    ap = out.append
+    programs = fresh_programs(ctx)
+    jobs = list(zip(programs, ctx["indexes"]))
+    t0 = clock()
+    for program, index in jobs:
+        ap(run(compile_(program), index))
+    seconds = clock() - t0
+    release(programs)
+    return seconds, out
+
+
+def fresh_programs(ctx: dict[str, Any]) -> list[Program]:
+    """New ``Program`` objects read from the file's JSON by the eval loop's loader
+    (``load_clevr_questions``), so no compiled form is cached on them; not timed. Like the
+    loaded data (and like ``nsreason eval``, which freezes its loaded programs before its
+    timed loop), they are moved out of the cyclic GC's way."""
+    programs = [q.program for q in load_clevr_questions(ctx["raw"])]
+    gc.freeze()
+    return programs
+
+
+def forget_generated_code() -> None:
+    """Empty the process-wide memo of generated code (``nsreason.execute.codegen``), so
+    that a cold loop pays what a new process running ``nsreason eval`` pays."""
+    codegen._GENERATED.clear()
+
+
+def release(programs: list[Program]) -> None:
+    """Break each program's cycle to its compiled form (program → compiled → program), so
+    that frozen programs are freed by reference counting once dropped."""
+    for program in programs:
+        program._compiled = None
 
 
 def loop_traced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
@@ -102,15 +198,15 @@ def loop_traced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
     ap = out.append
     jobs = ctx["scene_jobs"]
     if ctx["keep_answers"]:
-        t0 = time.perf_counter()
+        t0 = clock()
         for compiled, scene in jobs:
             ap(run(compiled, scene))
-        return time.perf_counter() - t0, out
-    t0 = time.perf_counter()
+        return clock() - t0, out
+    t0 = clock()
     for compiled, scene in jobs:
         answer = run(compiled, scene)
         ap((answer.value, answer.failure))
-    return time.perf_counter() - t0, out
+    return clock() - t0, out
 
 
 def loop_steps(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
@@ -119,18 +215,18 @@ def loop_steps(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
     ap = out.append
     jobs = ctx["scene_jobs"]
     if ctx["keep_answers"]:
-        t0 = time.perf_counter()
+        t0 = clock()
         for compiled, scene in jobs:
             answer = run(compiled, scene)
             answer.trace.steps  # noqa: B018  materialise: decode every step's output
             ap(answer)
-        return time.perf_counter() - t0, out
-    t0 = time.perf_counter()
+        return clock() - t0, out
+    t0 = clock()
     for compiled, scene in jobs:
         answer = run(compiled, scene)
         answer.trace.steps  # noqa: B018  materialise: decode every step's output
         ap((answer.value, answer.failure))
-    return time.perf_counter() - t0, out
+    return clock() - t0, out
 
 
 def loop_json(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
@@ -139,22 +235,25 @@ def loop_json(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
     ap = out.append
     jobs = ctx["scene_jobs"]
     if ctx["keep_answers"]:
-        t0 = time.perf_counter()
+        t0 = clock()
         for compiled, scene in jobs:
             answer = run(compiled, scene)
             answer.trace.to_json()
             ap(answer)
-        return time.perf_counter() - t0, out
-    t0 = time.perf_counter()
+        return clock() - t0, out
+    t0 = clock()
     for compiled, scene in jobs:
         answer = run(compiled, scene)
         answer.trace.to_json()
         ap((answer.value, answer.failure))
-    return time.perf_counter() - t0, out
+    return clock() - t0, out
 
 
 LOOPS: dict[str, Callable[[dict[str, Any]], tuple[float, list[Any]]]] = {
     "peer": loop_peer,
+    "e2e": loop_e2e,
+    "e2e traced": loop_e2e_traced,
+    "e2e warm": loop_e2e_warm,
     "untraced": loop_untraced,
     "traced": loop_traced,
     "+steps": loop_steps,
@@ -192,6 +291,7 @@ def load_split(split: str, fmt: str, limit: int | None, executor: SymbolicExecut
         index_jobs.append((compiled, scene.index))
         scene_jobs.append((compiled, scene))
         expected.append(q.answer)
+
     return {
         "split": split,
         "format": fmt,
@@ -202,6 +302,9 @@ def load_split(split: str, fmt: str, limit: int | None, executor: SymbolicExecut
         "peer_jobs": peer_jobs,
         "index_jobs": index_jobs,
         "scene_jobs": scene_jobs,
+        "raw": raw,
+        "indexes": [index for _, index in index_jobs],
+        "scenes": [scene for _, scene in scene_jobs],
         "expected": expected,
         "keep_answers": keep_answers,
         "load_seconds": time.perf_counter() - t0,
@@ -212,7 +315,7 @@ def load_split(split: str, fmt: str, limit: int | None, executor: SymbolicExecut
 def answers_of(variant: str, ctx: dict[str, Any], out: list[Any]) -> list[str | None]:
     if variant == "peer":
         return out
-    if variant == "untraced":
+    if variant in ("untraced", "e2e", "e2e warm"):
         texts: list[str | None] = []
         for (raw, failure), (compiled, index) in zip(out, ctx["index_jobs"]):
             if failure is not None:
@@ -220,7 +323,7 @@ def answers_of(variant: str, ctx: dict[str, Any], out: list[Any]) -> list[str | 
             else:
                 texts.append(answer_text(decode_value(raw, compiled.kinds[-1], index)))
         return texts
-    if ctx["keep_answers"]:
+    if ctx["keep_answers"] and variant != "e2e traced":
         return [a.text if a.ok else None for a in out]
     return [None if failure is not None else answer_text(value) for value, failure in out]
 
@@ -315,21 +418,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep-answers", action="store_true",
                     help="traced loops keep every Answer (and so its trace) alive, instead of "
                          "(value, failure) as nsreason.eval.clevr does: adds GC cost")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="time loops by wall clock (default) or by this process's CPU time "
+                         "(steadier on a shared machine: time spent waiting for a core is "
+                         "left out)")
     ap.add_argument("--json", metavar="PATH", default=None,
                     help="also write the results as JSON ('-': stdout, tables to stderr)")
     args = ap.parse_args(argv)
     if args.repeats < 1:
         ap.error("--repeats must be at least 1")
 
+    global clock
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     splits = ("val", "train") if args.split == "all" else (args.split,)
     fmts = ("release", "generator") if args.fmt == "all" else (args.fmt,)
     show = sys.stderr if args.json == "-" else sys.stdout
     info = machine_info()
     print(machine_line(info), file=show)
     print(f"data: {DATA}", file=show, flush=True)
+    print(f"clock: {'CPU time of this process' if args.clock == 'cpu' else 'wall'}", file=show,
+          flush=True)
 
     # Load everything first (one executor: its compile cache lives on the programs).
-    executor = SymbolicExecutor()
+    # Its code generated at once: the execute-only rows time compiled programs.
+    executor = SymbolicExecutor(generate_after=0)
     scene_cache: dict[str, Any] = {}
     contexts = [load_split(s, f, args.limit, executor, scene_cache, args.keep_answers)
                 for s in splits for f in fmts]
@@ -351,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         print(file=show, flush=True)
 
     if args.json is not None:
-        payload = json.dumps({"machine": info, "blocks": blocks}, indent=2)
+        payload = json.dumps({"machine": info, "clock": args.clock, "blocks": blocks}, indent=2)
         write_json(payload, args.json)
     return 0
 

@@ -46,6 +46,8 @@ class Registry(Generic[T]):
         self.entry_point_group = entry_point_group
         self._items: dict[str, T] = {}
         self._entry_points_loaded = entry_point_group is None
+        self.generation = 0
+        """Counts :meth:`register` calls: a cache of looked-up items is stale once it moves."""
 
     @overload
     def register(self, name: str, item: T, *, replace: bool = False) -> T: ...
@@ -71,6 +73,7 @@ class Registry(Generic[T]):
                 f"{self.kind} {name!r} is already registered; pass replace=True to override"
             )
         self._items[name] = item
+        self.generation += 1
         return item
 
     def _load_entry_points(self) -> None:

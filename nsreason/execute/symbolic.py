@@ -8,11 +8,18 @@ without implementation, an invalid program) are recorded as a :class:`Failure` i
 answer and the trace; execution stops there, as CLEVR's engine does. Nothing is guessed and
 nothing escapes as an exception.
 
-How it stays fast: a program is *compiled* once (validated, each step bound to its
-implementation in a small closure) and cached on the program; a scene is indexed once
-(:class:`~nsreason.scene.index.SceneIndex`: bitsets); running is then one closure call per
-step. The traced run adds one clock read per step and decodes bitsets into object ids only
-when the trace is read.
+How it stays fast, end to end: a program is *compiled* once (validated, each step bound
+to its implementation and constants) and cached on the program. Compiling is itself cached
+by the executor: a step met before (the same ``Step`` object, or an equal one) keeps its
+binding, and a program structure (every step's inputs and op types) whose wiring was
+checked before is not checked again, so a new program of known steps and structure is
+bound with a few dictionary lookups and no validation pass; anything new or invalid goes
+through the checks of :meth:`Program.validate`, with its errors. A structure runs
+interpreted (one runner call per step) until it has run often, then by code generated for
+its shape (:mod:`nsreason.execute.codegen`), which also serves every later executor of the
+process. A scene is indexed once (:class:`~nsreason.scene.index.SceneIndex`: bitsets). The
+traced run adds one clock read per step and decodes bitsets into object ids only when the
+trace is read. Measured figures: ``benchmarks/README.md``.
 
 >>> from nsreason.scene.clevr import clevr_scene_from_dict
 >>> from nsreason.program import Program
@@ -29,37 +36,185 @@ when the trace is read.
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from operator import itemgetter, lt
 from typing import Any
 
 from ..errors import ExecutionFailure, ProgramError, RegistryError
-from ..program.ir import Program
+from ..program.ir import Program, Step
 from ..program.vocab import Vocabulary, get_vocabulary
 from ..registry import Registry
 from ..scene.graph import SceneGraph
 from ..scene.index import SceneIndex
 from ..trace.trace import Failure, Trace, TraceStep
 from .answer import Answer
-from .codegen import StepBinding, build_runners
+from .codegen import (
+    Shape,
+    StepBinding,
+    generated,
+    interpret,
+    interpret_all,
+    runners,
+    step_runner,
+)
 from .ops import OPS
 
 __all__ = ["SymbolicExecutor", "CompiledProgram", "decode_value"]
 
-@dataclass(frozen=True, slots=True)
-class CompiledProgram:
-    """A program bound to its implementations (see :mod:`nsreason.execute.codegen`):
-    ``run(index)`` gives the final raw value, ``run_all(index, outs, times, clock)`` fills
-    every output and wall time. ``invalid`` holds the failure of a program that did not
-    validate; such a program never runs."""
 
-    program: Program
-    run: Callable[[SceneIndex], Any] | None
-    run_all: Callable[..., None] | None
-    kinds: tuple[str, ...]
-    types: tuple[str, ...]
-    invalid: Failure | None = None
+class CompiledProgram:
+    """A validated program bound to its implementations (see
+    :mod:`nsreason.execute.codegen`): ``run(index)`` gives the final raw value,
+    ``run_all(index, outs, clocks, clock)`` fills every output and clock reading.
+    ``kinds`` and ``types`` are the kind and type name of every step's output. ``invalid``
+    holds the failure of a program that did not validate; such a program never runs.
+
+    Programs of the same shape share their generated code (``plan``); what is particular
+    to a program is ``bindings``: per step, its implementation and constants."""
+
+    __slots__ = ("program", "kinds", "types", "invalid", "bindings", "plan")
+
+    def __init__(
+        self,
+        program: Program,
+        plan: _Plan | None,
+        bindings: tuple[StepBinding, ...] = (),
+        invalid: Failure | None = None,
+    ) -> None:
+        self.program = program
+        self.plan = plan
+        self.bindings = bindings
+        self.invalid = invalid
+        self.kinds: tuple[str, ...] = plan.kinds if plan is not None else ()
+        self.types: tuple[str, ...] = plan.types if plan is not None else ()
+
+    def __repr__(self) -> str:
+        state = (f"invalid: {self.invalid}" if self.invalid is not None
+                 else f"{len(self.kinds)} steps")
+        return f"CompiledProgram({self.program!r}, {state})"
+
+    def run(self, index: SceneIndex) -> Any:
+        """The last step's raw value (raises what a step raises; see
+        :meth:`SymbolicExecutor.run` for failures as values)."""
+        if self.plan is None:
+            raise ProgramError(str(self.invalid))
+        return self.plan.run(index, self.bindings)
+
+    def run_all(self, index: SceneIndex, outs: list[Any], clocks: list[int],
+                clock: Callable[[], int]) -> None:
+        """Append every step's raw output to ``outs`` and clock readings to ``clocks`` (one
+        before the first step, one after each); raises what a step raises."""
+        if self.plan is None:
+            raise ProgramError(str(self.invalid))
+        self.plan.run_all(index, self.bindings, outs, clocks, clock)
+
+
+class _Plan:
+    """What programs with the same step tags share: how to run them (interpreted at first,
+    generated code once the shape has run often), each step's inputs, and the kind and type
+    name of every step's output. Made only for tags whose wiring passed the checks of
+    :meth:`Program.validate`."""
+
+    __slots__ = ("kinds", "run", "run_all", "runs_left", "shape", "types")
+
+    def __init__(self, shape: Shape, kinds: tuple[str, ...], types: tuple[str, ...],
+                 generate_after: int) -> None:
+        self.shape = shape
+        self.kinds = kinds
+        self.types = types
+        self.runs_left = generate_after
+        made = generated(shape)
+        if made is None and generate_after <= 0:
+            made = runners(shape)
+        if made is not None:
+            self.run, self.run_all = made
+        else:
+            self.run, self.run_all = self._interpret, self._interpret_all
+
+    def _interpret(self, ix: SceneIndex, bindings: tuple[StepBinding, ...]) -> Any:
+        self.runs_left -= 1
+        if self.runs_left <= 0:
+            self.run, self.run_all = runners(self.shape)
+        return interpret(ix, bindings)
+
+    def _interpret_all(self, ix: SceneIndex, bindings: tuple[StepBinding, ...],
+                       outs: list[Any], clocks: list[int], clock: Callable[[], int]) -> None:
+        self.runs_left -= 1
+        if self.runs_left <= 0:
+            self.run, self.run_all = runners(self.shape)
+        interpret_all(ix, bindings, outs, clocks, clock)
+
+
+class _BindCache:
+    """One executor's compile caches for one vocabulary (and one generation of its op
+    registry). A step's binding is ``(tag, impl, constants, check, step)``; its tag stands
+    for what the step contributes to its program's validity and code: (inputs, the op's
+    input types, output type, number of constants, checked, kind).
+
+    * ``by_id``: ``id(step)`` → the binding of that very ``Step`` object, which the binding
+      holds (so the id cannot be reused while the entry lives). Readers that share equal
+      steps between programs (:func:`nsreason.datasets.clevr.load_clevr_questions`) make
+      this the whole lookup.
+    * ``by_value``: ``(op, inputs, args)`` → a binding, and ``by_op_args``: ``(op, args)``
+      → ``(info, impl, constants, check)``, for steps met before in other objects. Only
+      arguments that are all strings or None are kept, so that a lookup cannot hit with an
+      argument that is merely equal (``1`` for ``True``); inputs are checked to be ints
+      before these are read.
+    * ``plans``: a tuple of tags → the :class:`_Plan`, made only once the wiring of those
+      tags passed the checks of :meth:`Program.validate`. Every entry of the step tables
+      comes from a step whose op exists and whose arguments passed those checks, so a
+      program whose steps all have bindings and whose tags have a plan is valid.
+    """
+
+    __slots__ = ("by_id", "by_op_args", "by_value", "generation", "plans", "tag_info",
+                 "tags", "vocab")
+
+    def __init__(self, vocab: Vocabulary, generation: int) -> None:
+        self.vocab = vocab  # held so that the id() it is filed under stays its own
+        self.generation = generation
+        self.by_id: dict[int, StepBinding] = {}
+        self.by_value: dict[tuple[Any, ...], StepBinding] = {}
+        self.by_op_args: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.tags: dict[tuple[Any, ...], int] = {}
+        self.tag_info: dict[int, tuple[Any, ...]] = {}
+        self.plans: dict[tuple[int, ...], _Plan] = {}
+
+
+_TAG = itemgetter(0)
+_NO_VOCABULARY = Vocabulary("", {}, {})
+_MAX_STEPS_CACHED = 1 << 16  # entries per step table, per executor and vocabulary
+_MAX_PLANS_CACHED = 1 << 14  # plans per executor and vocabulary
+_MAX_VOCABULARIES_CACHED = 32
+_MAX_TAGS_CACHED = 1 << 16  # a new cache beyond: tags grow with the programs' shapes
+
+
+def _tag_info(info: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What :meth:`SymbolicExecutor._plan` reads of a tag made of ``info`` = (inputs, input
+    types, output type, constants, checked, kind): a getter of the input steps' types from
+    the program's output types, and what it must return; the output type; the highest
+    input (-1 for none); the kind; the step's shape."""
+    inputs, want, out, n_consts, checked, kind = info
+    if not inputs:
+        getter, expected = bool, True  # (the output types: never empty)
+    elif len(inputs) == 1:
+        getter, expected = itemgetter(inputs[0]), want[0]
+    else:
+        getter, expected = itemgetter(*inputs), tuple(want)
+    return (getter, expected, out, max(inputs, default=-1), kind, (inputs, n_consts, checked))
+
+
+
+def _int_inputs(steps: tuple[Step, ...]) -> bool:
+    """Whether every input of every step is an ``int`` and not a ``bool``."""
+    return all(type(j) is int or (isinstance(j, int) and not isinstance(j, bool))
+               for s in steps for j in s.inputs)
+
+
+def _plain_args(args: tuple[Any, ...]) -> bool:
+    return all(a is None or type(a) is str for a in args)
 
 
 class SymbolicExecutor:
@@ -71,14 +226,34 @@ class SymbolicExecutor:
         Vocabulary to check and bind programs with; default: each program's own.
     ops:
         Registry of op implementations (default :data:`nsreason.execute.ops.OPS`).
+    generate_after:
+        Runs of a program structure after which its code is generated (0: at once).
+        Generating a shape's code costs far more than interpreting a program once, so a
+        structure first runs interpreted, one runner call per step; a shape whose code
+        this process has generated before (for any executor) runs it at once.
+
+    Compiling is cached per executor: on the program (a program compiles once), and by
+    step and structure (a new program whose steps and wiring the executor has met before
+    is bound without validating again; see :class:`_BindCache`). New structures are
+    interpreted until they have run often, then run by generated code. The caches belong
+    to the executor, its registry and vocabulary, and are safe to share between threads.
     """
 
     def __init__(
-        self, vocabulary: str | Vocabulary | None = None, ops: Registry[Any] = OPS
+        self,
+        vocabulary: str | Vocabulary | None = None,
+        ops: Registry[Any] = OPS,
+        *,
+        generate_after: int = 256,
     ) -> None:
         self.vocabulary = get_vocabulary(vocabulary) if vocabulary is not None else None
         self.ops = ops
+        self.generate_after = generate_after
         self._token = object()  # identifies this executor in programs' compile caches
+        self._caches: dict[int, _BindCache] = {}
+        self._lock = threading.Lock()  # serialises making caches and tags
+        self._tag_counter = itertools.count()
+        self._last: tuple[Any, _BindCache] = (None, _BindCache(_NO_VOCABULARY, -1))
 
     def __repr__(self) -> str:
         name = self.vocabulary.name if self.vocabulary else "per-program"
@@ -92,38 +267,190 @@ class SymbolicExecutor:
         cache = program._compiled
         if cache is not None and cache[0] is self._token:
             return cache[1]
-        compiled = self._compile(program)
+        # The fast path: every Step object bound before, and the steps' tags wired before
+        # (or now). Anything new, invalid or odd takes the general path.
+        try:
+            spec, known = self._last  # the vocabulary of the last program, and its caches
+            if spec is not program.vocabulary or known.generation != self.ops.generation:
+                known = self._cache_for(self.vocabulary or get_vocabulary(program.vocabulary))
+                self._last = (program.vocabulary, known)
+            bindings = tuple(map(known.by_id.get, map(id, program.steps)))
+            try:
+                tags = tuple(map(_TAG, bindings))
+            except TypeError:  # None[0]: a Step object not met before; equal ones may have
+                bindings = self._known_bindings(known, program, bindings)  # type: ignore
+                tags = tuple(map(_TAG, bindings))  # type: ignore[arg-type]  # None: raises
+            plan = known.plans.get(tags) or self._plan(known, tags, check=True)
+            compiled = CompiledProgram(program, plan, bindings)
+        except Exception:  # LookupError: a check failed; TypeError: a new step
+            compiled = self._compile(program)
         program._compiled = (self._token, compiled)
         return compiled
 
     def _compile(self, program: Program) -> CompiledProgram:
+        """The general path: bind the steps from the caches and check the wiring; when a
+        step is new or a check fails, :meth:`Program.validate` decides (and an invalid
+        program reports exactly the error, and the first one, that it raises)."""
         vocab = self.vocabulary or get_vocabulary(program.vocabulary)
+        cache = self._cache_for(vocab)
+        bindings = self._known_bindings(cache, program)
+        if bindings is not None:
+            tags = tuple(map(_TAG, bindings))
+            try:
+                plan = cache.plans.get(tags) or self._plan(cache, tags, check=True)
+            except LookupError:
+                pass
+            else:
+                return CompiledProgram(program, plan, bindings)
         try:
             program.validate(vocab)
         except ProgramError as err:
             code = _FAILURE_CODES.get(type(err).__name__, "invalid_program")
             failure = Failure(code, str(err), _step_of(err.path))
-            return CompiledProgram(program, None, None, (), (), failure)
-        bindings: list[StepBinding] = []
-        kinds, types = [], []
-        for step in program.steps:
-            sig = vocab.op(step.op)
-            out_type = vocab.types[sig.output]
-            try:
-                impl = self.ops.get(sig.impl)
-            except RegistryError as err:
-                bindings.append((_failing("missing_op", f"op {step.op!r}: {err}"), (), (), None))
-            else:
-                args = step.args + (None,) * (len(sig.args) - len(step.args))
-                consts = tuple(v for _, v in sig.params) + args
-                check = None
-                if out_type.kind == "value" and out_type.domain is not None:
-                    check = _domain_check(frozenset(out_type.domain), out_type.name)
-                bindings.append((impl, step.inputs, consts, check))
-            kinds.append(out_type.kind)
-            types.append(out_type.name)
-        run, run_all = build_runners(bindings)
-        return CompiledProgram(program, run, run_all, tuple(kinds), tuple(types))
+            return CompiledProgram(program, None, (), failure)
+        bindings = tuple(self._bind(cache, step) for step in program.steps)
+        tags = tuple(map(_TAG, bindings))
+        plan = cache.plans.get(tags) or self._plan(cache, tags, check=False)
+        return CompiledProgram(program, plan, bindings)
+
+    def _known_bindings(
+        self,
+        cache: _BindCache,
+        program: Program,
+        by_identity: tuple[StepBinding | None, ...] | None = None,
+    ) -> tuple[StepBinding, ...] | None:
+        """Every step's binding from the caches (remembering each new Step object), or
+        None when a step is new or odd. ``by_identity``: the lookup by identity, if made."""
+        steps = program.steps
+        if not getattr(program, "_int_inputs", False) and not _int_inputs(steps):
+            return None
+        by_id = cache.by_id
+        bindings = list(by_identity if by_identity is not None else map(by_id.get, map(id, steps)))
+        if None not in bindings:
+            return tuple(bindings)
+        try:
+            for k, binding in enumerate(bindings):
+                if binding is not None:
+                    continue
+                step = steps[k]
+                if not _plain_args(step.args):
+                    return None
+                key = (step.op, step.inputs, step.args)
+                binding = cache.by_value.get(key)
+                if binding is None:
+                    bound = cache.by_op_args.get((step.op, step.args))
+                    if bound is None:
+                        return None
+                    binding = self._with_inputs(cache, bound, step.inputs)
+                    if binding is None:
+                        return None
+                    self._remember(cache.by_value, key, binding)
+                binding = (*binding[:4], step, binding[5])
+                self._remember(by_id, id(step), binding)
+                bindings[k] = binding
+        except TypeError:  # unhashable arguments or inputs
+            return None
+        return tuple(bindings)
+
+    def _bind(self, cache: _BindCache, step: Step) -> StepBinding:
+        """The binding of a step of a validated program (and its cache entries)."""
+        plain = _plain_args(step.args)
+        bound = cache.by_op_args.get((step.op, step.args)) if plain else None
+        if bound is None:
+            bound = self._bound_op(cache.vocab, step)
+            if plain:
+                self._remember(cache.by_op_args, (step.op, step.args), bound)
+        binding = self._with_inputs(cache, bound, step.inputs, full_ok=True)
+        assert binding is not None  # validated: as many inputs as the op takes
+        if plain:
+            self._remember(cache.by_value, (step.op, step.inputs, step.args), binding)
+        binding = (*binding[:4], step, binding[5])
+        self._remember(cache.by_id, id(step), binding)
+        return binding
+
+    def _bound_op(self, vocab: Vocabulary, step: Step) -> tuple[Any, ...]:
+        """``(info, impl, constants, check)`` for a valid step's op and arguments; info is
+        (input types, output type, number of constants, checked, kind)."""
+        sig = vocab.op(step.op)
+        out_type = vocab.types[sig.output]
+        check = None
+        try:
+            impl = self.ops.get(sig.impl)
+        except RegistryError as err:
+            impl, consts = _failing("missing_op", f"op {step.op!r}: {err}"), ()
+        else:
+            args = step.args + (None,) * (len(sig.args) - len(step.args))
+            consts = tuple(v for _, v in sig.params) + args
+            if out_type.kind == "value" and out_type.domain is not None:
+                check = _domain_check(frozenset(out_type.domain), out_type.name)
+        info = (sig.inputs, sig.output, len(consts), check is not None, out_type.kind)
+        return (info, impl, consts, check)
+
+    def _with_inputs(self, cache: _BindCache, bound: tuple[Any, ...],
+                     inputs: tuple[int, ...], *, full_ok: bool = False) -> StepBinding | None:
+        """The binding of a step with these inputs and this bound op (``bound``, from
+        :meth:`_bound_op`), or None when the op takes another number of inputs, or when it
+        needs a new tag and the cache holds its most (unless ``full_ok``: the general path
+        then starts a new cache, see :meth:`_cache_for`)."""
+        if len(inputs) != len(bound[0][0]) or (inputs and min(inputs) < 0):
+            return None
+        info = (inputs, *bound[0])
+        tag = cache.tags.get(info)
+        if tag is None:
+            if len(cache.tags) >= _MAX_TAGS_CACHED and not full_ok:
+                return None
+            with self._lock:  # two threads must not give two infos one tag
+                tag = cache.tags.get(info)
+                if tag is None:
+                    tag = next(self._tag_counter)
+                    cache.tag_info[tag] = _tag_info(info)
+                    cache.tags[info] = tag
+        impl, consts, check = bound[1:]
+        return (tag, impl, consts, check, None, step_runner(impl, inputs, consts, check))
+
+    @staticmethod
+    def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
+        if len(table) >= _MAX_STEPS_CACHED:
+            table.clear()
+        table[key] = value
+
+    def _plan(self, cache: _BindCache, tags: tuple[int, ...], *, check: bool) -> _Plan:
+        """The plan of programs with these tags. With ``check``, first the checks of
+        :meth:`Program.validate` on the wiring (``LookupError`` when one fails): at least
+        one step, each input an earlier step (the bindings hold only int inputs) of the
+        type the op takes. The ops and arguments were checked when the bindings were made."""
+        if not tags:
+            raise LookupError
+        getters, want, out, high, kinds, shape = zip(*map(cache.tag_info.__getitem__, tags))
+        # Tags are only made for as many inputs as the op takes, none negative: check that
+        # every input is an earlier step, of the type the op takes there.
+        if check and (not all(map(lt, high, range(len(tags))))
+                      or [get(out) for get in getters] != list(want)):
+            raise LookupError
+        plan = _Plan(shape, kinds, out, self.generate_after)
+        if len(cache.plans) >= _MAX_PLANS_CACHED:
+            cache.plans.clear()
+        cache.plans[tags] = plan
+        return plan
+
+    def _cache_for(self, vocab: Vocabulary) -> _BindCache:
+        """This executor's caches for ``vocab``: new ones when there are none yet, when the
+        op registry changed, or when the tags (which grow with the programs' shapes) are
+        at their most. A replaced cache is dropped, never cleared: a thread still using it
+        keeps a consistent one."""
+        generation = self.ops.generation
+        cache = self._caches.get(id(vocab))
+        if (cache is None or cache.vocab is not vocab or cache.generation != generation
+                or len(cache.tags) >= _MAX_TAGS_CACHED):
+            with self._lock:
+                cache = self._caches.get(id(vocab))
+                if (cache is None or cache.vocab is not vocab or cache.generation != generation
+                        or len(cache.tags) >= _MAX_TAGS_CACHED):
+                    if len(self._caches) >= _MAX_VOCABULARIES_CACHED:
+                        self._caches.clear()
+                    cache = self._caches[id(vocab)] = _BindCache(vocab, generation)
+                    self._last = (None, cache)  # the fast path looks the caches up again
+        return cache
 
     # -- running --------------------------------------------------------------------------
     def execute(self, program: Program, scene: SceneGraph, *, trace: bool = True) -> Answer:
@@ -144,7 +471,7 @@ class SymbolicExecutor:
         if compiled.invalid is not None:
             return None, compiled.invalid
         try:
-            return compiled.run(index), None  # type: ignore[misc]
+            return compiled.plan.run(index, compiled.bindings), None  # type: ignore[union-attr]
         except Exception:
             # Rare path: run again step by step to learn which step failed and why.
             return None, self.run_all(compiled, index)[2]
@@ -160,7 +487,8 @@ class SymbolicExecutor:
         if compiled.invalid is not None:
             return outs, clocks, compiled.invalid
         try:
-            compiled.run_all(index, outs, clocks, time.perf_counter_ns)  # type: ignore[misc]
+            compiled.plan.run_all(  # type: ignore[union-attr]
+                index, compiled.bindings, outs, clocks, time.perf_counter_ns)
         except ExecutionFailure as exc:
             clocks.append(time.perf_counter_ns())
             return outs, clocks, Failure(exc.code, exc.reason, len(outs))
@@ -174,7 +502,19 @@ class SymbolicExecutor:
         decoded into object ids when the trace's steps are first read."""
         index = scene.index
         program = compiled.program
-        outs, clocks, failure = self.run_all(compiled, index)
+        plan = compiled.plan
+        if plan is None:
+            outs, clocks, failure = self.run_all(compiled, index)
+        else:  # run_all, inlined: the hot path of traced evaluation
+            outs, clocks, failure = [], [], None
+            try:
+                plan.run_all(index, compiled.bindings, outs, clocks, time.perf_counter_ns)
+            except ExecutionFailure as exc:
+                clocks.append(time.perf_counter_ns())
+                failure = Failure(exc.code, exc.reason, len(outs))
+            except Exception as exc:  # a faulty (user) op must not crash the caller
+                clocks.append(time.perf_counter_ns())
+                failure = Failure("op_error", f"{type(exc).__name__}: {exc}", len(outs))
         value = None if failure is not None else decode_value(outs[-1], compiled.kinds[-1], index)
         trace = Trace(
             answer=value,

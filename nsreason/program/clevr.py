@@ -31,12 +31,21 @@ __all__ = ["program_from_clevr", "program_to_clevr", "clevr_outputs"]
 
 
 def program_from_clevr(
-    nodes: Sequence[Any], vocabulary: str | Vocabulary = "clevr", *, path: str = "program"
+    nodes: Sequence[Any],
+    vocabulary: str | Vocabulary = "clevr",
+    *,
+    path: str = "program",
+    shared: dict[tuple[Any, ...], Step] | None = None,
 ) -> Program:
     """Read CLEVR program nodes (release or generator format) into a :class:`Program`.
 
     Only the *shape* is checked here (a :class:`ProgramFormatError` names the node and
     field); call :meth:`Program.validate` for ops, types and values.
+
+    ``shared``: a dict kept across the programs of one file, so that equal steps (same op,
+    inputs and string arguments) are one :class:`Step` object. Steps are immutable, so this
+    changes nothing a program means; it saves memory and lets an executor recognise a step
+    it has bound before by identity (:class:`~nsreason.execute.SymbolicExecutor`).
     """
     if not isinstance(nodes, (list, tuple)):
         raise ProgramFormatError(f"expected a list of nodes, got {type(nodes).__name__}", path=path)
@@ -72,8 +81,25 @@ def program_from_clevr(
                 _bad_values(values, f"{path}[{i}].{key}")
         # Templates leave an unused optional slot as "" ; the IR says None.
         args = tuple([None if v == "" else v for v in values]) if values else ()
-        steps.append(Step(op, tuple(inputs), args))
-    return Program(steps, vocabulary)
+        if shared is None:
+            steps.append(Step(op, tuple(inputs), args))
+            continue
+        # Only string (or omitted) arguments: a key must not match an equal value of
+        # another type (True == 1); inputs are ints (checked above; bools are not).
+        plain = all(v is None or type(v) is str for v in args)
+        memo_key = (op, tuple(inputs), args)
+        step = shared.get(memo_key) if plain else None
+        if step is None:
+            step = Step(op, memo_key[1], args)
+            if plain and len(shared) < _MAX_SHARED:
+                shared[memo_key] = step
+        steps.append(step)
+    program = Program(steps, vocabulary)
+    program._int_inputs = True  # checked above
+    return program
+
+
+_MAX_SHARED = 1 << 16
 
 
 def _bad_values(values: Any, where: str) -> None:

@@ -64,7 +64,7 @@ class Program:
     methods (``to_text``, ``from_text``, ``to_clevr``...).
     """
 
-    __slots__ = ("steps", "vocabulary", "_compiled", "_canonical", "_text")
+    __slots__ = ("steps", "vocabulary", "_compiled", "_canonical", "_text", "_int_inputs")
 
     def __init__(self, steps: Iterable[Step], vocabulary: str | Vocabulary = "clevr") -> None:
         self.steps: tuple[Step, ...] = tuple(steps)
@@ -73,6 +73,9 @@ class Program:
         self._compiled: Any = None
         self._canonical: Program | None = None  # computed once (programs are immutable)
         self._text: str | None = None  # the one-line form, computed once
+        # True when the reader that built the steps checked that every input is an int and
+        # not a bool (the CLEVR, text and token readers do): executors may skip that check.
+        self._int_inputs = False
 
     # -- value semantics ------------------------------------------------------------------
     @property

@@ -102,7 +102,9 @@ def parse_program(text: str, vocabulary: str | Vocabulary = "clevr") -> Program:
     parser.skip_ws()
     if parser.pos != len(text):
         parser.fail("expected end of text after the root step")
-    return Program(parser.steps, vocabulary)
+    program = Program(parser.steps, vocabulary)
+    program._int_inputs = True  # inputs are step positions counted by the parser
+    return program
 
 
 class _Parser:

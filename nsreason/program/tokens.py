@@ -180,7 +180,9 @@ def from_postfix(tokens: Sequence[str], vocabulary: str | Vocabulary = "clevr") 
             if stack
             else "no tokens"
         )
-    return Program(steps, vocabulary)
+    program = Program(steps, vocabulary)
+    program._int_inputs = True  # inputs are step positions counted here
+    return program
 
 
 def from_prefix(tokens: Sequence[str], vocabulary: str | Vocabulary = "clevr") -> Program:
@@ -213,4 +215,6 @@ def from_prefix(tokens: Sequence[str], vocabulary: str | Vocabulary = "clevr") -
             f"got {len(inputs)}",
             path=f"tokens[{len(parsed)}]",
         )
-    return Program(steps, vocabulary)
+    program = Program(steps, vocabulary)
+    program._int_inputs = True  # inputs are step positions counted here
+    return program

@@ -20,7 +20,7 @@ from ...errors import InputError, ProgramError
 from ...execute.answer import answer_text
 from ...jsonio import read_json
 from ...program.clevr import clevr_outputs, program_from_clevr
-from ...program.ir import Program
+from ...program.ir import Program, Step
 
 __all__ = ["ClevrQuestion", "load_clevr_questions"]
 
@@ -65,6 +65,7 @@ def _questions(data: Any, vocabulary: str) -> list[ClevrQuestion]:
     if not isinstance(raw, list):
         raise InputError(f"expected a list, got {type(raw).__name__}", path="questions")
     out = []
+    shared: dict[tuple[Any, ...], Step] = {}  # equal steps of the file's programs: one object
     for i, q in enumerate(raw):
         path = f"questions[{i}]"
         if not isinstance(q, Mapping):
@@ -91,7 +92,7 @@ def _questions(data: Any, vocabulary: str) -> list[ClevrQuestion]:
         nodes = q.get("program")
         program = outputs = None
         if nodes is not None:
-            program = program_from_clevr(nodes, vocabulary, path=f"{path}.program")
+            program = program_from_clevr(nodes, vocabulary, path=f"{path}.program", shared=shared)
             outputs = clevr_outputs(nodes)
         out.append(
             ClevrQuestion(
