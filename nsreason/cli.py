@@ -233,7 +233,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _train_parser(args: argparse.Namespace) -> int:
     from .datasets.clevr import load_clevr_questions
-    from .parse.train import train_parser
+    from .train.parser import train_parser
 
     pairs = []
     for path in args.questions:
@@ -278,8 +278,9 @@ def _train_finetune(args: argparse.Namespace) -> int:
     from .errors import InputError
     from .parse.base import get_parser
     from .parse.seq2seq import Seq2SeqParser
-    from .parse.weak import AnswerExample, finetune_on_answers
     from .scene.clevr import load_clevr_scenes
+    from .train.finetune import AnswerExample, finetune_on_answers
+    from .train.split import in_images
 
     parser = get_parser(args.parser)
     if not isinstance(parser, Seq2SeqParser):
@@ -287,7 +288,7 @@ def _train_finetune(args: argparse.Namespace) -> int:
     scenes = {s.id: s for s in load_clevr_scenes(args.scenes)}
     examples = []
     for i, q in enumerate(load_clevr_questions(args.questions)):
-        if args.images != "all" and q.image_index % 2 != (args.images == "odd"):
+        if not in_images(q.image_index, args.images):
             continue
         if q.image_index not in scenes:
             raise InputError(f"no scene with image_index {q.image_index} in {args.scenes}",
