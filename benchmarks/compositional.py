@@ -17,26 +17,32 @@ trained on, exactly as ``make parser`` makes them, and splits the set by program
   fine-tuning replay: the first 4,000 official train questions and the first 4,000 of
   ``python -m nsreason.datasets.clevr_augment --per-scene 1 --seed 7`` on the train scenes
   (``--replay-limit 4000``);
-* **structure** (:func:`structure`, level ``skeleton``, the headline): the program with every
-  value argument erased, every attribute filter (``filter_color`` ...: the adjectives of a
-  noun phrase) dropped, and the attribute erased from the remaining op names
-  (``query_color`` → ``query``, ``equal_size`` → ``equal``, ``same_shape`` → ``same``,
-  ``all_same_color`` → ``all_same``); what is left is the ops and their wiring: which
-  clause reads which (``relate``, ``same``, ``intersect``, ``union``, ``extreme``,
-  ``difference``, counts, comparisons). The arguments of symmetric ops are put in a fixed
-  order and ``less_than(a, b)`` is read as ``greater_than(b, a)`` (a wording choice: "fewer"
-  or "more", which side of "or" comes first);
+* **structure** (:func:`structure`, level ``shape``, the headline): the program with every
+  value argument erased and every attribute filter (``filter_color`` ...: the adjectives of a
+  noun phrase) dropped: the ops and their wiring, i.e. which clause reads which
+  (``relate``, ``same_color``, ``intersect``, ``union``, ``extreme``, ``difference``,
+  counts, comparisons, the queried attribute). The inputs of symmetric ops are put in a
+  fixed order and ``less_than(a, b)`` is read as ``greater_than(b, a)`` (wording choices:
+  "fewer" or "more", which side of "or" comes first). This is
+  ``nsreason.datasets.clevr_compositional.program_structure``, the definition by which the
+  set is new to the *official* templates; it is a property of a template (every question a
+  template writes has the same shape), so "the generator never produces it" is decided by
+  the templates, not by which questions happened to be drawn;
 * a question is **new** when no training program has its structure, **in distribution**
   otherwise; both parts are answered by ``Reasoner(parser).ask_many`` (execution-guided
   choice, refusal below probability 0.05, a refusal counts as wrong).
 
-Two finer definitions are reported beside it (``shape``: attribute names kept, as
-``nsreason.datasets.clevr_compositional.program_structure``; ``ops``: only value arguments
-erased, attribute filters and names kept), and two checks: the structures every template
-the generators used can write (official, grown with seed 0 and 7, everyday), and the
-programs the shipped parser's own beam (10) finds consistent with the answers of the 888
-CLEVR-Humans questions, an approximation of the answer-only fine-tuning's targets (which
-are not stored).
+The other three definitions of the grid {attribute filters dropped, kept} x {attribute
+names kept, erased} are reported beside it: ``skeleton`` (filters dropped, names erased:
+``query_color`` -> ``query``, ``equal_size`` -> ``equal``, ``same_shape`` -> ``same``),
+``filters`` (filters kept, names erased: ``filter_color`` -> ``filter``) and ``ops`` (only
+value arguments erased). Keeping the filters makes a structure depend on which adjectives
+each noun phrase happens to carry, which varies between the questions of one template; with
+four or five noun phrases a question, almost every question is then "new". Two checks: the
+structures every template the generators used can write (official, grown with seed 0 and 7,
+everyday), and the programs the shipped parser's own beam (10) finds consistent with the
+answers of the 888 CLEVR-Humans questions, an approximation of the answer-only
+fine-tuning's targets (which are not stored).
 
 Regenerating the training programs takes about 10 minutes on 2 shared cores; ``--cache PATH``
 keeps the structures in a JSON file (recomputed when its settings differ).
@@ -63,8 +69,9 @@ from nsreason.program.ir import Program
 
 DATA = Path(os.environ.get("NSREASON_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
-LEVELS = ("skeleton", "shape", "ops")
-"""Structure definitions, coarsest first; ``skeleton`` is the headline."""
+LEVELS = ("skeleton", "shape", "filters", "ops")
+"""Structure definitions: (attribute filters dropped, kept) x (attribute names erased, kept)."""
+HEADLINE = "shape"
 
 _ATTRIBUTE_FILTERS = frozenset({"filter_size", "filter_color", "filter_material", "filter_shape"})
 _ATTRIBUTE = re.compile(r"_(size|color|material|shape)$")
@@ -83,36 +90,41 @@ SETTINGS = {
 }
 
 
-def structure(program: Program, level: str = "skeleton") -> str:
+def structure(program: Program, level: str = HEADLINE) -> str:
     """The structure of ``program`` as postfix ops (see the module docstring).
 
-    ``skeleton``: values, attribute filters and attribute names erased; ``shape``: values and
-    attribute filters erased; ``ops``: values erased. At every level the inputs of ``union``,
-    ``intersect`` and ``equal_*`` are sorted and ``less_than(a, b)`` is ``greater_than(b, a)``.
+    ``shape``: values and attribute filters erased; ``skeleton``: also attribute names;
+    ``filters``: values and attribute names erased, filters kept; ``ops``: values erased.
+    At every level the inputs of ``union``, ``intersect`` and ``equal_*`` are sorted and
+    ``less_than(a, b)`` is ``greater_than(b, a)``.
 
     >>> p = Program.from_text("less_than(count(filter_color[red](scene())), "
     ...                       "count(same_size(unique(filter_shape[cube](scene())))))")
     >>> structure(p)
-    'scene unique same count scene count greater_than'
-    >>> structure(p, "shape")
     'scene unique same_size count scene count greater_than'
+    >>> structure(p, "skeleton")
+    'scene unique same count scene count greater_than'
+    >>> structure(p, "filters")
+    'scene filter unique same count scene filter count greater_than'
     >>> structure(p, "ops")
     'scene filter_shape unique same_size count scene filter_color count greater_than'
     """
     if level not in LEVELS:
         raise ValueError(f"unknown structure level {level!r}; known: {LEVELS}")
+    drop_filters = level in ("skeleton", "shape")
+    erase_names = level in ("skeleton", "filters")
     memo: list[str] = []
     for step in program.steps:  # in topological order; the last step is the answer
-        if step.op in _ATTRIBUTE_FILTERS and level != "ops":
+        if step.op in _ATTRIBUTE_FILTERS and drop_filters:
             memo.append(memo[step.inputs[0]])
             continue
         op, parts = step.op, [memo[j] for j in step.inputs]
         if op == "less_than":
             op, parts = "greater_than", parts[::-1]
+        if erase_names and op != "equal_integer":
+            op = _ATTRIBUTE.sub("", op)
         if _SYMMETRIC.match(op):
             parts.sort()
-        if level == "skeleton" and op != "equal_integer":
-            op = _ATTRIBUTE.sub("", op)
         memo.append(" ".join([*parts, op]))
     return memo[-1]
 
@@ -163,10 +175,10 @@ def training_structures(train_scenes: int | None = None, log: Any = print) -> di
 
 
 def template_structures() -> dict[str, set[str]]:
-    """Per level (``skeleton``, ``shape``), the structures of every template the training
+    """Per level (``shape``, ``skeleton``), the structures of every template the training
     generators used: official, grown from official and everyday ones with seed 0 (training)
     and 7 (replay), everyday. The attribute filters a template fills vary between its
-    questions, so the ``ops`` level has no single structure per template and is left out."""
+    questions, so the levels that keep filters have no single structure per template."""
     from nsreason.datasets.clevr_augment import augmented_templates, everyday_templates
     from nsreason.datasets.clevr_compositional import template_program
     from nsreason.datasets.clevr_generate import load_templates
@@ -177,7 +189,7 @@ def template_structures() -> dict[str, set[str]]:
     templates = [*official, *everyday]
     for seed in (SETTINGS["seed"], SETTINGS["replay_seed"]):
         templates += augmented_templates(official + growable, seed=seed)
-    out: dict[str, set[str]] = {"skeleton": set(), "shape": set()}
+    out: dict[str, set[str]] = {"shape": set(), "skeleton": set()}
     for t in templates:
         program = Program.from_clevr(template_program(t))
         for level, found in out.items():
@@ -205,7 +217,7 @@ def human_target_structures(parser: Any) -> dict[str, set[str]]:
 
 
 def _load_or_make(cache: str | None, train_scenes: int | None) -> dict[str, Any]:
-    wanted = {**SETTINGS, "train_scenes": train_scenes}
+    wanted = {**SETTINGS, "train_scenes": train_scenes, "levels": list(LEVELS)}
     if cache and Path(cache).is_file():
         data = json.loads(Path(cache).read_text(encoding="utf-8"))
         if data.get("wanted") == wanted:
@@ -295,16 +307,15 @@ def main(argv: list[str] | None = None) -> int:
         })
 
     templates = template_structures()
-    if not args.no_human_targets:
-        humans = human_target_structures(reasoner.parser)
+    humans = None if args.no_human_targets else human_target_structures(reasoner.parser)
     splits: list[tuple[str, str, set[str]]] = [
-        ("skeleton", "skeleton (headline)", seen["skeleton"]),
-        ("skeleton", "skeleton, or a template's", seen["skeleton"] | templates["skeleton"]),
+        (HEADLINE, f"{HEADLINE} (headline)", seen[HEADLINE]),
+        (HEADLINE, f"{HEADLINE}, or any template's", seen[HEADLINE] | templates[HEADLINE]),
     ]
-    if not args.no_human_targets:
-        splits.append(("skeleton", "skeleton, or a human-question target", seen["skeleton"] | humans["skeleton"]))
-    splits += [("shape", "shape (attribute names kept)", seen["shape"]),
-               ("ops", "ops (attribute filters kept)", seen["ops"])]
+    if humans is not None:
+        splits.append((HEADLINE, f"{HEADLINE}, or a human-question target", seen[HEADLINE] | humans[HEADLINE]))
+    splits += [(lv, lv, seen[lv]) for lv in LEVELS if lv != HEADLINE]
+    kinds = sorted({r["kind"] for r in rows})
     report["splits"] = {}
     for level, name, known in splits:
         new = [r for r in rows if r[level] not in known]
@@ -313,43 +324,43 @@ def main(argv: list[str] | None = None) -> int:
             "level": level,
             "new": _part(new),
             "in_distribution": _part(old),
-            "new_structures": len({r[level] for r in new}),
-            "new_by_kind": {k: _part([r for r in new if r["kind"] == k]) for k in sorted({r["kind"] for r in rows})},
-            "in_distribution_by_kind": {k: _part([r for r in old if r["kind"] == k])
-                                        for k in sorted({r["kind"] for r in rows})},
+            "new_structures": sorted({r[level] for r in new}),
+            "new_by_kind": {k: _part([r for r in new if r["kind"] == k]) for k in kinds},
+            "in_distribution_by_kind": {k: _part([r for r in old if r["kind"] == k]) for k in kinds},
         }
     report["all"] = {**_part(rows), "questions_per_second": len(rows) / seconds}
-    report["templates_not_in_training"] = {
-        lv: len(templates[lv] - seen[lv]) for lv in templates}
-    report["training_not_in_templates"] = {
-        lv: len(seen[lv] - templates[lv]) for lv in templates}
+    report["templates_not_in_training"] = {lv: len(templates[lv] - seen[lv]) for lv in templates}
+    report["training_not_in_templates"] = {lv: len(seen[lv] - templates[lv]) for lv in templates}
 
     t = report["training"]
     print("\ntraining programs regenerated: " + ", ".join(f"{k} {v:,}" for k, v in t["pairs"].items())
           + f" on {t['settings']['train_scenes']:,} train scenes; distinct structures: "
           + ", ".join(f"{lv} {n:,}" for lv, n in t["structures"].items()))
-    print(f"template structures not sampled in training: {report['templates_not_in_training']}; "
-          f"training structures outside the templates: {report['training_not_in_templates']}")
-    head = report["splits"]["skeleton (headline)"]
+    print(f"template structures not drawn in training: {report['templates_not_in_training']}; "
+          f"training structures no template writes: {report['training_not_in_templates']}")
+    head = report["splits"][f"{HEADLINE} (headline)"]
     print(f"\ncompositional questions (clevr_compositional, val scenes, per kind 1, seed 0): {len(rows):,}\n")
-    table = [("part (structure: skeleton)", "questions", "answer acc", "program acc", "could not parse")]
+    table = [(f"part (structure: {HEADLINE})", "questions", "answer acc", "program acc", "could not parse")]
     for label, part in (("new structure", head["new"]), ("in distribution", head["in_distribution"]),
                         ("all", report["all"])):
         table.append((label, f"{part['questions']:,}", _pct(part["accuracy"]), _pct(part["program_accuracy"]),
                       str(part["could_not_parse"])))
-    for kind in sorted(head["new_by_kind"]):
+    for kind in kinds:
         for label, key in (("new", "new_by_kind"), ("in distribution", "in_distribution_by_kind")):
             part = head[key][kind]
             table.append((f"  {kind}, {label}", f"{part['questions']:,}", _pct(part["accuracy"]),
                           _pct(part["program_accuracy"]), str(part["could_not_parse"])))
     print(_table(table))
+    if 0 < len(head["new_structures"]) <= 10:
+        print("\nnew structures (postfix):\n" + "\n".join(f"  {x}" for x in head["new_structures"]))
     print()
     table = [("structure definition", "new q", "new structures", "new answer acc", "new program acc",
               "in-dist q", "in-dist answer acc", "in-dist program acc")]
-    for name, s in report["splits"].items():
-        table.append((name, f"{s['new']['questions']:,}", f"{s['new_structures']:,}", _pct(s["new"]["accuracy"]),
-                      _pct(s["new"]["program_accuracy"]), f"{s['in_distribution']['questions']:,}",
-                      _pct(s["in_distribution"]["accuracy"]), _pct(s["in_distribution"]["program_accuracy"])))
+    for name, sp in report["splits"].items():
+        table.append((name, f"{sp['new']['questions']:,}", f"{len(sp['new_structures']):,}",
+                      _pct(sp["new"]["accuracy"]), _pct(sp["new"]["program_accuracy"]),
+                      f"{sp['in_distribution']['questions']:,}", _pct(sp["in_distribution"]["accuracy"]),
+                      _pct(sp["in_distribution"]["program_accuracy"])))
     print(_table(table))
     if args.json:
         write_json(json.dumps(report, indent=2), args.json)

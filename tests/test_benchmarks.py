@@ -62,15 +62,17 @@ def _compositional():
          {"skeleton", "shape"}),
         # only the value differs: the same at every level
         ("query_color(unique(filter_shape[cube](scene())))", "query_color(unique(filter_shape[sphere](scene())))",
-         {"skeleton", "shape", "ops"}),
-        # the queried attribute differs: only the skeleton is the same
-        ("query_color(unique(scene()))", "query_size(unique(scene()))", {"skeleton"}),
-        ("count(same_color(unique(scene())))", "count(same_shape(unique(scene())))", {"skeleton"}),
+         {"skeleton", "shape", "filters", "ops"}),
+        # one adjective for another: only the ops level tells them apart
+        ("count(filter_color[red](scene()))", "count(filter_size[large](scene()))", {"skeleton", "shape", "filters"}),
+        # the queried attribute differs: the same once attribute names are erased
+        ("query_color(unique(scene()))", "query_size(unique(scene()))", {"skeleton", "filters"}),
+        ("count(same_color(unique(scene())))", "count(same_shape(unique(scene())))", {"skeleton", "filters"}),
         # "fewer A than B" is "more B than A"; the sides of "or" are unordered
         ("less_than(count(scene()), count(relate[left](unique(scene()))))",
-         "greater_than(count(relate[right](unique(scene()))), count(scene()))", {"skeleton", "shape", "ops"}),
+         "greater_than(count(relate[right](unique(scene()))), count(scene()))", {"skeleton", "shape", "filters", "ops"}),
         ("count(union(relate[left](unique(scene())), scene()))",
-         "count(union(scene(), relate[front](unique(scene()))))", {"skeleton", "shape", "ops"}),
+         "count(union(scene(), relate[front](unique(scene()))))", {"skeleton", "shape", "filters", "ops"}),
         # wiring differs: different everywhere
         ("count(relate[left](unique(scene())))", "count(relate[left](unique(relate[left](unique(scene())))))", set()),
         ("equal_integer(count(scene()), count(scene()))",
@@ -98,10 +100,10 @@ def test_compositional_benchmark_runs(tmp_path):
                 "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text())
-    head = report["splits"]["skeleton (headline)"]
+    head = report["splits"]["shape (headline)"]
     assert head["new"]["questions"] + head["in_distribution"]["questions"] == 9
     assert report["training"]["pairs"]["official"] == 20000 and report["training"]["settings"]["train_scenes"] == 3
-    assert report["training_not_in_templates"] == {"skeleton": 0, "shape": 0}
+    assert report["training_not_in_templates"] == {"shape": 0, "skeleton": 0}
     assert "new structure" in proc.stdout and "in distribution" in proc.stdout
 
 
