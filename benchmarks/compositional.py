@@ -329,6 +329,11 @@ def main(argv: list[str] | None = None) -> int:
             "in_distribution_by_kind": {k: _part([r for r in old if r["kind"] == k]) for k in kinds},
         }
     report["all"] = {**_part(rows), "questions_per_second": len(rows) / seconds}
+    by_source = {k: set(v[HEADLINE]) for k, v in train["structures"].items()}
+    report["in_distribution_by_source"] = {k: sum(r[HEADLINE] in v for r in rows) for k, v in by_source.items()}
+    others = set().union(*(v for k, v in by_source.items() if k != "replay"))
+    report["in_distribution_by_source"]["replay only"] = sum(
+        r[HEADLINE] in by_source["replay"] and r[HEADLINE] not in others for r in rows)
     report["templates_not_in_training"] = {lv: len(templates[lv] - seen[lv]) for lv in templates}
     report["training_not_in_templates"] = {lv: len(seen[lv] - templates[lv]) for lv in templates}
 
@@ -351,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
             table.append((f"  {kind}, {label}", f"{part['questions']:,}", _pct(part["accuracy"]),
                           _pct(part["program_accuracy"]), str(part["could_not_parse"])))
     print(_table(table))
+    print(f"questions whose {HEADLINE} structure each training source has: "
+          + ", ".join(f"{k} {n:,}" for k, n in report["in_distribution_by_source"].items()))
     if 0 < len(head["new_structures"]) <= 10:
         print("\nnew structures (postfix):\n" + "\n".join(f"  {x}" for x in head["new_structures"]))
     print()
