@@ -113,8 +113,12 @@ def test_humans_halves_benchmark_runs(tmp_path):
     shared_path("clevr-humans", "CLEVR-Humans_train_questions.json")
     out = tmp_path / "halves.json"
     proc = _run("benchmarks/humans_halves.py", "--even", "default", "--parser", "default", "--images", "even",
-                "--limit", "6", "--json", str(out))
+                "--min-confidence", "0.05", "0.99", "--limit", "6", "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     results = json.loads(out.read_text())["results"]
-    assert [(r["trained_on"], r["images"], r["questions"]) for r in results] == [("even", "odd", 6), ("-", "even", 6)]
+    assert [(r["trained_on"], r["images"], r["min_confidence"], r["questions"]) for r in results] == [
+        ("even", "odd", 0.05, 6), ("even", "odd", 0.99, 6), ("-", "even", 0.05, 6), ("-", "even", 0.99, 6)]
+    low, high = results[0], results[1]
+    assert high["could_not_parse"] - low["could_not_parse"] <= high["newly_refused"]
+    assert high["newly_refused_right_before"] <= high["newly_refused"] and high["could_not_parse"] >= 1
     assert "fine-tuned on images" in proc.stdout
