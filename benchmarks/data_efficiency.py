@@ -19,9 +19,9 @@ Data (from ../shared/data, or NSREASON_SHARED_DATA):
 ``--substitute K`` adds K copies of each annotated pair with its attribute values renamed
 consistently in question and program (no new annotation; off by default).
 
-Recipe: :func:`nsreason.parse.weak.train_with_few_programs` (supervised training with
-:func:`~nsreason.parse.train.train_parser` on the few programs, then
-:func:`~nsreason.parse.weak.finetune_on_answers`: per round a beam search for programs
+Recipe: :func:`nsreason.train.finetune.train_with_few_programs` (supervised training with
+:func:`~nsreason.train.parser.train_parser` on the few programs, then
+:func:`~nsreason.train.finetune.finetune_on_answers`: per round a beam search for programs
 whose answer is the gold answer, cross-entropy on the most probable one per question, the
 few programs replayed).
 """
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from nsreason.parse.weak import AnswerExample, train_with_few_programs
+    from nsreason.train.finetune import AnswerExample, train_with_few_programs
 
     torch.set_num_threads(args.threads)
     info = machine_info()

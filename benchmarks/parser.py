@@ -8,10 +8,9 @@ Sets (from ../shared/data, or NSREASON_SHARED_DATA):
 * ``val``: CLEVR val questions (official generator, release format) on their scenes;
 * ``compositional``: questions combining known phrases in ways no official template does
   (``nsreason.datasets.clevr.compositional``, one per kind per val scene, seed 0),
-  reported per kind, and split by whether the question's program shape is one the
-  training generator's grown templates (``nsreason.datasets.clevr.augment``, as
-  ``nsreason train parser --grow-per-scene`` makes them) can produce ("seen shape") or
-  not ("unseen shape": new to the parser in structure, not only in words);
+  reported per kind; ``benchmarks/compositional.py`` splits them by whether the parser's
+  training data ever had their program structure (most of them are in distribution for a
+  parser trained on grown templates);
 * ``humans``: the 888 CLEVR-Humans questions (answers only) on their real CLEVR scenes,
   also split by even/odd image index: a parser fine-tuned on one half
   (``nsreason train finetune --images even``) never saw the other half's questions.
@@ -33,13 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info, machine_line, write_json
 
 from nsreason.api import Reasoner
-from nsreason.datasets.clevr import load_clevr_questions, load_templates
-from nsreason.datasets.clevr.augment import augmented_templates
-from nsreason.datasets.clevr.compositional import (
-    generate_compositional,
-    program_structure,
-    template_structure,
-)
+from nsreason.datasets.clevr import load_clevr_questions
+from nsreason.datasets.clevr.compositional import generate_compositional
 from nsreason.scene.clevr import load_clevr_scenes
 
 DATA = Path(os.environ.get("NSREASON_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -110,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
     comp_raw = generate_compositional(list(val_scenes.values()), per_kind=1, seed=0)[: args.limit]
     comp = load_clevr_questions({"questions": comp_raw})
-    grown = {template_structure(t) for t in augmented_templates(load_templates(), seed=0)}
-    seen = ["seen shape" if program_structure(q.program) in grown else "unseen shape" for q in comp]
-    report["compositional"] = score(reasoner, val_scenes, comp, by_kind=[q["composition"] for q in comp_raw],
-                                    by_shape=seen)
+    report["compositional"] = score(reasoner, val_scenes, comp, by_kind=[q["composition"] for q in comp_raw])
 
     humans_scenes = {s.id: s for s in load_clevr_scenes(DATA / "clevr-humans/CLEVR_train_scenes_1000.json")}
     humans = load_clevr_questions(DATA / "clevr-humans/CLEVR-Humans_train_questions.json")[: args.limit]
@@ -131,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, f"{r['questions']:,}", f"{100 * r['accuracy']:.2f}%",
                      "-" if pa is None else f"{100 * pa:.2f}%", str(r["could_not_parse"]),
                      f"{r['questions_per_second']:,.0f}"))
-        groups = {**r.get("by_kind", {}), **r.get("by_shape", {}), **r.get("by_half", {})}
+        groups = {**r.get("by_kind", {}), **r.get("by_half", {})}
         for kind, g in groups.items():
             rows.append((f"  {kind}", f"{g['questions']:,}", f"{100 * g['accuracy']:.2f}%", "-", "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     ft = train_sub.add_parser(
         "finetune",
         help="fine-tune a parser on questions with answers only, through the executor "
-        "(searched programs whose answer is right; nsreason.parse.weak)",
+        "(searched programs whose answer is right; nsreason.train.finetune)",
     )
     ft.set_defaults(func=_train_finetune)
     ft.add_argument("--parser", default="clevr", help="parser name or checkpoint folder to start from")
@@ -230,7 +230,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _train_parser(args: argparse.Namespace) -> int:
     from .datasets.clevr import load_clevr_questions
-    from .parse.train import train_parser
+    from .train.parser import train_parser
 
     pairs = []
     for path in args.questions:
@@ -275,8 +275,9 @@ def _train_finetune(args: argparse.Namespace) -> int:
     from .errors import InputError
     from .parse.base import get_parser
     from .parse.seq2seq import Seq2SeqParser
-    from .parse.weak import AnswerExample, finetune_on_answers
     from .scene.clevr import load_clevr_scenes
+    from .train.finetune import AnswerExample, finetune_on_answers
+    from .train.split import in_images
 
     parser = get_parser(args.parser)
     if not isinstance(parser, Seq2SeqParser):
@@ -284,7 +285,7 @@ def _train_finetune(args: argparse.Namespace) -> int:
     scenes = {s.id: s for s in load_clevr_scenes(args.scenes)}
     examples = []
     for i, q in enumerate(load_clevr_questions(args.questions)):
-        if args.images != "all" and q.image_index % 2 != (args.images == "odd"):
+        if not in_images(q.image_index, args.images):
             continue
         if q.image_index not in scenes:
             raise InputError(f"no scene with image_index {q.image_index} in {args.scenes}",

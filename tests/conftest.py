@@ -143,7 +143,7 @@ def four_objects() -> SceneGraph:
 def tiny(tmp_path_factory):
     torch = pytest.importorskip("torch")
     from nsreason.datasets.clevr import load_clevr_questions
-    from nsreason.parse.train import train_parser
+    from nsreason.train.parser import train_parser
 
     torch.set_num_threads(1)
     qs = load_clevr_questions(EXAMPLES_DATA / "clevr_val_sample_questions.json")

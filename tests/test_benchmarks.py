@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import sys
 
 import pytest
 
+from nsreason.program import Program
 from tests.conftest import REPO, SHARED_DATA, shared_path
 
 
@@ -43,14 +45,85 @@ def test_parser_benchmark_runs(tmp_path):
     proc = _run("benchmarks/parser.py", "--limit", "12", "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text())
-    assert report["val"]["questions"] == 12 and "by_shape" in report["compositional"]
+    assert report["val"]["questions"] == 12 and "by_kind" in report["compositional"]
     halves = report["humans"]["by_half"]
     assert set(halves) <= {"even images", "odd images"}
     assert sum(g["questions"] for g in halves.values()) == report["humans"]["questions"] == 12
-    # every question is of a seen or an unseen shape, and each group has its row in the table
-    shapes = report["compositional"]["by_shape"]
-    assert shapes and set(shapes) <= {"seen shape", "unseen shape"}
-    assert sum(g["questions"] for g in shapes.values()) == report["compositional"]["questions"]
-    for shape, g in shapes.items():
-        assert re.search(rf"^\|   {shape} +\| {g['questions']} +\| {100 * g['accuracy']:.2f}% ", proc.stdout,
-                         re.MULTILINE), shape
+
+
+def _compositional():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("compositional_bench", REPO / "benchmarks" / "compositional.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same_at"),
+    [
+        # attribute filters (adjectives) differ: same skeleton and shape, different ops
+        ("count(filter_color[red](scene()))", "count(filter_shape[cube](filter_size[large](scene())))",
+         {"skeleton", "shape"}),
+        # only the value differs: the same at every level
+        ("query_color(unique(filter_shape[cube](scene())))", "query_color(unique(filter_shape[sphere](scene())))",
+         {"skeleton", "shape", "filters", "ops"}),
+        # one adjective for another: only the ops level tells them apart
+        ("count(filter_color[red](scene()))", "count(filter_size[large](scene()))", {"skeleton", "shape", "filters"}),
+        # the queried attribute differs: the same once attribute names are erased
+        ("query_color(unique(scene()))", "query_size(unique(scene()))", {"skeleton", "filters"}),
+        ("count(same_color(unique(scene())))", "count(same_shape(unique(scene())))", {"skeleton", "filters"}),
+        # "fewer A than B" is "more B than A"; the sides of "or" are unordered
+        ("less_than(count(scene()), count(relate[left](unique(scene()))))",
+         "greater_than(count(relate[right](unique(scene()))), count(scene()))", {"skeleton", "shape", "filters", "ops"}),
+        ("count(union(relate[left](unique(scene())), scene()))",
+         "count(union(scene(), relate[front](unique(scene()))))", {"skeleton", "shape", "filters", "ops"}),
+        # wiring differs: different everywhere
+        ("count(relate[left](unique(scene())))", "count(relate[left](unique(relate[left](unique(scene())))))", set()),
+        ("equal_integer(count(scene()), count(scene()))",
+         "equal_color(query_color(unique(scene())), query_color(unique(scene())))", set()),
+    ],
+)
+def test_structure_levels(a, b, same_at):
+    bench = _compositional()
+    pa, pb = Program.from_text(a), Program.from_text(b)
+    assert {lv for lv in bench.LEVELS if bench.structure(pa, lv) == bench.structure(pb, lv)} == same_at
+
+
+def test_structure_rejects_an_unknown_level():
+    with pytest.raises(ValueError, match="unknown structure level"):
+        _compositional().structure(Program.from_text("count(scene())"), "values")
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_compositional_benchmark_runs(tmp_path):
+    shared_path("clevr", "templates")
+    shared_path("clevr", "train", "CLEVR_train_scenes.json")
+    out = tmp_path / "comp.json"
+    proc = _run("benchmarks/compositional.py", "--train-scenes", "3", "--limit", "9", "--no-human-targets",
+                "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    head = report["splits"]["shape (headline)"]
+    assert head["new"]["questions"] + head["in_distribution"]["questions"] == 9
+    assert report["training"]["pairs"]["official"] == 20000 and report["training"]["settings"]["train_scenes"] == 3
+    assert report["training_not_in_templates"] == {"shape": 0, "skeleton": 0}
+    assert "new structure" in proc.stdout and "in distribution" in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_humans_halves_benchmark_runs(tmp_path):
+    shared_path("clevr-humans", "CLEVR-Humans_train_questions.json")
+    out = tmp_path / "halves.json"
+    proc = _run("benchmarks/humans_halves.py", "--even", "default", "--parser", "default", "--images", "even",
+                "--min-confidence", "0.05", "0.99", "--limit", "6", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(out.read_text())["results"]
+    assert [(r["trained_on"], r["images"], r["min_confidence"], r["questions"]) for r in results] == [
+        ("even", "odd", 0.05, 6), ("even", "odd", 0.99, 6), ("-", "even", 0.05, 6), ("-", "even", 0.99, 6)]
+    low, high = results[0], results[1]
+    assert high["could_not_parse"] - low["could_not_parse"] <= high["newly_refused"]
+    assert high["newly_refused_right_before"] <= high["newly_refused"] and high["could_not_parse"] >= 1
+    assert "fine-tuned on images" in proc.stdout

@@ -29,6 +29,7 @@ from ..program.ir import Program
 from ..scene.clevr import load_clevr_scenes
 from ..scene.graph import SceneGraph
 from ..trace.trace import Failure
+from ..train.split import in_images
 
 __all__ = ["evaluate_clevr", "outputs_match"]
 
@@ -58,7 +59,8 @@ def evaluate_clevr(
     """Answer every question and score it. ``parser="gold"`` runs each question's own
     program; any other parser (a name, a checkpoint folder, an instance) parses the
     question text first, in batches. ``images``: ``all``, or only the questions about
-    ``even`` or ``odd`` image indices (the halves of a split by image).
+    ``even`` or ``odd`` image indices (the halves of a split by image,
+    :func:`nsreason.train.split.in_images`: what ``nsreason train finetune --images`` trained on).
 
     Returns the report printed by ``nsreason eval clevr --json``: ``questions``,
     ``accuracy``, ``step_accuracy`` (None without ``_output``), ``program_accuracy``
@@ -68,14 +70,13 @@ def evaluate_clevr(
     ``qps`` is end to end after loading (parse, compile and execute); with gold programs
     ``execute_qps`` counts execution alone and ``compile_seconds`` the compiling.
     """
-    if images not in ("all", "even", "odd"):
-        raise InputError(f"images must be 'all', 'even' or 'odd', got {images!r}")
+    in_images(0, images)  # an unknown `images` is an error before anything is loaded
     gold = parser == "gold"
     with _gc_paused():  # loading makes millions of objects and no garbage
         t0 = time.perf_counter()
         jobs = _load_jobs(scenes, questions, limit, need_programs=gold)
         if images != "all":
-            jobs = [(q, s) for q, s in jobs if q.image_index % 2 == (images == "odd")]
+            jobs = [(q, s) for q, s in jobs if in_images(q.image_index, images)]
         load_seconds = time.perf_counter() - t0
     if gold:
         executor = SymbolicExecutor()

@@ -1,6 +1,6 @@
 """Parsers: question → program. The contract, the output grammar, the neural seq2seq parser.
 
-torch is imported only by :mod:`nsreason.parse.seq2seq` and :mod:`nsreason.parse.train`.
+torch is imported only by :mod:`nsreason.parse.seq2seq`; training lives in :mod:`nsreason.train`.
 """
 
 from .base import PARSERS, Alternative, ParseResult, Parser, get_parser

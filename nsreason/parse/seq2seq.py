@@ -258,10 +258,9 @@ class Seq2SeqParser:
     min_confidence:
         Below this probability of the best program, the result is "could not parse"
         (the candidates stay in ``alternatives``). The default, 0.05, refuses only
-        programs the parser is nearly guessing: on unseen human questions, answers whose
-        program has probability 0.05-0.3 were still right about 40% of the time (measured
-        in docs/parser.md), so refusing them would turn right answers into no answers; the
-        probability is reported with every answer.
+        programs the parser is nearly guessing: a higher floor turns right answers into no
+        answers on unseen human questions (measured in docs/parser.md, "Could not parse");
+        the probability is reported with every answer.
     """
 
     name = "clevr"

@@ -21,10 +21,17 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..parse.grammar import ProgramGrammar
+from ..parse.seq2seq import (
+    PAD_WORD,
+    UNK_WORD,
+    Seq2SeqConfig,
+    Seq2SeqModel,
+    Seq2SeqParser,
+    beam_search,
+)
+from ..parse.text import words
 from ..program.ir import Program
-from .grammar import ProgramGrammar
-from .seq2seq import PAD_WORD, UNK_WORD, Seq2SeqConfig, Seq2SeqModel, Seq2SeqParser, beam_search
-from .text import words
 
 __all__ = ["build_tokenizer", "make_optimiser", "question_ids", "train_epoch", "train_parser"]
 

@@ -1,4 +1,4 @@
-"""Answer-only training of the parser through the executor (nsreason.parse.weak): the
+"""Answer-only training of the parser through the executor (nsreason.train.finetune): the
 search for consistent programs, vocabulary extension, fine-tuning, the few-programs recipe."""
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from nsreason.execute.symbolic import SymbolicExecutor
 from nsreason.parse import get_parser
 from nsreason.parse.seq2seq import Seq2SeqParser
 from nsreason.parse.text import words
-from nsreason.parse.train import make_optimiser, question_ids, train_epoch
-from nsreason.parse.weak import (
+from nsreason.program import Program
+from nsreason.scene.clevr import load_clevr_scenes
+from nsreason.train.finetune import (
     AnswerExample,
     consistent_programs,
     evaluate_answers,
@@ -25,8 +26,7 @@ from nsreason.parse.weak import (
     finetune_on_answers,
     train_with_few_programs,
 )
-from nsreason.program import Program
-from nsreason.scene.clevr import load_clevr_scenes
+from nsreason.train.parser import make_optimiser, question_ids, train_epoch
 
 from ..conftest import EXAMPLES_DATA
 

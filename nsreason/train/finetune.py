@@ -17,9 +17,10 @@ Two uses:
 
 The search, the batching and the training step are those of inference
 (:meth:`Seq2SeqParser.parse_batch`) and of supervised training
-(:func:`nsreason.parse.train.train_epoch`). Like :mod:`nsreason.parse.train`, this module
-imports torch; it joins parsing and execution, so the executor is passed in (default: a
-:class:`~nsreason.execute.symbolic.SymbolicExecutor`, imported when first needed).
+(:func:`nsreason.train.parser.train_epoch`). Like :mod:`nsreason.train.parser`, this module
+imports torch; it joins parsing and execution (a training-layer module may run the
+executor), and the executor can be passed in (default: a
+:class:`~nsreason.execute.symbolic.SymbolicExecutor`).
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ from typing import Any, Literal, Protocol
 import torch
 from torch import nn
 
+from ..execute.answer import answer_text
+from ..execute.symbolic import SymbolicExecutor
+from ..parse.base import Alternative
+from ..parse.seq2seq import UNK_WORD, Seq2SeqParser
+from ..parse.text import correct_typos, words
 from ..program.ir import Program
 from ..scene.graph import SceneGraph
-from .base import Alternative
-from .seq2seq import UNK_WORD, Seq2SeqParser
-from .text import correct_typos, words
-from .train import make_optimiser, question_ids, train_epoch, train_parser
+from .parser import make_optimiser, question_ids, train_epoch, train_parser
 
 __all__ = [
     "AnswerExample",
@@ -74,17 +77,11 @@ class AnswerExample:
 
 
 def _default_executor(executor: Executes | None) -> Executes:
-    if executor is not None:
-        return executor
-    from ..execute.symbolic import SymbolicExecutor
-
-    return SymbolicExecutor()
+    return executor if executor is not None else SymbolicExecutor()
 
 
 def _answer_of(executor: Executes, program: Program, scene: SceneGraph) -> str | None:
     """The program's answer on the scene as a lower-case answer string; None on failure."""
-    from ..execute.answer import answer_text
-
     result = executor.execute(program, scene, trace=False)
     if result.failure is not None:
         return None
@@ -426,7 +423,7 @@ def train_with_few_programs(
     **finetune: Any,
 ) -> tuple[Seq2SeqParser, dict[str, Any]]:
     """NS-VQA's data-efficient recipe: supervised training on a few (question, program)
-    pairs (:func:`~nsreason.parse.train.train_parser`, all pairs used, none held out;
+    pairs (:func:`~nsreason.train.parser.train_parser`, all pairs used, none held out;
     checkpoint in ``out_dir/supervised``), then :func:`finetune_on_answers` on
     ``qa_examples`` with the few pairs as replay. The final checkpoint is saved to
     ``out_dir``; returns the parser and ``{"supervised": ..., "finetune": ...}``.
