@@ -210,3 +210,35 @@ def test_train_ranker_then_eval_fvqa_from_the_command_line(fixture, tmp_path, ca
     assert main(["eval", "fvqa", "--questions", str(tmp_path / "bad.json"),
                  "--concepts", str(fixture / "concepts.json"), "--kb", f"rdf:{fixture / 'kb.ttl'}"]) == 2
     assert "bad.json" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cross_validation_orders_type_matches_first_and_reports_both():
+    """Candidates that passed the answer-type check come first, as the retriever puts them;
+    the figures without the check, and how often it fired and changed an answer, are given
+    next to them."""
+    import numpy as np
+
+    from nsreason.datasets.fvqa import FvqaQuestion
+    from nsreason.retrieve.ranker import FEATURES
+    from nsreason.train.ranker import QuestionCandidates, cross_validate_fvqa
+
+    rng = np.random.default_rng(1)
+    n = 60
+    q = rng.normal(size=(n, 384))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    relations = ["IsA", "UsedFor", "AtLocation"]
+    questions, candidates = [], []
+    for i in range(n):
+        questions.append(FvqaQuestion(str(i), "q", "right", f"img{i}", "kb", (f"f{i}",),
+                                      ("h", relations[i % 3], "t")))
+        feats = np.zeros((2, len(FEATURES)))
+        feats[:, 0] = [rng.uniform(0.0, 0.4), rng.uniform(0.6, 1.0)]  # the right one scores higher
+        typed = [i < 12, False]  # the wrong candidate passed the type check on 12 questions
+        candidates.append(QuestionCandidates(feats, [relations[i % 3]] * 2, ["kb", "kb"], [False, True],
+                                             ["wrong", "right"], [f"g{i}", f"f{i}"], typed))
+    cv = cross_validate_fvqa(questions, candidates, q, folds=3)
+    assert cv["without_type_check"]["accuracy"] == 1.0
+    assert cv["type_check_fires"] == 12 and cv["type_check_changes"] == 12
+    assert cv["accuracy"] == pytest.approx(48 / 60) and cv["fact_recall@1"] == pytest.approx(48 / 60)
+    assert cv["fact_recall@5"] == 1.0

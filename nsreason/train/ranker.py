@@ -20,7 +20,7 @@ import math
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,9 @@ _SIDE = FEATURES.index("side")
 @dataclass
 class QuestionCandidates:
     """One question's candidates: features (relation and side columns left to fill),
-    relation names, sides, whether each is right, answers and fact ids."""
+    relation names, sides, whether each is right, answers and fact ids; ``type_match``:
+    whether each passed the retriever's answer-type check (the question asks for a type no
+    scene object has, and this answer has it: such candidates come first; empty = none)."""
 
     features: Any  # ndarray, candidates × len(FEATURES)
     relations: list[str]
@@ -48,6 +50,7 @@ class QuestionCandidates:
     gold: list[bool]
     answers: list[str]
     fact_ids: list[str | None]
+    type_match: list[bool] = field(default_factory=list)
 
 
 def collect_candidates(
@@ -69,7 +72,8 @@ def collect_candidates(
             feats, [retriever.label(c.fact.relation) for c in r.candidates],
             [c.side for c in r.candidates],
             [c.fact.notes.get("factId") in q.fact_ids and c.side == q.side for c in r.candidates],
-            [c.answer for c in r.candidates], [c.fact.notes.get("factId") for c in r.candidates]))
+            [c.answer for c in r.candidates], [c.fact.notes.get("factId") for c in r.candidates],
+            [c.type_match for c in r.candidates]))
     return out
 
 
@@ -148,6 +152,29 @@ def _score(ranker: Ranker, vec: Any, qc: QuestionCandidates) -> Any:
     return x @ np.asarray(ranker.w) + ranker.b if len(x) else np.zeros(0)
 
 
+def _order(scores: Any, qc: QuestionCandidates, type_check: bool) -> list[int]:
+    """Candidate indices best first: by score, those that passed the answer-type check
+    first when ``type_check`` (as the retriever orders them)."""
+    import numpy as np
+
+    by_score = np.argsort(-scores, kind="stable").tolist()
+    if not type_check or not any(qc.type_match):
+        return by_score
+    return sorted(by_score, key=lambda j: not qc.type_match[j])  # stable: score order within
+
+
+def _top(order: list[int], qc: QuestionCandidates, q: FvqaQuestion) -> tuple[bool, bool, bool]:
+    """(top-1 answer right, supporting fact first, supporting fact among the first 5 facts)."""
+    facts: list[str | None] = []
+    for j in order:
+        if qc.fact_ids[j] not in facts:
+            facts.append(qc.fact_ids[j])
+        if len(facts) >= 5:
+            break
+    return answers_match(qc.answers[order[0]], q.answer), facts[0] in q.fact_ids, any(
+        f in q.fact_ids for f in facts)
+
+
 def cross_validate_fvqa(
     questions: Sequence[FvqaQuestion],
     candidates: Sequence[QuestionCandidates],
@@ -157,13 +184,17 @@ def cross_validate_fvqa(
 ) -> dict[str, Any]:
     """Accuracy and fact recall at 1 and 5 on ``folds`` folds of the images (image *i* in
     sorted order goes to fold *i* mod ``folds``), each fold scored by a ranker fitted on
-    the others."""
+    the others, with the candidates ordered as the retriever orders them (the answer-type
+    check first, then the score). ``without_type_check``: the same by score alone;
+    ``type_check_fires``: questions where some candidate passed the check;
+    ``type_check_changes``: questions whose top-1 answer it changed."""
     import numpy as np
 
     vectors = np.asarray(question_vectors)
     images = sorted({q.image for q in questions})
     fold_of = {im: i % folds for i, im in enumerate(images)}
-    right = at1 = at5 = 0
+    totals = {True: [0, 0, 0], False: [0, 0, 0]}
+    fires = changes = 0
     for k in range(folds):
         train = [i for i, q in enumerate(questions) if fold_of[q.image] != k]
         ranker = fit_ranker([questions[i] for i in train], [candidates[i] for i in train], vectors[train])
@@ -173,19 +204,23 @@ def cross_validate_fvqa(
             qc = candidates[i]
             if not qc.answers:
                 continue
-            order = np.argsort(-_score(ranker, vectors[i], qc), kind="stable")
-            right += answers_match(qc.answers[order[0]], q.answer)
-            facts: list[str | None] = []
-            for j in order:
-                if qc.fact_ids[j] not in facts:
-                    facts.append(qc.fact_ids[j])
-                if len(facts) >= 5:
-                    break
-            at1 += facts[0] in q.fact_ids
-            at5 += any(f in q.fact_ids for f in facts)
+            scores = _score(ranker, vectors[i], qc)
+            firsts = {}
+            for check in (True, False):
+                order = _order(scores, qc, check)
+                firsts[check] = order[0]
+                for t, hit in enumerate(_top(order, qc, q)):
+                    totals[check][t] += hit
+            fires += any(qc.type_match)
+            changes += qc.answers[firsts[True]] != qc.answers[firsts[False]]
     n = len(questions)
-    return {"questions": n, "folds": folds, "accuracy": right / n, "fact_recall@1": at1 / n,
-            "fact_recall@5": at5 / n}
+
+    def figures(check: bool) -> dict[str, float]:
+        right, at1, at5 = totals[check]
+        return {"accuracy": right / n, "fact_recall@1": at1 / n, "fact_recall@5": at5 / n}
+
+    return {"questions": n, "folds": folds, **figures(True), "without_type_check": figures(False),
+            "type_check_fires": fires, "type_check_changes": changes}
 
 
 def run_train_ranker(questions: str, concepts: str, kb_specs: Sequence[str], out: str, *,
