@@ -2,7 +2,7 @@
 
 Two knowledge bases:
 
-* ``default``: the bundled KB (``knowledge/default.nt.gz``, 483k triples) loaded into an
+* ``default``: the bundled KB (``knowledge/default.nt.gz``, 305k triples) loaded into an
   in-memory pyoxigraph store, as :meth:`nsreason.Reasoner.default` does; the questions are
   FVQA's (``--fvqa-questions``, ``--fvqa-concepts``, the cluttered concepts as scenes);
 * ``synthetic``: a seeded KB of about ``--triples`` triples (default 1,000,000) in the same

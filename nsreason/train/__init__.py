@@ -1,1 +1,5 @@
-"""Training loops (layer 5): they may run the executor and read data sets; inference code never imports them."""
+"""Training loops: fit the library's models on data sets (layer 5).
+
+Training code may read data sets (:mod:`nsreason.datasets`) and run the executor;
+inference code (layers 0-4) never imports it.
+"""

@@ -104,5 +104,5 @@ def shared_root() -> Path:
     shared_path(*WORDNET_TARBALL)
     shared_path("fvqa", "facts.jsonl")
     shared_path("knowledge", "commonsense", "commonsense.csv")
-    shared_path("okvqa", "answers_train.json")
+    shared_path("okvqa", "detected_coco_objects.json")
     return SHARED_DATA

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import json
 from collections import Counter
 
 import pytest
 
-from tests.knowledge.conftest import SHIPPED, kb_build
+from tests.knowledge.conftest import KB, SHIPPED, kb_build
 
 B = kb_build
 SOURCE_OF = B.DC_SOURCE
@@ -55,7 +56,7 @@ def test_fact_counts_per_source(shipped_kb, shared_root):
     wn_rel = {(s, p, o) for p in map(B.rel_iri, ("hypernym", "instance_of", "part_of",
                                                   "member_of", "substance_of"))
               for s, o in shipped_kb.by_predicate[p]}
-    assert per_source[B.source_iri("wordnet-3.0")] == len(wn_rel) > 25_000
+    assert per_source[B.source_iri("wordnet-3.0")] == len(wn_rel) == 14_482  # the README's count
     assert set(per_source) == {B.source_iri(k) for k in B.SOURCES}
 
 
@@ -100,30 +101,60 @@ def _synsets_of(kb, word):
 
 
 @pytest.mark.data
+def test_the_vocabulary_reads_knowledge_sources_not_evaluation_answers(shared_root, monkeypatch):
+    """The words that select WordNet synsets come from the knowledge sources and the scenes'
+    label spaces; no answer file of an evaluated data set is read."""
+    read = []
+    original = B._json
+    monkeypatch.setattr(B, "_json", lambda path: read.append(path.name) or original(path))
+    vocab = B.vocabulary(shared_root, B.Path(B.__file__).resolve().parents[1])
+    assert set(vocab) == {"fvqa concepts", "fvqa facts", "okvqa coco_objects", "okvqa places",
+                          "okvqa imagenet_objects", "clevr"}
+    assert not any("answer" in name or "question" in name for name in read), read
+    assert "detected_coco_objects.json" in read
+
+
 @pytest.mark.slow
-def test_roosevelt_is_an_instance_of_president_of_the_united_states(shipped_kb, wordnet):
-    (theodore,) = _synsets_of(shipped_kb, "theodore roosevelt")
-    assert theodore in _synsets_of(shipped_kb, "roosevelt")
-    assert shipped_kb.texts(theodore, B.RDFS_LABEL) == ["roosevelt"]
+def test_shipped_kb_has_no_word_only_okvqa_answers_name(shipped_kb):
+    """"theodore roosevelt" is an OK-VQA train answer and in no knowledge source's vocabulary:
+    it was in the KB only while the build read OK-VQA's answers."""
+    assert _synsets_of(shipped_kb, "theodore roosevelt") == []
+    assert not shipped_kb.by_subject.get(B.concept_iri("theodore roosevelt"))
+
+
+def _small_kb(tmp_path, wordnet, words):
+    graph, _ = B.build(tmp_path, words=words, fvqa_facts=[], commonsense_rows=[], wordnet=wordnet)
+    out = tmp_path / "small.nt.gz"
+    B.write_ntriples(graph, out)
+    with gzip.open(out, "rt", encoding="utf-8", newline="") as handle:
+        return KB(handle.readlines())
+
+
+@pytest.mark.data
+def test_roosevelt_is_an_instance_of_president_of_the_united_states(wordnet, tmp_path):
+    kb = _small_kb(tmp_path, wordnet, ["theodore roosevelt"])
+    (theodore,) = _synsets_of(kb, "theodore roosevelt")
+    assert theodore in _synsets_of(kb, "roosevelt")
+    assert kb.texts(theodore, B.RDFS_LABEL) == ["roosevelt"]
     # WordNet 3.0's lemmas of this synset (it has no "TR" or "Teddy Roosevelt")
-    assert sorted(shipped_kb.texts(theodore, B.SKOS_ALT)) == [
+    assert sorted(kb.texts(theodore, B.SKOS_ALT)) == [
         "president roosevelt", "president theodore roosevelt", "theodore roosevelt"]
-    (wnid,) = shipped_kb.texts(theodore, B.P_WNID)
+    (wnid,) = kb.texts(theodore, B.P_WNID)
     # the gloss, with its quotes and backquote, exactly as in data.noun
-    (gloss,) = shipped_kb.texts(theodore, B.SKOS_DEFINITION)
+    (gloss,) = kb.texts(theodore, B.SKOS_DEFINITION)
     assert gloss == wordnet.synset(wnid[1:]).gloss and '"Theodore Roosevelt said `Speak' in gloss
-    presidents = [o for o in shipped_kb.objects(theodore, B.rel_iri("instance_of"))
-                  if shipped_kb.texts(o, B.RDFS_LABEL) == ["president of the united states"]]
+    presidents = [o for o in kb.objects(theodore, B.rel_iri("instance_of"))
+                  if kb.texts(o, B.RDFS_LABEL) == ["president of the united states"]]
     assert presidents == [B.WORDNET + "president_of_the_united_states.n.01"]
     # ... and that edge carries its WordNet provenance
     node = B.fact_iri(theodore, B.rel_iri("instance_of"), presidents[0], "wordnet-3.0")
-    assert shipped_kb.objects(node, SOURCE_OF) == [B.source_iri("wordnet-3.0")]
+    assert kb.objects(node, SOURCE_OF) == [B.source_iri("wordnet-3.0")]
     # the president synset leads up to person.n.01 through hypernyms
     seen, frontier = set(), [presidents[0]]
     while frontier:
         s = frontier.pop()
         seen.add(s)
-        frontier += [o for o in shipped_kb.objects(s, B.rel_iri("hypernym")) if o not in seen]
+        frontier += [o for o in kb.objects(s, B.rel_iri("hypernym")) if o not in seen]
     assert B.WORDNET + "person.n.01" in seen
 
 

@@ -73,7 +73,7 @@ def test_ranker_files_round_trip_and_refuse_other_features(tmp_path):
 @pytest.mark.slow
 def test_fitting_learns_the_relation_side_and_scorer():
     from nsreason.datasets.fvqa import FvqaQuestion
-    from nsreason.retrieve.train import QuestionCandidates, cross_validate_fvqa, fit_ranker
+    from nsreason.train.ranker import QuestionCandidates, cross_validate_fvqa, fit_ranker
 
     rng = np.random.default_rng(0)
     n = 80

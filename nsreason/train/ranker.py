@@ -1,4 +1,4 @@
-"""Training and measuring the fact ranker on FVQA.
+"""``nsreason train ranker``: training and cross-validating the fact ranker on FVQA.
 
 The candidates of every question are collected once (:func:`collect_candidates`: the
 retriever on the question's scene, with the type feature looked up for every candidate).
@@ -9,23 +9,29 @@ supporting fact and its side the one FVQA answers from.
 
 :func:`cross_validate_fvqa` measures on folds of the images, each fold answered by a
 ranker fitted on the others: top-1 answer accuracy and fact recall at 1 and 5, by the
-candidates' scores. (``nsreason eval fvqa`` runs the full pipeline instead, where only the
-20 leading candidates get the type feature; the two agree to within a few questions.)
+candidates' scores. (``nsreason eval fvqa``, :mod:`nsreason.eval.fvqa`, runs the full
+pipeline instead, where only the leading candidates get the type feature.)
+:func:`run_train_ranker` is the command: collect, cross-validate, fit on all, save.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from ..datasets.fvqa import FvqaQuestion, answers_match
-from .ranker import FEATURES, Ranker, _logistic
-from .retriever import Retrieval, Retriever
+from ..datasets.fvqa import FvqaQuestion, answers_match, load_fvqa_concepts, load_fvqa_questions
+from ..kb.base import KnowledgeBase
+from ..retrieve.ranker import FEATURES, Ranker, _logistic
+from ..retrieve.retriever import Retriever
+from ..retrieve.setup import load_kbs, make_retriever
 
-__all__ = ["QuestionCandidates", "collect_candidates", "cross_validate_fvqa", "evaluate_fvqa",
-           "fit_ranker"]
+__all__ = ["QuestionCandidates", "collect_candidates", "cross_validate_fvqa", "fit_ranker",
+           "run_train_ranker"]
 
 _REL = FEATURES.index("relation")
 _SIDE = FEATURES.index("side")
@@ -34,7 +40,9 @@ _SIDE = FEATURES.index("side")
 @dataclass
 class QuestionCandidates:
     """One question's candidates: features (relation and side columns left to fill),
-    relation names, sides, whether each is right, answers and fact ids."""
+    relation names, sides, whether each is right, answers and fact ids; ``type_match``:
+    whether each passed the retriever's answer-type check (the question asks for a type no
+    scene object has, and this answer has it: such candidates come first; empty = none)."""
 
     features: Any  # ndarray, candidates × len(FEATURES)
     relations: list[str]
@@ -42,6 +50,7 @@ class QuestionCandidates:
     gold: list[bool]
     answers: list[str]
     fact_ids: list[str | None]
+    type_match: list[bool] = field(default_factory=list)
 
 
 def collect_candidates(
@@ -63,7 +72,8 @@ def collect_candidates(
             feats, [retriever.label(c.fact.relation) for c in r.candidates],
             [c.side for c in r.candidates],
             [c.fact.notes.get("factId") in q.fact_ids and c.side == q.side for c in r.candidates],
-            [c.answer for c in r.candidates], [c.fact.notes.get("factId") for c in r.candidates]))
+            [c.answer for c in r.candidates], [c.fact.notes.get("factId") for c in r.candidates],
+            [c.type_match for c in r.candidates]))
     return out
 
 
@@ -142,6 +152,29 @@ def _score(ranker: Ranker, vec: Any, qc: QuestionCandidates) -> Any:
     return x @ np.asarray(ranker.w) + ranker.b if len(x) else np.zeros(0)
 
 
+def _order(scores: Any, qc: QuestionCandidates, type_check: bool) -> list[int]:
+    """Candidate indices best first: by score, those that passed the answer-type check
+    first when ``type_check`` (as the retriever orders them)."""
+    import numpy as np
+
+    by_score = np.argsort(-scores, kind="stable").tolist()
+    if not type_check or not any(qc.type_match):
+        return by_score
+    return sorted(by_score, key=lambda j: not qc.type_match[j])  # stable: score order within
+
+
+def _top(order: list[int], qc: QuestionCandidates, q: FvqaQuestion) -> tuple[bool, bool, bool]:
+    """(top-1 answer right, supporting fact first, supporting fact among the first 5 facts)."""
+    facts: list[str | None] = []
+    for j in order:
+        if qc.fact_ids[j] not in facts:
+            facts.append(qc.fact_ids[j])
+        if len(facts) >= 5:
+            break
+    return answers_match(qc.answers[order[0]], q.answer), facts[0] in q.fact_ids, any(
+        f in q.fact_ids for f in facts)
+
+
 def cross_validate_fvqa(
     questions: Sequence[FvqaQuestion],
     candidates: Sequence[QuestionCandidates],
@@ -151,13 +184,17 @@ def cross_validate_fvqa(
 ) -> dict[str, Any]:
     """Accuracy and fact recall at 1 and 5 on ``folds`` folds of the images (image *i* in
     sorted order goes to fold *i* mod ``folds``), each fold scored by a ranker fitted on
-    the others."""
+    the others, with the candidates ordered as the retriever orders them (the answer-type
+    check first, then the score). ``without_type_check``: the same by score alone;
+    ``type_check_fires``: questions where some candidate passed the check;
+    ``type_check_changes``: questions whose top-1 answer it changed."""
     import numpy as np
 
     vectors = np.asarray(question_vectors)
     images = sorted({q.image for q in questions})
     fold_of = {im: i % folds for i, im in enumerate(images)}
-    right = at1 = at5 = 0
+    totals = {True: [0, 0, 0], False: [0, 0, 0]}
+    fires = changes = 0
     for k in range(folds):
         train = [i for i, q in enumerate(questions) if fold_of[q.image] != k]
         ranker = fit_ranker([questions[i] for i in train], [candidates[i] for i in train], vectors[train])
@@ -167,55 +204,60 @@ def cross_validate_fvqa(
             qc = candidates[i]
             if not qc.answers:
                 continue
-            order = np.argsort(-_score(ranker, vectors[i], qc), kind="stable")
-            right += answers_match(qc.answers[order[0]], q.answer)
-            facts: list[str | None] = []
-            for j in order:
-                if qc.fact_ids[j] not in facts:
-                    facts.append(qc.fact_ids[j])
-                if len(facts) >= 5:
-                    break
-            at1 += facts[0] in q.fact_ids
-            at5 += any(f in q.fact_ids for f in facts)
+            scores = _score(ranker, vectors[i], qc)
+            firsts = {}
+            for check in (True, False):
+                order = _order(scores, qc, check)
+                firsts[check] = order[0]
+                for t, hit in enumerate(_top(order, qc, q)):
+                    totals[check][t] += hit
+            fires += any(qc.type_match)
+            changes += qc.answers[firsts[True]] != qc.answers[firsts[False]]
     n = len(questions)
-    return {"questions": n, "folds": folds, "accuracy": right / n, "fact_recall@1": at1 / n,
-            "fact_recall@5": at5 / n}
+
+    def figures(check: bool) -> dict[str, float]:
+        right, at1, at5 = totals[check]
+        return {"accuracy": right / n, "fact_recall@1": at1 / n, "fact_recall@5": at5 / n}
+
+    return {"questions": n, "folds": folds, **figures(True), "without_type_check": figures(False),
+            "type_check_fires": fires, "type_check_changes": changes}
 
 
-def evaluate_fvqa(
-    retriever: Retriever,
-    questions: Sequence[FvqaQuestion],
-    concepts: Mapping[str, Sequence[str]],
-    *,
-    question_vectors: Any = None,
-    on_result: Callable[[FvqaQuestion, Retrieval], None] | None = None,
-) -> dict[str, Any]:
-    """The full pipeline on ``questions``: top-1 answer ``accuracy``, ``fact_recall@1`` and
-    ``@5`` (the supporting fact among the facts of the top candidates, counted once per
-    fact) and ``qps``."""
-    import time
+def run_train_ranker(questions: str, concepts: str, kb_specs: Sequence[str], out: str, *,
+                     folds: int = 0) -> dict[str, Any]:
+    """Train the ranker on FVQA questions and save it to ``out``; with ``folds`` > 1, first
+    report its cross-validated figures (folds of the images, :func:`cross_validate_fvqa`)."""
+    import numpy as np
 
-    right = at1 = at5 = 0
-    start = time.perf_counter()
-    if question_vectors is None:
-        question_vectors = retriever.encoder.encode([q.question for q in questions])
-    for q, vec in zip(questions, question_vectors):
-        r = retriever.retrieve(q.question, concepts.get(q.image, ()), question_vector=vec)
-        best = r.best
-        right += best is not None and answers_match(best.answer, q.answer)
-        facts: list[str | None] = []
-        for c in r.candidates:
-            fid = c.fact.notes.get("factId")
-            if fid not in facts:
-                facts.append(fid)
-            if len(facts) >= 5:
-                break
-        at1 += bool(facts) and facts[0] in q.fact_ids
-        at5 += any(f in q.fact_ids for f in facts)
-        if on_result is not None:
-            on_result(q, r)
-    n = len(questions)
-    seconds = time.perf_counter() - start
-    return {"questions": n, "accuracy": right / n if n else 0.0,
-            "fact_recall@1": at1 / n if n else 0.0, "fact_recall@5": at5 / n if n else 0.0,
-            "qps": n / seconds if seconds else 0.0}
+    qs = load_fvqa_questions(questions)
+    scenes = load_fvqa_concepts(concepts)
+    kb, key = load_kbs(kb_specs)
+    base = _untrained(kb, key)
+    t0 = time.perf_counter()
+    vectors = np.asarray(base.store.get([q.question for q in qs]))
+    candidates = collect_candidates(base, qs, scenes, vectors)
+    base.store.save()
+    report: dict[str, Any] = {"questions": len(qs), "candidates": sum(len(c.answers) for c in candidates),
+                              "collect_seconds": round(time.perf_counter() - t0, 1)}
+    if folds > 1:
+        report["cross_validation"] = cross_validate_fvqa(qs, candidates, vectors, folds=folds)
+    ranker = fit_ranker(qs, candidates, vectors,
+                        info={"trained_on": f"{len(qs)} FVQA questions",
+                              "questions_file": Path(questions).name,
+                              "concepts_file": Path(concepts).name,
+                              "kb": [os.fspath(s) for s in kb_specs] or ["default"]})
+    ranker.save(out)
+    report["out"] = out
+    return report
+
+
+def _untrained(kb: KnowledgeBase, key: str | None) -> Retriever:
+    """A retriever whose ranker is not fitted yet (training replaces it fold by fold)."""
+    import numpy as np
+
+    from ..encode.text import TextEncoder
+
+    dim = TextEncoder.dim
+    blank = Ranker(["_"], np.zeros((1, dim)), np.zeros(1), np.zeros(dim), 0.0,
+                   np.zeros(len(FEATURES)), 0.0)
+    return make_retriever(kb, key, blank)

@@ -1,4 +1,5 @@
-"""The ``kb`` OK-VQA answerer: KB candidates and their cache, features, reranker, folds."""
+"""The ``kb`` OK-VQA answerer (nsreason.okvqa): KB candidates and their cache, features,
+reranker, stacking on the training folds."""
 
 from __future__ import annotations
 
@@ -14,26 +15,15 @@ import pytest
 pytest.importorskip("sklearn")
 
 from nsreason.datasets.okvqa import Detection, OkvqaAnswers, OkvqaQuestion, detection_scene
-from nsreason.evaluate_okvqa import OKVQA_ANSWERERS, AnswererSetup, evaluate_okvqa
-from nsreason.okvqa_kb import (
-    FEATURES,
-    Candidates,
-    FoldModels,
-    KbCandidate,
-    NeighbourVotes,
-    Reranker,
-    RetrievalCache,
-    Vectors,
-    aggregate,
-    answer_targets,
-    build_candidates,
-    fit_kb_answerer,
-    kb_answerer,
-    scene_labels,
-    wh_phrase,
-)
+from nsreason.errors import InputError
+from nsreason.eval.okvqa import evaluate_okvqa
+from nsreason.okvqa import OKVQA_ANSWERERS, KbPlugin, TrainingExample, get_answerer, image_folds
+from nsreason.okvqa.cache import KbCandidate, RetrievalCache, aggregate
+from nsreason.okvqa.candidates import Candidates, FoldModels, NeighbourVotes, build_candidates
+from nsreason.okvqa.features import FEATURES, Vectors, answer_targets, scene_labels
+from nsreason.okvqa.reranker import Reranker
 
-from .conftest import shared_path
+from tests.conftest import shared_path
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -207,10 +197,6 @@ def test_build_candidates_features():
     assert set(c.facts) == {"africa", "mammal"} and c.facts["africa"]["tail"] == "Africa"
 
 
-def test_wh_phrase():
-    assert wh_phrase("What kind of dog is this?") == "what kind of dog"
-
-
 def test_reranker_learns_which_feature_pays():
     rng = np.random.default_rng(0)
     cands, accs = [], []
@@ -255,51 +241,53 @@ class ToyRetriever:
                                            FakeCandidate(mentions[0], "scene", -2.0, f)], labels={})
 
 
+def _examples(questions, answers, scenes, fold_of=None):
+    return [TrainingExample(q.question_id, q.question, scenes[q.image_id], answers[q.question_id],
+                            0 if fold_of is None else fold_of[q.image_id]) for q in questions]
+
+
+@pytest.mark.slow
 def test_kb_answerer_cross_validated_on_a_toy_set(tmp_path):
     questions, answers, scenes = _toy()
-    setup = AnswererSetup(questions, answers, folds=3, seed=0, scenes=scenes)
     retrieval = RetrievalCache(ToyRetriever, tmp_path / "r.jsonl")
-    made = kb_answerer(setup, vectors=Vectors(hashing_encode), retrieval=retrieval, top=10, k=3)
-    # each fold's models saw the other fold's questions only
-    for f, answerer in enumerate(made.by_fold):
-        n_train = sum(made.fold_of[a.image_id] != f for a in answers.values())
-        assert answerer.models.neighbours.matrix.shape[0] == n_train
-    report = evaluate_okvqa(questions, answers, scenes, answerer=made)
+    plugin = KbPlugin(vectors=Vectors(hashing_encode), retrieval=retrieval, top=10, k=3)
+    fitted = []
+    fit = plugin.fit
+    plugin.fit = lambda examples: fitted.append((len(examples), fit(examples))) or fitted[-1][1]
+    report = evaluate_okvqa(questions, answers, scenes, answerer=plugin, folds=3)
     assert report["accuracy"] == pytest.approx(1.0) and report["answered"] == len(questions)
-    answer, fact, score = made("Where does this animal live in the wild?", scenes[3])
+    # each fit's models saw its training questions only; the stacking models (without
+    # two folds) are shared between fits: 3 + 3 fitted in all
+    assert [a.models.neighbours.matrix.shape[0] for _, a in fitted] == [n for n, _ in fitted]
+    assert sum(n for n, _ in fitted) == 2 * len(questions) and len(plugin._models) == 6
+    answerer = fitted[0][1]
+    answer, fact, score = answerer("Where does this animal live in the wild?", scenes[3])
     assert answer == "africa" and fact["tail"] == "africa" and score > 0.5
-    answer, fact, _ = made("What animal is this?", scenes[2])
+    answer, fact, _ = answerer("What animal is this?", scenes[2])
     assert answer == "elephant" and fact is None
 
 
-def test_kb_answerer_is_registered_and_rejects_prior_from():
-    assert "kb" in OKVQA_ANSWERERS
+def test_kb_answerers_are_registered():
+    assert {"kb", "kb-without-kb"} <= set(OKVQA_ANSWERERS.names())
+    assert get_answerer("kb").kb == ("default",)
+    assert get_answerer("kb-without-kb").kb is None and get_answerer("kb-without-kb").retrieval is None
+
+
+def test_kb_answerer_needs_two_images():
     questions, answers, scenes = _toy(8)
-    from nsreason.errors import InputError
-
-    with pytest.raises(InputError, match="prior-from"):
-        OKVQA_ANSWERERS.get("kb")(AnswererSetup(questions, answers, prior_from=answers, scenes=scenes))
-
-
-def test_fit_kb_answerer_needs_three_folds():
-    from nsreason.errors import InputError
-
-    questions, answers, scenes = _toy(8)
-    with pytest.raises(InputError, match="at least 3 folds"):
-        fit_kb_answerer([q.question for q in questions], [scenes[q.image_id] for q in questions],
-                        [answers[q.question_id] for q in questions], [i % 2 for i in range(8)],
-                        vectors=Vectors(hashing_encode), retrieval=None)
+    one_image = [TrainingExample(q.question_id, q.question, scenes[0], answers[q.question_id])
+                 for q in questions]
+    with pytest.raises(InputError, match="at least 2 images"):
+        KbPlugin(kb=None, vectors=Vectors(hashing_encode)).fit(one_image)
 
 
-def test_fit_kb_answerer_without_kb():
+def test_kb_answerer_without_kb_splits_unfolded_examples_by_image():
     questions, answers, scenes = _toy(16)
-    ans = [answers[q.question_id] for q in questions]
-    by_fold = fit_kb_answerer([q.question for q in questions], [scenes[q.image_id] for q in questions],
-                              ans, [i % 3 for i in range(16)], vectors=Vectors(hashing_encode),
-                              retrieval=None, top=5, k=2)
-    assert len(by_fold) == 3
-    answer, fact, _ = by_fold[0]("What animal is this?", scenes[0])  # image 0: fold 0 held it out
-    assert (answer, fact) == ("giraffe", None)  # the scene's own label, no fact without a KB
+    plugin = KbPlugin(kb=None, vectors=Vectors(hashing_encode), top=5, k=2)
+    answerer = plugin.fit(_examples(questions, answers, scenes))  # every example in fold 0
+    assert len(plugin._models) == 1 + len(set(image_folds(range(16), 4).values()))
+    answer, fact, _ = answerer("What animal is this?", scenes[1])
+    assert fact is None and answer is not None
 
 
 # -- a small real subset ----------------------------------------------------------------------
@@ -325,9 +313,8 @@ def test_kb_answerer_on_a_real_subset():
     wanted = {q.image_id for q in questions}
     scenes = okvqa_scenes(*({i: d for i, d in load_okvqa_detections(root / f"detected_{n}.json").items() if i in wanted}
                             for n in ("coco_objects", "places", "imagenet_objects")))
-    setup = AnswererSetup(questions, answers, folds=3, seed=0, scenes=scenes)
-    made = kb_answerer(setup, kb=None, vectors=Vectors(hashing_encode), top=50, k=10)
-    report = evaluate_okvqa(questions, answers, scenes, answerer=made,
+    plugin = KbPlugin(kb=None, vectors=Vectors(hashing_encode), top=50, k=10)
+    report = evaluate_okvqa(questions, answers, scenes, answerer=plugin, folds=3,
                             mavex=load_mavex_labels(root / "mavex_knowledge_type_train.json"))
     assert report["answered"] == 300
     assert set(report["by_knowledge_type"]) >= {"kb", "common_sense", "answer_in_image"}
