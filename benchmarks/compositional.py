@@ -148,8 +148,8 @@ def _programs(questions: Sequence[dict[str, Any]] | str | Path) -> list[Program]
 def training_structures(train_scenes: int | None = None, log: Any = print) -> dict[str, Any]:
     """Regenerate the shipped parser's training programs (:data:`SETTINGS`) and return
     ``{"settings", "pairs": {source: count}, "structures": {source: {level: {structure: n}}}}``."""
-    from nsreason.datasets.clevr.augment import generate_augmented
     from nsreason.datasets.clevr import generate_questions
+    from nsreason.datasets.clevr.augment import generate_augmented
     from nsreason.scene.clevr import load_clevr_scenes
 
     s = SETTINGS
@@ -179,9 +179,9 @@ def template_structures() -> dict[str, set[str]]:
     generators used: official, grown from official and everyday ones with seed 0 (training)
     and 7 (replay), everyday. The attribute filters a template fills vary between its
     questions, so the levels that keep filters have no single structure per template."""
+    from nsreason.datasets.clevr import load_templates
     from nsreason.datasets.clevr.augment import augmented_templates, everyday_templates
     from nsreason.datasets.clevr.compositional import template_program
-    from nsreason.datasets.clevr import load_templates
 
     official = load_templates()
     everyday = everyday_templates()

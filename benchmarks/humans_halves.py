@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
         if i == 0:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    held_out = [r for r in results if r["trained_on"] in ("even", "odd") and r["min_confidence"] == results[0]["min_confidence"]]
+    held_out = [r for r in results if r["trained_on"] in ("even", "odd")
+                and r["min_confidence"] == results[0]["min_confidence"]]
     if len(held_out) == 2:
         mean = sum(r["accuracy"] for r in held_out) / 2
         pooled = sum(r["correct"] for r in held_out) / max(1, sum(r["questions"] for r in held_out))

@@ -43,8 +43,16 @@ from _machine import machine_info, machine_line
 
 K = "http://nsreason.org/kb/"
 RELATIONS = ["UsedFor", "AtLocation", "IsA", "CapableOf", "HasProperty", "HasA", "PartOf", "Desires"]
-WORDS = ["red", "blue", "old", "small", "big", "wooden", "metal", "round", "soft", "loud", "fast", "slow", "open", "dark", "light", "heavy", "tall", "short", "warm", "cold", "new", "sharp", "flat", "green", "white", "black", "yellow", "smooth", "bright"]
-NOUNS = ["cup", "table", "dog", "bus", "lamp", "chair", "tree", "car", "boat", "bird", "horse", "plate", "bottle", "phone", "clock", "book", "bag", "ball", "bed", "door", "kite", "train", "bench", "cake", "fork", "knife", "oven", "sink", "vase", "bowl", "pizza"]
+WORDS = [
+    "red", "blue", "old", "small", "big", "wooden", "metal", "round", "soft", "loud", "fast",
+    "slow", "open", "dark", "light", "heavy", "tall", "short", "warm", "cold", "new", "sharp",
+    "flat", "green", "white", "black", "yellow", "smooth", "bright",
+]
+NOUNS = [
+    "cup", "table", "dog", "bus", "lamp", "chair", "tree", "car", "boat", "bird", "horse",
+    "plate", "bottle", "phone", "clock", "book", "bag", "ball", "bed", "door", "kite", "train",
+    "bench", "cake", "fork", "knife", "oven", "sink", "vase", "bowl", "pizza",
+]
 
 
 def synthetic_nt(path: Path, triples: int, seed: int) -> tuple[list[str], int]:

@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     q = report["parse_qps"]
     lat = report["ask_latency"]
     print("\nbatched parsing of 2,000 val questions: " + ", ".join(f"{k} {v:,.0f} q/s" for k, v in q.items()))
-    print(f"Reasoner.ask latency (200 val questions, one at a time): p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms")
+    print(f"Reasoner.ask latency (200 val questions, one at a time): p50 {lat['p50_ms']:.1f} ms, "
+          f"p95 {lat['p95_ms']:.1f} ms")
     if args.json:
         write_json(json.dumps(report, indent=2), args.json)
     return 0

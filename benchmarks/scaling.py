@@ -43,12 +43,14 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _machine
 
-from _machine import machine_info, machine_line, write_json  # noqa: E402
+import itertools
 
-from nsreason.execute.symbolic import SymbolicExecutor  # noqa: E402
-from nsreason.program import Program  # noqa: E402
-from nsreason.scene.graph import Attribute, Relation, SceneGraph, SceneObject  # noqa: E402
-from nsreason.scene.index import SceneIndex  # noqa: E402
+from _machine import machine_info, machine_line, write_json
+
+from nsreason.execute.symbolic import SymbolicExecutor
+from nsreason.program import Program
+from nsreason.scene.graph import Attribute, Relation, SceneGraph, SceneObject
+from nsreason.scene.index import SceneIndex
 
 NAMES = ("man", "woman", "shirt", "hat", "bag", "dog", "table", "cup")
 COLORS = ("red", "blue", "green", "white", "black")
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         return best[(case["objects"], phase)] / case["relations"]
 
     rows = []
-    for prev, c in zip(cases, cases[1:]):
+    for prev, c in itertools.pairwise(cases):
         rel_ratio = c["relations"] / prev["relations"]
         rows.append((
             f"{prev['objects']:,} → {c['objects']:,}",

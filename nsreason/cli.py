@@ -306,7 +306,8 @@ def _train_finetune(args: argparse.Namespace) -> int:
     report = finetune_on_answers(
         parser, train, replay=replay, dev=dev, rounds=args.rounds, beam=args.beam,
         epochs_per_round=args.epochs_per_round, lr=args.lr, objective=args.objective,
-        min_score=args.min_score, replay_per_round=args.replay_per_round, seed=args.seed, threads=args.threads, log=lambda line: print(line, file=sys.stderr, flush=True),
+        min_score=args.min_score, replay_per_round=args.replay_per_round, seed=args.seed,
+        threads=args.threads, log=lambda line: print(line, file=sys.stderr, flush=True),
     )
     parser.save(args.out)
     print(json.dumps({k: v for k, v in report.items() if k != "rounds"}, indent=2))

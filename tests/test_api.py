@@ -99,7 +99,7 @@ def test_eval_with_a_parser_reports_program_accuracy_and_parse_speed(tiny, tmp_p
 
 @pytest.mark.slow
 def test_eval_answers_only_questions(tiny, tmp_path, capsys):
-    out, _, qs = tiny
+    out, _, _qs = tiny
     data = json.loads((EXAMPLES_DATA / "clevr_val_sample_questions.json").read_text())
     for q in data["questions"]:
         del q["program"]  # like CLEVR-Humans: answers only

@@ -202,7 +202,7 @@ def _with_source(load):
         try:
             return load(data, *args, **kwargs)
         except InputError as err:
-            raise err.with_source(origin) if origin and not err.source else err
+            raise (err.with_source(origin) if origin and not err.source else err) from None
 
     return wrapped
 
@@ -361,7 +361,7 @@ def load_okvqa_detections(
     try:
         return _detections(data, name)
     except InputError as err:
-        raise err.with_source(origin) if origin and not err.source else err
+        raise (err.with_source(origin) if origin and not err.source else err) from None
 
 
 def _detections(data: Any, detector: str) -> dict[int, tuple[Detection, ...]]:

@@ -97,10 +97,7 @@ def process_punctuation(text: str) -> str:
     delete_all = _DIGIT_COMMA_DIGIT.search(text) is not None
     out = text
     for p in _PUNCTUATION:
-        if delete_all or p + " " in text or " " + p in text:
-            out = out.replace(p, "")
-        else:
-            out = out.replace(p, " ")
+        out = out.replace(p, "") if delete_all or p + " " in text or " " + p in text else out.replace(p, " ")
     return _PERIOD.sub("", out, count=_PERIOD_LIMIT)
 
 

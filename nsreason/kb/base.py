@@ -243,7 +243,7 @@ class KnowledgeBase(ABC):
                                  self._budget(timeout, "facts"))
 
     # ------------------------------------------------------------------ lifecycle
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (a hook: most backends hold nothing to release)
         """Release files or connections (no-op by default)."""
 
     def __enter__(self) -> Self:

@@ -91,7 +91,7 @@ class ProgramGrammar:
     def _min_lengths(self) -> dict[str, int]:
         """Fewest tokens that produce a value of each type (inf when impossible)."""
         inf = 10**9
-        best = {t: inf for t in [*self.vocabulary.types, ROOT]}
+        best = dict.fromkeys([*self.vocabulary.types, ROOT], inf)
         changed = True
         while changed:
             changed = False

@@ -71,7 +71,8 @@ class Seq2SeqModel(nn.Module):
         self.tgt_embed = nn.Embedding(c.tgt_vocab_size, c.d_model, padding_idx=0)
         # fixed sinusoidal positions: programs longer than any seen in training still get
         # meaningful positions (learned ones would be untrained there)
-        self.register_buffer("positions", _sinusoids(max(c.max_src_len, c.max_tgt_len) + 1, c.d_model), persistent=False)
+        positions = _sinusoids(max(c.max_src_len, c.max_tgt_len) + 1, c.d_model)
+        self.register_buffer("positions", positions, persistent=False)
         with warnings.catch_warnings():  # nested tensors do not apply to pre-norm layers
             warnings.filterwarnings("ignore", message="enable_nested_tensor")
             self.transformer = nn.Transformer(

@@ -64,10 +64,10 @@ def answer_of(candidates: list[dict[str, Any]], *, min_probability: float = MIN_
 
     >>> answer_of([{"answer": "bear", "score": 0.0}])
     'bear'
-    >>> answer_of([{"answer": "bear", "score": -6.0}])
+    >>> answer_of([{"answer": "bear", "score": -6.0}])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    nsreason.errors.ExecutionFailure: low_confidence: the best fact answers 'bear' with probability 0.002 (< 0.01): no fact of the knowledge base fits the question
+    nsreason.errors.ExecutionFailure: low_confidence: the best fact answers 'bear' with probability 0.002 (< 0.01): ...
     """
     if not candidates:
         raise ExecutionFailure("no_fact", "the knowledge base holds no fact about the scene's objects")

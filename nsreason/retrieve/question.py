@@ -83,7 +83,7 @@ def answer_type_by_rule(question: str) -> str | None:
     """The answer-type phrase by rule: the words right after the first wh-word up to the
     first closed-class word, with an "of" phrase after heads like "kind" or "breed"."""
     tokens = words(question)
-    for i, w in enumerate(tokens):
+    for i, w in enumerate(tokens):  # noqa: B007  (i is read after the loop)
         if w in WH_WORDS:
             break
     else:

@@ -279,7 +279,7 @@ class Retriever:
             if i != best_fact[mention][1] and fact_sim[i] > second_fact.get(mention, (-1.0, -1))[0]:
                 second_fact[mention] = (float(fact_sim[i]), i)
         candidates: list[Candidate] = []
-        for i, (mention, link, fact, near, far) in enumerate(raw):
+        for i, (mention, link, fact, _near, far) in enumerate(raw):
             relation = self.label(fact.relation)
             rel = rel_lp.get(relation, rel_lp.get(local_name(fact.relation), uniform))
             # grounding: the best *other* fact of the object

@@ -144,7 +144,8 @@ def train_parser(
     }
     parser = Seq2SeqParser(model, tokenizer, grammar, dict(counts))
     parser.save(out_dir)
-    return {"out": str(out_dir), **config.training, "config": {k: v for k, v in asdict(config).items() if k not in ("program_tokens", "training")}}
+    shown = {k: v for k, v in asdict(config).items() if k not in ("program_tokens", "training")}
+    return {"out": str(out_dir), **config.training, "config": shown}
 
 
 def question_ids(tokenizer: Any, ws: Sequence[str], max_len: int) -> list[int]:

@@ -101,7 +101,7 @@ json_like = st.recursive(scalars, lambda inner: st.one_of(
 @pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(st.one_of(json_like, st.dictionaries(st.text(max_size=3), st.fixed_dictionaries(
-    {k: json_like for k in ("question", "answer", "ans_source", "fact", "fact_triple", "img_file")}),
+    dict.fromkeys(("question", "answer", "ans_source", "fact", "fact_triple", "img_file"), json_like)),
     max_size=3)))
 def test_fuzz_loaders_raise_only_input_errors(data):
     with tempfile.TemporaryDirectory() as folder:

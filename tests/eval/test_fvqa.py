@@ -146,7 +146,7 @@ def test_eval_loop_reports_the_ranker_and_the_reasoner_side_by_side(fixture, ret
     assert report["ranker"]["accuracy"] == pytest.approx(top1 / n)
     assert report["ranker"]["accuracy"] > 0.5  # in-sample, on questions it was fitted on
     expected = []
-    for q, r, refusal in seen:
+    for _q, r, refusal in seen:
         if r.best is None:
             expected.append("not_in_kb" if not any(r.links.values()) else "no_fact")
         elif 1 / (1 + math.exp(-round(r.best.score, 4))) < MIN_PROBABILITY and not r.best.type_match:

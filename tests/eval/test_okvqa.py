@@ -20,7 +20,6 @@ from nsreason.okvqa import (
     image_folds,
     question_prefix,
 )
-
 from tests.conftest import shared_path
 
 # 30 questions on 30 images: "how many" questions answer 2, "what sport" ones tennis

@@ -36,13 +36,13 @@ def run(text: str, scene: SceneGraph, vocabulary: str = "clevr"):
         ("less_than(count(filter_color[blue](scene())), count(filter_color[red](scene())))", True),
         ("greater_than(count(filter_color[blue](scene())), count(filter_color[red](scene())))", False),
         (
-            "equal_material(query_material(unique(filter_color[blue](scene()))), "
-            "query_material(unique(filter_shape[sphere](scene()))))",
+            ("equal_material(query_material(unique(filter_color[blue](scene()))), "
+            "query_material(unique(filter_shape[sphere](scene()))))"),
             True,
         ),
         (
-            "equal_object(unique(filter_color[blue](scene())), "
-            "unique(filter_shape[cylinder](scene())))",
+            ("equal_object(unique(filter_color[blue](scene())), "
+            "unique(filter_shape[cylinder](scene())))"),
             True,
         ),
         # template-only shorthands: optional arguments left out

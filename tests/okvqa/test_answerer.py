@@ -22,7 +22,6 @@ from nsreason.okvqa.cache import KbCandidate, RetrievalCache, aggregate
 from nsreason.okvqa.candidates import Candidates, FoldModels, NeighbourVotes, build_candidates
 from nsreason.okvqa.features import FEATURES, Vectors, answer_targets, scene_labels
 from nsreason.okvqa.reranker import Reranker
-
 from tests.conftest import shared_path
 
 torch = pytest.importorskip("torch")

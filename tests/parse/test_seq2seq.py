@@ -8,9 +8,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nsreason.errors import InputError  # noqa: E402
-from nsreason.parse import ParseResult, get_parser  # noqa: E402
-from nsreason.parse.seq2seq import Seq2SeqParser  # noqa: E402
+from nsreason.errors import InputError
+from nsreason.parse import ParseResult, get_parser
+from nsreason.parse.seq2seq import Seq2SeqParser
 
 
 @pytest.mark.slow

@@ -9,11 +9,11 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nsreason.api import Reasoner  # noqa: E402
-from nsreason.datasets.clevr import load_clevr_questions  # noqa: E402
-from nsreason.parse.base import SHIPPED  # noqa: E402
-from nsreason.scene import load_clevr_scenes  # noqa: E402
-from tests.conftest import EXAMPLES_DATA  # noqa: E402
+from nsreason.api import Reasoner
+from nsreason.datasets.clevr import load_clevr_questions
+from nsreason.parse.base import SHIPPED
+from nsreason.scene import load_clevr_scenes
+from tests.conftest import EXAMPLES_DATA
 
 CHECKPOINT = SHIPPED / "clevr"
 

@@ -27,6 +27,6 @@ def test_typos_are_corrected_by_frequency_and_unknown_words_reported():
 
 
 def test_short_words_are_corrected_carefully():
-    fixed, fixes, unknown = correct_typos(["an", "teh", "tis"], {"as": 5, "and": 9, "the": 9, "this": 4})
+    _fixed, fixes, unknown = correct_typos(["an", "teh", "tis"], {"as": 5, "and": 9, "the": 9, "this": 4})
     assert fixes == {"teh": "the"}  # two letters: never; three: same length only
     assert unknown == ["an", "tis"]

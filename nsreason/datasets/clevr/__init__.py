@@ -1,14 +1,16 @@
 """CLEVR question sets: reading the official files, and making new questions.
 
-| module | what |
-| --- | --- |
-| :mod:`.questions` | CLEVR question files in both official formats (:func:`load_clevr_questions`) |
-| :mod:`.templates` | the official question templates (:func:`load_templates`), a template's program expanded into the release chain |
-| :mod:`.text` | a question's text: placeholders filled with values and synonyms, template skeletons |
-| :mod:`.search` | the search for parameter values of a template on a scene |
-| :mod:`.generate` | questions from the templates on real scenes (:func:`generate_questions`; ``python -m nsreason.datasets.clevr.generate``) |
-| :mod:`.augment` | templates grown by relative clauses and superlatives, everyday templates (``python -m nsreason.datasets.clevr.augment``) |
-| :mod:`.compositional` | held-out sets of new combinations of known phrases (``python -m nsreason.datasets.clevr.compositional``) |
+- :mod:`.questions`: CLEVR question files in both official formats (:func:`load_clevr_questions`);
+- :mod:`.templates`: the official question templates (:func:`load_templates`), a template's
+  program expanded into the release chain;
+- :mod:`.text`: a question's text, placeholders filled with values and synonyms, template skeletons;
+- :mod:`.search`: the search for parameter values of a template on a scene;
+- :mod:`.generate`: questions from the templates on real scenes (:func:`generate_questions`;
+  ``python -m nsreason.datasets.clevr.generate``);
+- :mod:`.augment`: templates grown by relative clauses and superlatives, everyday templates
+  (``python -m nsreason.datasets.clevr.augment``);
+- :mod:`.compositional`: held-out sets of new combinations of known phrases
+  (``python -m nsreason.datasets.clevr.compositional``).
 """
 
 from __future__ import annotations

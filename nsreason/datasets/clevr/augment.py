@@ -363,9 +363,9 @@ def substitute_values(
     (no new annotation: the structure of each pair is unchanged).
 
     >>> rng = random.Random(0)
-    >>> q, p = substitute_values("How many red cubes are left of the big ball?",
-    ...                          Program.from_text("count(filter_shape[cube](filter_color[red](relate[left]("
-    ...                                            "unique(filter_shape[sphere](filter_size[large](scene())))))))"), rng)
+    >>> program = Program.from_text("count(filter_shape[cube](filter_color[red](relate[left]("
+    ...                             "unique(filter_shape[sphere](filter_size[large](scene())))))))")
+    >>> q, p = substitute_values("How many red cubes are left of the big ball?", program, rng)
     >>> q
     'How many purple cylinders are left of the large cube?'
     >>> p.to_text()

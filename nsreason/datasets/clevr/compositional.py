@@ -104,7 +104,7 @@ def template_program(template: ClevrTemplate) -> list[dict[str, Any]]:
     program of the template's shape."""
     types = get_vocabulary("clevr").types
     ptypes = template.param_types
-    values = {name: "" for name in ptypes}
+    values = dict.fromkeys(ptypes, "")
     for node in template.nodes:
         for k, name in enumerate(node.side_inputs):
             filtered = node.type.startswith(("filter", "relate_filter"))

@@ -49,7 +49,7 @@ def load_clevr_questions(
     try:
         return _questions(data, vocabulary)
     except InputError as err:
-        raise err.with_source(origin) if origin else err
+        raise (err.with_source(origin) if origin else err) from None
     except ProgramError as err:
         raise InputError(err.message, path=err.path, source=origin) from None
 

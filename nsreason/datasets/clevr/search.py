@@ -85,7 +85,7 @@ class _SceneFacts:
 def _product(choices: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = [()]
     for c in choices:
-        out = [p + (v,) for p in out for v in c]
+        out = [(*p, v) for p in out for v in c]
     return out
 
 

@@ -14,7 +14,8 @@ from ...errors import InputError
 from ...jsonio import read_json
 from ...program.vocab import Vocabulary, get_vocabulary
 
-__all__ = ["ClevrTemplate", "TemplateNode", "default_templates_dir", "expand_program", "load_synonyms", "load_templates"]
+__all__ = ["ClevrTemplate", "TemplateNode", "default_templates_dir", "expand_program", "load_synonyms",
+           "load_templates"]
 
 _LETTER_TYPE = {"Z": "Size", "C": "Color", "M": "Material", "S": "Shape", "R": "Relation",
                 "D": "Relation"}
