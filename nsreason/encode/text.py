@@ -138,6 +138,11 @@ class EmbeddingStore:
     def __len__(self) -> int:
         return len(self._rows)
 
+    @property
+    def dim(self) -> int:
+        """The width of a row: the encoder's."""
+        return int(getattr(self.encoder, "dim", _DIM))
+
     def __repr__(self) -> str:
         return f"EmbeddingStore(texts={len(self)}, path={str(self.path) if self.path else None!r})"
 
@@ -162,7 +167,7 @@ class EmbeddingStore:
 
         if self._matrix is None or len(self._matrix) != len(self._rows):
             self._matrix = (np.concatenate(self._blocks) if self._blocks
-                            else np.zeros((0, _DIM), dtype=np.float32))
+                            else np.zeros((0, self.dim), dtype=np.float32))
             self._blocks = [self._matrix]
         return self._matrix
 

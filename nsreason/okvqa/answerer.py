@@ -257,9 +257,7 @@ class KbPlugin:
             cands.extend(made)
             accs.extend([examples[i].answers.accuracy(a) for a in c.answers] for i, c in zip(held, made))
         reranker = Reranker().fit(cands, accs)
-        save = getattr(getattr(self.vectors, "store", None), "save", None)
-        if save is not None:
-            save()
+        self.vectors.store.save()
         self.say(f"fitted on {len(examples)} questions ({sum(len(c.answers) for c in cands)} "
                  f"candidates) in {time.perf_counter() - t0:.0f} s")
         return KbAnswerer(final, reranker, self.vectors, retrieval, self.per_source)

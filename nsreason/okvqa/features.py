@@ -4,7 +4,7 @@ labels and answers (:class:`Vectors`), the image vector of a scene, the training
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..datasets.vqa_answers import normalize_answer
@@ -12,6 +12,7 @@ from ..datasets.vqa_answers import normalize_answer
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..encode.text import EmbeddingStore
     from ..scene.graph import SceneGraph
 
 __all__ = ["ABSENT_RANK", "FEATURES", "SOURCES", "Vectors", "answer_targets", "default_vectors",
@@ -28,28 +29,25 @@ SOURCES = ("coco", "places", "imagenet")
 
 
 class Vectors:
-    """MiniLM embeddings of the texts the answerer meets: questions, labels, answers
-    (all normalised rows), and the image vector of a scene (per detector in
-    :data:`SOURCES`, the mean embedding of its labels)."""
+    """Embeddings of the texts the answerer meets: questions, labels, answers (normalised
+    rows, from an :class:`~nsreason.encode.EmbeddingStore`, which embeds each text once), and
+    the image vector of a scene (per detector in :data:`SOURCES`, the mean embedding of its
+    labels)."""
 
-    def __init__(self, encode: Callable[[Sequence[str]], np.ndarray]) -> None:
-        self.encode = encode
-        self._rows: dict[str, np.ndarray] = {}
+    def __init__(self, store: EmbeddingStore) -> None:
+        self.store = store
 
     def add(self, texts: Iterable[str]) -> None:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._rows))
-        if missing:
-            self._rows.update(zip(missing, self.encode(missing)))
+        """Embed the texts not seen yet (in one batch)."""
+        self.store.get(list(texts))
 
     def get(self, texts: Sequence[str]) -> np.ndarray:
-        import numpy as np
-
-        self.add(texts)
-        return np.stack([self._rows[t] for t in texts]) if texts else np.zeros((0, self.dim))
+        """One row per text."""
+        return self.store.get(list(texts))
 
     @property
     def dim(self) -> int:
-        return len(next(iter(self._rows.values()))) if self._rows else 384
+        return self.store.dim
 
     def image(self, scene: SceneGraph) -> np.ndarray:
         import numpy as np
@@ -105,7 +103,4 @@ def default_vectors() -> Vectors:
     (``<cache>/embeddings/okvqa-texts.safetensors``)."""
     from ..encode.text import EmbeddingStore, TextEncoder, cache_dir
 
-    store = EmbeddingStore(TextEncoder(), cache_dir() / "embeddings" / "okvqa-texts.safetensors")
-    vectors = Vectors(store.get)
-    vectors.store = store  # type: ignore[attr-defined]
-    return vectors
+    return Vectors(EmbeddingStore(TextEncoder(), cache_dir() / "embeddings" / "okvqa-texts.safetensors"))

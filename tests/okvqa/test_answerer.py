@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("sklearn")
 
 from nsreason.datasets.okvqa import Detection, OkvqaAnswers, OkvqaQuestion, detection_scene
+from nsreason.encode.text import EmbeddingStore
 from nsreason.errors import InputError
 from nsreason.eval.okvqa import evaluate_okvqa
 from nsreason.okvqa import OKVQA_ANSWERERS, KbPlugin, TrainingExample, get_answerer, image_folds
@@ -38,6 +39,19 @@ def hashing_encode(texts, dim: int = 64) -> np.ndarray:
             out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % dim] += 1.0
         out[i] /= np.linalg.norm(out[i])
     return out
+
+
+class HashingEncoder:
+    """:func:`hashing_encode` as an encoder of an :class:`EmbeddingStore`."""
+
+    name, dim = "hashing", 64
+
+    def encode(self, texts):
+        return hashing_encode(texts, self.dim)
+
+
+def hashing_vectors() -> Vectors:
+    return Vectors(EmbeddingStore(HashingEncoder()))
 
 
 def col(name: str) -> int:
@@ -131,7 +145,7 @@ def _scene(image_id, *labels):
 
 
 def test_vectors_image_has_one_part_per_detector():
-    v = Vectors(hashing_encode)
+    v = hashing_vectors()
     s = _scene(1, ("giraffe", "coco"), ("zebra", "coco"), ("savanna", "places"))
     img = v.image(s)
     assert img.shape == (3 * 64,)
@@ -175,7 +189,7 @@ def _models():
 
 
 def test_build_candidates_features():
-    v = Vectors(hashing_encode)
+    v = hashing_vectors()
     s = _scene(5, ("giraffe", "coco"), ("savanna", "places"))
     kb = aggregate(_retrieved(), {})
     (c,) = build_candidates(_models(), v, ["Where do giraffe live?"], [s], np.zeros((1, 4)),
@@ -249,7 +263,7 @@ def _examples(questions, answers, scenes, fold_of=None):
 def test_kb_answerer_cross_validated_on_a_toy_set(tmp_path):
     questions, answers, scenes = _toy()
     retrieval = RetrievalCache(ToyRetriever, tmp_path / "r.jsonl")
-    plugin = KbPlugin(vectors=Vectors(hashing_encode), retrieval=retrieval, top=10, k=3)
+    plugin = KbPlugin(vectors=hashing_vectors(), retrieval=retrieval, top=10, k=3)
     fitted = []
     fit = plugin.fit
     plugin.fit = lambda examples: fitted.append((len(examples), fit(examples))) or fitted[-1][1]
@@ -277,12 +291,12 @@ def test_kb_answerer_needs_two_images():
     one_image = [TrainingExample(q.question_id, q.question, scenes[0], answers[q.question_id])
                  for q in questions]
     with pytest.raises(InputError, match="at least 2 images"):
-        KbPlugin(kb=None, vectors=Vectors(hashing_encode)).fit(one_image)
+        KbPlugin(kb=None, vectors=hashing_vectors()).fit(one_image)
 
 
 def test_kb_answerer_without_kb_splits_unfolded_examples_by_image():
     questions, answers, scenes = _toy(16)
-    plugin = KbPlugin(kb=None, vectors=Vectors(hashing_encode), top=5, k=2)
+    plugin = KbPlugin(kb=None, vectors=hashing_vectors(), top=5, k=2)
     answerer = plugin.fit(_examples(questions, answers, scenes))  # every example in fold 0
     assert len(plugin._models) == 1 + len(set(image_folds(range(16), 4).values()))
     answer, fact, _ = answerer("What animal is this?", scenes[1])
@@ -312,7 +326,7 @@ def test_kb_answerer_on_a_real_subset():
     wanted = {q.image_id for q in questions}
     scenes = okvqa_scenes(*({i: d for i, d in load_okvqa_detections(root / f"detected_{n}.json").items() if i in wanted}
                             for n in ("coco_objects", "places", "imagenet_objects")))
-    plugin = KbPlugin(kb=None, vectors=Vectors(hashing_encode), top=50, k=10)
+    plugin = KbPlugin(kb=None, vectors=hashing_vectors(), top=50, k=10)
     report = evaluate_okvqa(questions, answers, scenes, answerer=plugin, folds=3,
                             mavex=load_mavex_labels(root / "mavex_knowledge_type_train.json"))
     assert report["answered"] == 300
