@@ -69,7 +69,7 @@ def test_questions_and_concepts_files_must_be_objects(tmp_path):
 def test_concepts_load_per_image(tmp_path):
     path = _write(tmp_path, {"img1.jpg": ["bus", "road"], "img2.jpg": []})
     assert load_fvqa_concepts(path) == {"img1.jpg": ["bus", "road"], "img2.jpg": []}
-    with pytest.raises(InputError, match="list of label strings") as err:
+    with pytest.raises(InputError, match="list of non-empty label strings") as err:
         load_fvqa_concepts(_write(tmp_path, {"img1.jpg": ["bus", 3]}))
     assert err.value.path == "img1.jpg"
 
