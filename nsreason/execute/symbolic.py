@@ -135,10 +135,16 @@ class _Plan:
             self.run, self.run_all = self._interpret, self._interpret_all
 
     def _interpret(self, ix: SceneIndex, bindings: tuple[StepBinding, ...]) -> Any:
+        # codegen.interpret, inlined: most structures only ever run interpreted (on CLEVR
+        # val, 1,320 structures for 5,000 questions, none reaching the default 256 runs).
         self.runs_left -= 1
         if self.runs_left <= 0:
             self.run, self.run_all = runners(self.shape)
-        return interpret(ix, bindings)
+        vals: list[Any] = []
+        ap = vals.append
+        for b in bindings:
+            ap(b[5](ix, vals))
+        return vals[-1]
 
     def _interpret_all(self, ix: SceneIndex, bindings: tuple[StepBinding, ...],
                        outs: list[Any], clocks: list[int], clock: Callable[[], int]) -> None:
@@ -516,13 +522,11 @@ class SymbolicExecutor:
                 clocks.append(time.perf_counter_ns())
                 failure = Failure("op_error", f"{type(exc).__name__}: {exc}", len(outs))
         value = None if failure is not None else decode_value(outs[-1], compiled.kinds[-1], index)
-        trace = Trace(
-            answer=value,
-            failure=failure,
-            program=program,
-            scene_id=scene.id,
-            vocabulary=program.vocabulary_name,
-            builder=lambda: _trace_steps(compiled, index, outs, clocks, failure),
+        vocabulary = program.vocabulary
+        trace = Trace.lazy(  # Trace(answer=..., builder=...) with positional arguments
+            value, failure, program, scene.id,
+            vocabulary if type(vocabulary) is str else program.vocabulary_name,
+            lambda: _trace_steps(compiled, index, outs, clocks, failure),
         )
         out_type = compiled.types[-1] if compiled.types else None
         return Answer(value, program, trace, failure, out_type)
