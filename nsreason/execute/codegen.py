@@ -112,6 +112,8 @@ _MAX_GENERATED = 8192
 
 def generated(shape: Shape) -> Runners | None:
     """The generated ``(run, run_all)`` of ``shape`` if :func:`runners` made them."""
+    if not _GENERATED:  # as in a new process: no need to hash the shape
+        return None
     return _GENERATED.get(shape)
 
 
