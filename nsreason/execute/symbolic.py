@@ -219,8 +219,12 @@ def _int_inputs(steps: tuple[Step, ...]) -> bool:
                for s in steps for j in s.inputs)
 
 
+_PLAIN_TYPES = frozenset({str, type(None)})
+
+
 def _plain_args(args: tuple[Any, ...]) -> bool:
-    return all(a is None or type(a) is str for a in args)
+    """Whether every argument is a ``str`` or None (exactly: no subclass)."""
+    return all(map(_PLAIN_TYPES.__contains__, map(type, args)))
 
 
 class SymbolicExecutor:
@@ -343,15 +347,16 @@ class SymbolicExecutor:
                     return None
                 key = (step.op, step.inputs, step.args)
                 binding = cache.by_value.get(key)
-                if binding is None:
+                if binding is None:  # a step value not met before: bind it, held by step
                     bound = cache.by_op_args.get((step.op, step.args))
                     if bound is None:
                         return None
-                    binding = self._with_inputs(cache, bound, step.inputs)
+                    binding = self._with_inputs(cache, bound, step)
                     if binding is None:
                         return None
                     self._remember(cache.by_value, key, binding)
-                binding = (*binding[:4], step, binding[5])
+                else:  # met before in another Step object: the binding must hold this one
+                    binding = (*binding[:4], step, binding[5])
                 self._remember(by_id, id(step), binding)
                 bindings[k] = binding
         except TypeError:  # unhashable arguments or inputs
@@ -366,11 +371,10 @@ class SymbolicExecutor:
             bound = self._bound_op(cache.vocab, step)
             if plain:
                 self._remember(cache.by_op_args, (step.op, step.args), bound)
-        binding = self._with_inputs(cache, bound, step.inputs, full_ok=True)
+        binding = self._with_inputs(cache, bound, step, full_ok=True)
         assert binding is not None  # validated: as many inputs as the op takes
         if plain:
             self._remember(cache.by_value, (step.op, step.inputs, step.args), binding)
-        binding = (*binding[:4], step, binding[5])
         self._remember(cache.by_id, id(step), binding)
         return binding
 
@@ -392,15 +396,17 @@ class SymbolicExecutor:
         info = (sig.inputs, sig.output, len(consts), check is not None, out_type.kind)
         return (info, impl, consts, check)
 
-    def _with_inputs(self, cache: _BindCache, bound: tuple[Any, ...],
-                     inputs: tuple[int, ...], *, full_ok: bool = False) -> StepBinding | None:
-        """The binding of a step with these inputs and this bound op (``bound``, from
+    def _with_inputs(self, cache: _BindCache, bound: tuple[Any, ...], step: Step, *,
+                     full_ok: bool = False) -> StepBinding | None:
+        """The binding of ``step`` (which it holds) from its bound op (``bound``, from
         :meth:`_bound_op`), or None when the op takes another number of inputs, or when it
         needs a new tag and the cache holds its most (unless ``full_ok``: the general path
         then starts a new cache, see :meth:`_cache_for`)."""
-        if len(inputs) != len(bound[0][0]) or (inputs and min(inputs) < 0):
+        inputs = step.inputs
+        op_info = bound[0]
+        if len(inputs) != len(op_info[0]) or (inputs and min(inputs) < 0):
             return None
-        info = (inputs, *bound[0])
+        info = (inputs, *op_info)
         tag = cache.tags.get(info)
         if tag is None:
             if len(cache.tags) >= _MAX_TAGS_CACHED and not full_ok:
@@ -411,8 +417,8 @@ class SymbolicExecutor:
                     tag = next(self._tag_counter)
                     cache.tag_info[tag] = _tag_info(info)
                     cache.tags[info] = tag
-        impl, consts, check = bound[1:]
-        return (tag, impl, consts, check, None, step_runner(impl, inputs, consts, check))
+        _, impl, consts, check = bound
+        return (tag, impl, consts, check, step, step_runner(impl, inputs, consts, check))
 
     @staticmethod
     def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
