@@ -55,7 +55,6 @@ from .codegen import (
     Shape,
     StepBinding,
     generated,
-    interpret,
     interpret_all,
     runners,
     step_runner,

@@ -125,9 +125,9 @@ def test_lazy_trace_is_the_keyword_trace(traced):
     for trace in traced:
         steps = list(trace.steps)
         args = (trace.answer, trace.failure, trace.program, trace.scene_id, trace.vocabulary)
-        lazy = Trace.lazy(*args, lambda: steps)
+        lazy = Trace.lazy(*args, lambda steps=steps: steps)
         keyword = Trace(answer=args[0], failure=args[1], program=args[2], scene_id=args[3],
-                        vocabulary=args[4], builder=lambda: steps)
+                        vocabulary=args[4], builder=lambda steps=steps: steps)
         for name in Trace.__slots__:
             if name != "_build":
                 assert getattr(lazy, name) == getattr(keyword, name), name
