@@ -55,7 +55,6 @@ from .codegen import (
     Shape,
     StepBinding,
     generated,
-    interpret_all,
     runners,
     step_runner,
 )
@@ -147,10 +146,16 @@ class _Plan:
 
     def _interpret_all(self, ix: SceneIndex, bindings: tuple[StepBinding, ...],
                        outs: list[Any], clocks: list[int], clock: Callable[[], int]) -> None:
+        # codegen.interpret_all, inlined (as in _interpret)
         self.runs_left -= 1
         if self.runs_left <= 0:
             self.run, self.run_all = runners(self.shape)
-        interpret_all(ix, bindings, outs, clocks, clock)
+        ap = outs.append
+        tk = clocks.append
+        tk(clock())
+        for b in bindings:
+            ap(b[5](ix, outs))
+            tk(clock())
 
 
 class _BindCache:
