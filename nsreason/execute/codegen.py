@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["Shape", "StepBinding", "generated", "interpret", "interpret_all", "runners",
+__all__ = ["Shape", "StepBinding", "any_generated", "generated", "interpret", "interpret_all", "runners",
            "step_runner"]
 
 StepBinding = tuple[Any, ...]
@@ -108,6 +108,11 @@ def interpret_all(
 
 _GENERATED: dict[Shape, Runners] = {}
 _MAX_GENERATED = 8192
+
+
+def any_generated() -> bool:
+    """Whether this process holds generated code for any shape (not so in a new one)."""
+    return bool(_GENERATED)
 
 
 def generated(shape: Shape) -> Runners | None:

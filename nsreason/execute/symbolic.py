@@ -40,7 +40,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from operator import itemgetter, lt
+from operator import itemgetter
 from typing import Any
 
 from ..errors import ExecutionFailure, ProgramError, RegistryError
@@ -54,6 +54,7 @@ from .answer import Answer
 from .codegen import (
     Shape,
     StepBinding,
+    any_generated,
     generated,
     runners,
     step_runner,
@@ -112,25 +113,31 @@ class CompiledProgram:
 
 class _Plan:
     """What programs with the same step tags share: how to run them (interpreted at first,
-    generated code once the shape has run often), each step's inputs, and the kind and type
-    name of every step's output. Made only for tags whose wiring passed the checks of
-    :meth:`Program.validate`."""
+    generated code once the shape has run often), each step's tag facts (from which the
+    shape is made only when code is generated or looked up: most structures never need
+    it), and the kind and type name of every step's output. Made only for tags whose
+    wiring passed the checks of :meth:`Program.validate`."""
 
-    __slots__ = ("kinds", "run", "run_all", "runs_left", "shape", "types")
+    __slots__ = ("infos", "kinds", "run", "run_all", "runs_left", "types")
 
-    def __init__(self, shape: Shape, kinds: tuple[str, ...], types: tuple[str, ...],
-                 generate_after: int) -> None:
-        self.shape = shape
+    def __init__(self, infos: tuple[tuple[Any, ...], ...], kinds: tuple[str, ...],
+                 types: tuple[str, ...], generate_after: int) -> None:
+        self.infos = infos  # per step, its tag's info (see _tag_info): the shape, when needed
         self.kinds = kinds
         self.types = types
         self.runs_left = generate_after
-        made = generated(shape)
+        made = generated(self.shape) if any_generated() else None
         if made is None and generate_after <= 0:
-            made = runners(shape)
+            made = runners(self.shape)
         if made is not None:
             self.run, self.run_all = made
         else:
             self.run, self.run_all = self._interpret, self._interpret_all
+
+    @property
+    def shape(self) -> Shape:
+        """Per step: its input steps, number of constants, and whether it is checked."""
+        return tuple(map(_SHAPE, self.infos))
 
     def _interpret(self, ix: SceneIndex, bindings: tuple[StepBinding, ...]) -> Any:
         # codegen.interpret, inlined: most structures only ever run interpreted (on CLEVR
@@ -194,6 +201,7 @@ class _BindCache:
 
 
 _TAG = itemgetter(0)
+_OUT, _KIND, _SHAPE = itemgetter(2), itemgetter(3), itemgetter(4)  # of a tag's info
 _NO_VOCABULARY = Vocabulary("", {}, {})
 _MAX_STEPS_CACHED = 1 << 16  # entries per step table, per executor and vocabulary
 _MAX_PLANS_CACHED = 1 << 14  # plans per executor and vocabulary
@@ -204,17 +212,17 @@ _MAX_TAGS_CACHED = 1 << 16  # a new cache beyond: tags grow with the programs' s
 def _tag_info(info: tuple[Any, ...]) -> tuple[Any, ...]:
     """What :meth:`SymbolicExecutor._plan` reads of a tag made of ``info`` = (inputs, input
     types, output type, constants, checked, kind): a getter of the input steps' types from
-    the program's output types, and what it must return; the output type; the highest
-    input (-1 for none); the kind; the step's shape."""
+    the output types of the steps before, and what it must return; the output type; the
+    kind; the step's shape. A step without inputs gets ``type``, which returns ``list`` for
+    the list of types before it, whatever its length."""
     inputs, want, out, n_consts, checked, kind = info
     if not inputs:
-        getter, expected = bool, True  # (the output types: never empty)
+        getter, expected = type, list
     elif len(inputs) == 1:
         getter, expected = itemgetter(inputs[0]), want[0]
     else:
         getter, expected = itemgetter(*inputs), tuple(want)
-    return (getter, expected, out, max(inputs, default=-1), kind, (inputs, n_consts, checked))
-
+    return (getter, expected, out, kind, (inputs, n_consts, checked))
 
 
 def _int_inputs(steps: tuple[Step, ...]) -> bool:
@@ -437,13 +445,20 @@ class SymbolicExecutor:
         type the op takes. The ops and arguments were checked when the bindings were made."""
         if not tags:
             raise LookupError
-        getters, want, out, high, kinds, shape = zip(*map(cache.tag_info.__getitem__, tags))
-        # Tags are only made for as many inputs as the op takes, none negative: check that
-        # every input is an earlier step, of the type the op takes there.
-        if check and (not all(map(lt, high, range(len(tags))))
-                      or [get(out) for get in getters] != list(want)):
-            raise LookupError
-        plan = _Plan(shape, kinds, out, self.generate_after)
+        infos = tuple(map(cache.tag_info.__getitem__, tags))
+        if check:
+            # Tags are only made for as many inputs as the op takes, none negative: check
+            # that every input is an earlier step (a later one is past the end of the
+            # types so far: IndexError, a LookupError) of the type the op takes there.
+            types: list[str] = []
+            add = types.append
+            for get, want, out, _, _ in infos:
+                if get(types) != want:
+                    raise LookupError
+                add(out)
+        else:
+            types = list(map(_OUT, infos))
+        plan = _Plan(infos, tuple(map(_KIND, infos)), tuple(types), self.generate_after)
         if len(cache.plans) >= _MAX_PLANS_CACHED:
             cache.plans.clear()
         cache.plans[tags] = plan
