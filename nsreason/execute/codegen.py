@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["Shape", "StepBinding", "generated", "interpret", "interpret_all", "runners",
+__all__ = ["Shape", "StepBinding", "any_generated", "generated", "interpret", "interpret_all", "runners",
            "step_runner"]
 
 StepBinding = tuple[Any, ...]
@@ -110,8 +110,15 @@ _GENERATED: dict[Shape, Runners] = {}
 _MAX_GENERATED = 8192
 
 
+def any_generated() -> bool:
+    """Whether this process holds generated code for any shape (not so in a new one)."""
+    return bool(_GENERATED)
+
+
 def generated(shape: Shape) -> Runners | None:
     """The generated ``(run, run_all)`` of ``shape`` if :func:`runners` made them."""
+    if not _GENERATED:  # as in a new process: no need to hash the shape
+        return None
     return _GENERATED.get(shape)
 
 

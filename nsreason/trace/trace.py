@@ -127,6 +127,30 @@ class Trace:
         # program, its score and the alternatives. Shown and serialised before the steps.
         self.parse = parse
 
+    @classmethod
+    def lazy(
+        cls,
+        answer: Any,
+        failure: Failure | None,
+        program: Any,
+        scene_id: Any,
+        vocabulary: str | None,
+        builder: Callable[[], list[TraceStep]],
+    ) -> Trace:
+        """``Trace(answer=answer, failure=failure, program=program, scene_id=scene_id,
+        vocabulary=vocabulary, builder=builder)``, made without the keyword handling of
+        ``__init__``: executors make one per traced run."""
+        trace = cls.__new__(cls)
+        trace._steps = None
+        trace._build = builder
+        trace.answer = answer
+        trace.failure = failure
+        trace._program = program
+        trace.scene_id = scene_id
+        trace.vocabulary = vocabulary
+        trace.parse = None
+        return trace
+
     @property
     def program(self) -> str | None:
         """The program in its one-line text form."""

@@ -62,7 +62,12 @@ def test_invalid_programs_after_valid_ones_of_the_same_structure(four_objects):
     ex = SymbolicExecutor()
     assert ex.execute(Program(COUNT_RED), four_objects).value == 2
     assert ex.execute(Program(COUNT_RED), four_objects).value == 2  # from the caches
+    # filter_color on step 2, known from a valid program: then met before its input
+    later = [S("scene"), S("scene"), S("scene"), S("filter_color", (2,), ("red",)), S("count", (3,))]
+    assert ex.execute(Program(later), four_objects).value == 2
     bad = [
+        # a known step whose input is a later step (its tag known, its wiring not)
+        Program([S("scene"), S("filter_color", (2,), ("red",)), S("scene"), S("count", (1,))]),
         # a value outside the domain, in a step whose op and wiring are known
         Program([S("scene"), S("filter_color", (0,), ("pink",)), S("count", (1,))]),
         # bool and float inputs equal known int inputs (True == 1, 1.0 == 1)

@@ -117,3 +117,19 @@ def test_rich_rendering(traced):
 def test_lazy_steps_are_built_once(traced):
     ok, _ = traced
     assert ok.steps is ok.steps
+
+
+def test_lazy_trace_is_the_keyword_trace(traced):
+    """``Trace.lazy`` (the executor's positional constructor) makes the trace that
+    ``Trace(...)`` makes from the same arguments: every attribute, steps and JSON."""
+    for trace in traced:
+        steps = list(trace.steps)
+        args = (trace.answer, trace.failure, trace.program, trace.scene_id, trace.vocabulary)
+        lazy = Trace.lazy(*args, lambda steps=steps: steps)
+        keyword = Trace(answer=args[0], failure=args[1], program=args[2], scene_id=args[3],
+                        vocabulary=args[4], builder=lambda steps=steps: steps)
+        for name in Trace.__slots__:
+            if name != "_build":
+                assert getattr(lazy, name) == getattr(keyword, name), name
+        assert lazy == keyword
+        assert lazy.to_json() == keyword.to_json() == trace.to_json()
