@@ -29,13 +29,9 @@ demo: $(STAMP)
 # for their types only (follow_imports = "silent" in pyproject.toml).
 MYPY_PATHS := nsreason/errors.py nsreason/registry.py nsreason/jsonio.py \
 	nsreason/__init__.py nsreason/program nsreason/scene nsreason/trace
-# ruff covers layers 0-1 and their tests for now; becomes `.` (the whole repository) once the
-# other packages, tests and benchmarks pass the rules in pyproject.toml.
-RUFF_PATHS := $(MYPY_PATHS) tests/program tests/scene tests/trace tests/test_jsonio.py \
-	tests/test_package.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check $(RUFF_PATHS)
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy $(MYPY_PATHS)
 
 # Lint first: a lint failure stops the build before the tests run.

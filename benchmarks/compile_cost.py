@@ -28,11 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _machine
 
-from _machine import machine_info, machine_line  # noqa: E402
+from _machine import machine_info, machine_line
 
-from nsreason.datasets.clevr import load_clevr_questions  # noqa: E402
-from nsreason.execute import codegen  # noqa: E402
-from nsreason.execute.symbolic import SymbolicExecutor  # noqa: E402
+from nsreason.datasets.clevr import load_clevr_questions
+from nsreason.execute import codegen
+from nsreason.execute.symbolic import SymbolicExecutor
 
 DATA = Path(
     os.environ.get("NSREASON_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")

@@ -64,15 +64,15 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # nsvqa_style, _machine
 
-from _machine import machine_info, machine_line, write_json  # noqa: E402
-from nsvqa_style import NSVQAStyleExecutor, load_scenes, to_tokens  # noqa: E402
+from _machine import machine_info, machine_line, write_json
+from nsvqa_style import NSVQAStyleExecutor, load_scenes, to_tokens
 
-from nsreason.datasets.clevr import load_clevr_questions  # noqa: E402
-from nsreason.execute import codegen  # noqa: E402
-from nsreason.execute.answer import answer_text  # noqa: E402
-from nsreason.execute.symbolic import SymbolicExecutor, decode_value  # noqa: E402
-from nsreason.program.ir import Program  # noqa: E402
-from nsreason.scene.clevr import load_clevr_scenes  # noqa: E402
+from nsreason.datasets.clevr import load_clevr_questions
+from nsreason.execute import codegen
+from nsreason.execute.answer import answer_text
+from nsreason.execute.symbolic import SymbolicExecutor, decode_value
+from nsreason.program.ir import Program
+from nsreason.scene.clevr import load_clevr_scenes
 
 # ../shared/data beside the repository, or wherever NSREASON_SHARED_DATA points (as in tests)
 DATA = Path(

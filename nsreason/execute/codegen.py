@@ -150,7 +150,7 @@ def runners(shape: Shape) -> Runners:
         src += [f"    v{i} = {call}", f"    ap(v{i})", "    tk(clock())"]
     namespace: dict[str, Any] = {}
     code = compile("\n".join(src), f"<nsreason program shape, {len(shape)} steps>", "exec")
-    exec(code, namespace)  # noqa: S102  generated from the shape's integers only
+    exec(code, namespace)
     made = (namespace["run"], namespace["run_all"])
     if len(_GENERATED) >= _MAX_GENERATED:
         _GENERATED.clear()
