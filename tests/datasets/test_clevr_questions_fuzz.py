@@ -14,27 +14,13 @@ from hypothesis import strategies as st
 from nsreason.datasets.clevr import ClevrQuestion, load_clevr_questions
 from nsreason.errors import InputError, NSReasonError
 from nsreason.program import Program
+from tests.fuzzing import json_values, or_junk
 
 FIELDS = ["questions", "image_index", "question", "answer", "program", "question_index",
           "question_family_index", "function", "type", "inputs", "value_inputs", "side_inputs",
           "_output", "0"]
-scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 5), st.integers(), st.floats(),
-    st.sampled_from([10**400, "scene", "count", "filter_color", "red", "yes", "3", ""]),
-    st.text(max_size=5),
-)
-keys = st.one_of(st.sampled_from(FIELDS), st.text(max_size=4))
-json_like = st.recursive(
-    scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)),
-    max_leaves=10,
-)
-
-
-@st.composite
-def _or_junk(draw, good: st.SearchStrategy):
-    """Mostly a well-formed value, one time in eight anything JSON-like."""
-    return draw(json_like) if draw(st.integers(0, 7)) == 0 else draw(good)
+keys, json_like = json_values(FIELDS, [10**400, "scene", "count", "filter_color", "red", "yes", "3", ""])
+_or_junk = or_junk(json_like)
 
 
 nodes = st.sampled_from(["function", "type"]).flatmap(lambda op_key: st.fixed_dictionaries(

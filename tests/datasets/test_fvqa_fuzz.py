@@ -14,26 +14,12 @@ from hypothesis import strategies as st
 
 from nsreason.datasets.fvqa import FvqaQuestion, load_fvqa_concepts, load_fvqa_questions
 from nsreason.errors import InputError
+from tests.fuzzing import json_values, or_junk
 
 FIELDS = ["question", "answer", "ans_source", "fact", "fact_triple", "img_file", "question_id",
           "fact_surface", "kb_source", "visual_concept", "271"]
-scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 5), st.integers(), st.floats(),
-    st.sampled_from([10**400, "image", "kb", "dbpedia/8657", "bus", "", " ", "a.jpg"]),
-    st.text(max_size=5),
-)
-keys = st.one_of(st.sampled_from(FIELDS), st.text(max_size=4))
-json_like = st.recursive(
-    scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)),
-    max_leaves=10,
-)
-
-
-@st.composite
-def _or_junk(draw, good: st.SearchStrategy):
-    """Mostly a well-formed value, one time in eight anything JSON-like."""
-    return draw(json_like) if draw(st.integers(0, 7)) == 0 else draw(good)
+keys, json_like = json_values(FIELDS, [10**400, "image", "kb", "dbpedia/8657", "bus", "", " ", "a.jpg"])
+_or_junk = or_junk(json_like)
 
 
 words = st.sampled_from(["bus", "A computer.", "giraffes", "", " ", "UsedFor", "dbpedia/1"])

@@ -17,28 +17,15 @@ from hypothesis import strategies as st
 
 from nsreason.errors import NSReasonError, VocabularyError
 from nsreason.program.vocab import Vocabulary, load_vocabulary
+from tests.fuzzing import json_values, or_junk
 
 KINDS = ["object", "object_set", "integer", "bool", "value", "record"]
 TYPE_NAMES = ["Set", "Obj", "Color", "Int", "Flag"]
 FIELDS = ["name", "types", "ops", "kind", "domain", "doc", "inputs", "args", "output", "impl",
           "params", "optional", "template_only", "description", "type", *TYPE_NAMES]
-scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 5), st.integers(), st.floats(),
-    st.sampled_from([*KINDS, *TYPE_NAMES, "red", "", "no"]), st.text(max_size=5),
-)
-keys = st.one_of(st.sampled_from(FIELDS), st.text(max_size=4))
-json_like = st.recursive(
-    scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)),
-    max_leaves=10,
-)
-
-
-@st.composite
-def _or_junk(draw, good: st.SearchStrategy):
-    """Mostly a well-formed value, one time in sixteen anything JSON-like (a vocabulary has
-    many fields: more often and almost no drawn vocabulary would load)."""
-    return draw(json_like) if draw(st.integers(0, 15)) == 0 else draw(good)
+keys, json_like = json_values(FIELDS, [*KINDS, *TYPE_NAMES, "red", "", "no"])
+# a vocabulary has many fields: junk more often and almost no drawn vocabulary would load
+_or_junk = or_junk(json_like, one_in=16)
 
 
 type_names = st.sampled_from(TYPE_NAMES)

@@ -11,29 +11,15 @@ from hypothesis import strategies as st
 
 from nsreason.errors import NSReasonError, TraceFormatError
 from nsreason.trace import SCHEMA, Trace
+from tests.fuzzing import json_values, or_junk
 
 STEP_FIELDS = ["index", "op", "args", "inputs", "output", "output_type", "status", "failure",
                "time_ns", "details"]
 FIELDS = ["schema", "parse", "program", "vocabulary", "scene_id", "answer", "failure", "steps",
           "code", "reason", "step", *STEP_FIELDS]
 
-scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 5), st.integers(), st.floats(),
-    st.sampled_from([10**400, SCHEMA, "nsreason.trace/2", "ok", "failed", "skipped", "count"]),
-    st.text(max_size=5),
-)
-keys = st.one_of(st.sampled_from(FIELDS), st.text(max_size=4))
-json_like = st.recursive(
-    scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)),
-    max_leaves=10,
-)
-
-
-@st.composite
-def _or_junk(draw, good: st.SearchStrategy):
-    """Mostly a well-formed value, one time in eight anything JSON-like."""
-    return draw(json_like) if draw(st.integers(0, 7)) == 0 else draw(good)
+keys, json_like = json_values(FIELDS, [10**400, SCHEMA, "nsreason.trace/2", "ok", "failed", "skipped", "count"])
+_or_junk = or_junk(json_like)
 
 
 failures = st.fixed_dictionaries(
@@ -44,7 +30,7 @@ steps = st.fixed_dictionaries(
     {
         "index": _or_junk(st.integers(-1, 6)),
         "op": _or_junk(st.sampled_from(["scene", "count", "filter_color", "parse"])),
-        "args": _or_junk(st.lists(scalars, max_size=3)),
+        "args": _or_junk(st.lists(json_like, max_size=3)),
         "inputs": _or_junk(st.lists(st.integers(0, 6), max_size=3)),
         "output_type": _or_junk(st.sampled_from(["ObjectSet", "Integer", "Object"])),
         "status": _or_junk(st.sampled_from(["ok", "failed", "skipped"])),
