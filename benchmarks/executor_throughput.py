@@ -19,7 +19,8 @@ of the cyclic GC's way with ``gc.freeze()``, and a ``gc.collect()`` precedes eac
   and failure of ``executor.run(executor.compile(program), scene.index)``; a program not
   compiled yet runs without a compile step where the executor's caches know its steps) on
   a new ``SymbolicExecutor()``, with the process-wide memo of generated code emptied;
-* ``e2e traced`` the same with ``executor.run_traced(executor.compile(program), scene)``;
+* ``e2e traced`` the same with ``executor.execute(program, scene)`` (the answer and trace of
+  ``executor.run_traced(executor.compile(program), scene)``, likewise without compiling);
 * ``e2e warm``   the same as ``e2e`` on the executor that compiled these questions at load
   (its caches know every step and structure, their code is generated), with freshly read
   programs all the same: a long-running process answering questions it has seen the like of;
@@ -140,14 +141,14 @@ def loop_e2e_traced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
     """Compile (on a new executor) and run traced, keeping ``(value, failure)``."""
     forget_generated_code()
     executor = SymbolicExecutor()
-    run, compile_ = executor.run_traced, executor.compile
+    run = executor.execute  # run_traced(compile(program), scene), without compiling when cold
     out: list[Any] = []
     ap = out.append
     programs = fresh_programs(ctx)
     jobs = list(zip(programs, ctx["scenes"]))
     t0 = clock()
     for program, scene in jobs:
-        answer = run(compile_(program), scene)
+        answer = run(program, scene)
         ap((answer.value, answer.failure))
     seconds = clock() - t0
     release(programs)

@@ -17,9 +17,9 @@ bound with a few dictionary lookups and no validation pass; anything new or inva
 through the checks of :meth:`Program.validate`, with its errors. A structure runs
 interpreted (one runner call per step) until it has run often, then by code generated for
 its shape (:mod:`nsreason.execute.codegen`), which also serves every later executor of the
-process. A program run untraced before it is compiled (:meth:`SymbolicExecutor.run_program`,
-``execute(..., trace=False)``) skips the compile step where the caches know its steps: one
-loop binds, checks and runs each step (:meth:`SymbolicExecutor._run_cold`). A scene is
+process. A program run before it is compiled (:meth:`SymbolicExecutor.run_program`,
+:meth:`SymbolicExecutor.execute`) skips the compile step where the caches know its steps:
+one loop binds, checks and runs each step (:meth:`SymbolicExecutor._run_cold`). A scene is
 indexed once (:class:`~nsreason.scene.index.SceneIndex`: bitsets). The
 traced run adds one clock read per step and decodes bitsets into object ids only when the
 trace is read. Measured figures: ``benchmarks/README.md``.
@@ -42,7 +42,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -497,10 +497,17 @@ class SymbolicExecutor:
     # -- running --------------------------------------------------------------------------
     def execute(self, program: Program, scene: SceneGraph, *, trace: bool = True) -> Answer:
         """Run ``program`` on ``scene``; the :class:`Answer` carries a :class:`Trace`
-        unless ``trace=False``."""
-        if not trace:
-            cached = program._compiled
-            if cached is None or cached[0] is not self._token and cached is not self._ran_cold:
+        unless ``trace=False``. The answer of ``run_traced(compile(program), scene)`` (or,
+        untraced, of :meth:`run` decoded); a program this executor has not compiled or run
+        before runs by :meth:`_run_cold_traced` or :meth:`_run_cold`, without a compile
+        step, where the caches know its steps."""
+        cached = program._compiled
+        if cached is None or cached[0] is not self._token and cached is not self._ran_cold:
+            if trace:
+                answer = self._run_cold_traced(program, scene)
+                if answer is not None:
+                    return answer
+            else:
                 done = self._run_cold(program, scene.index)
                 if done is not None:
                     raw, fail, kind, last_type = done
@@ -554,14 +561,8 @@ class SymbolicExecutor:
         once: run again, it is compiled (its structure planned, its code generated when
         hot). Only the executor's step caches are read and extended, as compiling does."""
         steps = program.steps
-        if not steps:
-            return None
-        try:
-            spec, known = self._last  # as in compile: the last program's vocabulary, caches
-            if spec is not program.vocabulary or known.generation != self.ops.generation:
-                known = self._cache_for(self.vocabulary or get_vocabulary(program.vocabulary))
-                self._last = (program.vocabulary, known)
-        except Exception:  # an unknown vocabulary: the compiled path reports it
+        known = self._caches_of(program)
+        if known is None or not steps:
             return None
         by_id = known.by_id.get
         tag_info = known.tag_info
@@ -599,6 +600,77 @@ class SymbolicExecutor:
         if failure is not None:
             return None, failure, kind, out
         return vals[-1], None, kind, out
+
+    def _caches_of(self, program: Program) -> _BindCache | None:
+        """This executor's caches for the program's vocabulary (as :meth:`compile` finds
+        them), or None for a vocabulary that does not exist (the compiled path reports it)."""
+        try:
+            spec, known = self._last  # the vocabulary of the last program, and its caches
+            if spec is not program.vocabulary or known.generation != self.ops.generation:
+                known = self._cache_for(self.vocabulary or get_vocabulary(program.vocabulary))
+                self._last = (program.vocabulary, known)
+        except Exception:
+            return None
+        return known
+
+    def _run_cold_traced(self, program: Program, scene: SceneGraph) -> Answer | None:
+        """:meth:`_run_cold` with a trace: ``run_traced(compile(program), scene)``, the same
+        answer and trace, or None where the caller must take the compiled path. The loop is
+        :meth:`_run_cold`'s (see there why it is equivalent) with, as in :meth:`run_all`,
+        every output kept and a clock read before the first step and after each step that
+        ran, and every step's output kind and type kept for the trace."""
+        steps = program.steps
+        known = self._caches_of(program)
+        if known is None or not steps:
+            return None
+        by_id = known.by_id.get
+        tag_info = known.tag_info
+        ints_checked = False
+        kinds: list[str] = []
+        types: list[str] = []  # output types of the steps so far
+        add_kind, add_type = kinds.append, types.append
+        index = scene.index
+        outs: list[Any] = []
+        add = outs.append
+        clock = time.perf_counter_ns
+        clocks = [clock()]
+        tick = clocks.append
+        failure = None
+        for step in steps:
+            binding = by_id(id(step))
+            if binding is None:  # as in _run_cold
+                if not ints_checked:
+                    if not getattr(program, "_int_inputs", False) and not _int_inputs(steps):
+                        return None
+                    ints_checked = True
+                binding = self._step_binding(known, step)
+                if binding is None:
+                    return None
+            get, want, out, kind, _ = tag_info[binding[0]]
+            try:
+                if get(types) != want:
+                    return None
+            except IndexError:
+                return None
+            add_type(out)
+            add_kind(kind)
+            if failure is None:
+                try:
+                    add(binding[5](index, outs))
+                except ExecutionFailure as exc:
+                    failure = Failure(exc.code, exc.reason, len(outs))
+                except Exception as exc:  # a faulty (user) op must not crash the caller
+                    failure = Failure("op_error", f"{type(exc).__name__}: {exc}", len(outs))
+                tick(clock())
+        program._compiled = self._ran_cold
+        value = None if failure is not None else decode_value(outs[-1], kind, index)
+        vocabulary = program.vocabulary
+        trace = Trace.lazy(
+            value, failure, program, scene.id,
+            vocabulary if type(vocabulary) is str else program.vocabulary_name,
+            lambda: _trace_steps(steps, kinds, types, index, outs, clocks, failure),
+        )
+        return Answer(value, program, trace, failure, out)
 
     def run(self, compiled: CompiledProgram, index: SceneIndex) -> tuple[Any, Failure | None]:
         """The raw final value (a bitset for sets, a position for objects) and the failure,
@@ -655,7 +727,8 @@ class SymbolicExecutor:
         trace = Trace.lazy(  # Trace(answer=..., builder=...) with positional arguments
             value, failure, program, scene.id,
             vocabulary if type(vocabulary) is str else program.vocabulary_name,
-            lambda: _trace_steps(compiled, index, outs, clocks, failure),
+            lambda: _trace_steps(program.steps, compiled.kinds, compiled.types, index, outs,
+                                 clocks, failure),
         )
         out_type = compiled.types[-1] if compiled.types else None
         return Answer(value, program, trace, failure, out_type)
@@ -689,15 +762,16 @@ def decode_value(raw: Any, kind: str, index: SceneIndex) -> Any:
 
 
 def _trace_steps(
-    compiled: CompiledProgram,
+    program_steps: tuple[Step, ...],
+    kinds: Sequence[str],
+    types: Sequence[str],
     index: SceneIndex,
     outs: list[Any],
     clocks: list[int],
     failure: Failure | None,
 ) -> list[TraceStep]:
     steps = []
-    kinds, types = compiled.kinds, compiled.types
-    for i, step in enumerate(compiled.program.steps):
+    for i, step in enumerate(program_steps):
         out_type = types[i] if i < len(types) else ""
         elapsed = clocks[i + 1] - clocks[i] if i + 1 < len(clocks) else 0
         if i < len(outs):

@@ -34,8 +34,16 @@ def _outcome(executor: SymbolicExecutor, program: Program, scene: SceneGraph):
     assert raw == executor.run(compiled, scene.index)
     assert (again.value, again.failure, again.value_type) == (
         untraced.value, untraced.failure, untraced.value_type)
-    traced = executor.execute(program, scene)
+    traced = executor.execute(program, scene)  # by its compiled form
     steps = [(s.status, s.output, s.output_type, s.failure) for s in traced.trace.steps]
+    cold = executor.execute(_fresh(program), scene)  # fused, where the caches know the steps
+    assert (cold.value, cold.failure, cold.value_type) == (
+        traced.value, traced.failure, traced.value_type)
+    assert [(s.status, s.output, s.output_type, s.failure) for s in cold.trace.steps] == steps
+    assert ((cold.trace.answer, cold.trace.failure, cold.trace.scene_id,
+             cold.trace.vocabulary, cold.trace.program)
+            == (traced.trace.answer, traced.trace.failure, traced.trace.scene_id,
+                traced.trace.vocabulary, traced.trace.program))
     return (untraced.value, untraced.failure, untraced.value_type,
             traced.value, traced.failure, traced.value_type, steps)
 
@@ -242,3 +250,11 @@ def test_the_fused_cold_path_runs_known_steps_and_lets_validation_win(four_objec
     got = ex._run_cold(fails, index)
     assert got is not None and got[1] == ex.run_all(ex.compile(_fresh(fails)), index)[2]
     assert got[1].code == "not_unique" and got[1].step == 1
+    # traced: the fused path's answer and trace are those of the compiled path
+    cold = ex._run_cold_traced(_fresh(fails), four_objects)
+    warm = ex.run_traced(ex.compile(_fresh(fails)), four_objects)
+    assert cold is not None and (cold.value, cold.failure) == (warm.value, warm.failure)
+    assert [(s.status, s.output, s.output_type) for s in cold.trace.steps] == [
+        (s.status, s.output, s.output_type) for s in warm.trace.steps]
+    assert ex._run_cold_traced(_fresh(bad), four_objects) is None
+    assert ex.execute(_fresh(bad), four_objects).failure.reason == _error(bad)
