@@ -15,9 +15,12 @@ of the cyclic GC's way with ``gc.freeze()``, and a ``gc.collect()`` precedes eac
   interpreter, no compile step;
 * ``e2e``        end to end, as ``nsreason eval clevr --parser gold --no-trace`` pays it in
   a new process: programs freshly read from the file's JSON by ``load_clevr_questions``
-  (not timed), then per question ``executor.run(executor.compile(program), scene.index)``
-  on a new ``SymbolicExecutor()``, with the process-wide memo of generated code emptied;
-* ``e2e traced`` the same with ``executor.run_traced(executor.compile(program), scene)``;
+  (not timed), then per question ``executor.run_program(program, scene.index)`` (the value
+  and failure of ``executor.run(executor.compile(program), scene.index)``; a program not
+  compiled yet runs without a compile step where the executor's caches know its steps) on
+  a new ``SymbolicExecutor()``, with the process-wide memo of generated code emptied;
+* ``e2e traced`` the same with ``executor.execute(program, scene)`` (the answer and trace of
+  ``executor.run_traced(executor.compile(program), scene)``, likewise without compiling);
 * ``e2e warm``   the same as ``e2e`` on the executor that compiled these questions at load
   (its caches know every step and structure, their code is generated), with freshly read
   programs all the same: a long-running process answering questions it has seen the like of;
@@ -121,14 +124,14 @@ def loop_e2e(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
     """Compile (on an executor that has compiled nothing yet) and run, untraced."""
     forget_generated_code()
     executor = SymbolicExecutor()
-    run, compile_ = executor.run, executor.compile
+    run = executor.run_program  # run(compile(program), index), without compiling when cold
     out: list[Any] = []
     ap = out.append
     programs = fresh_programs(ctx)
     jobs = list(zip(programs, ctx["indexes"]))
     t0 = clock()
     for program, index in jobs:
-        ap(run(compile_(program), index))
+        ap(run(program, index))
     seconds = clock() - t0
     release(programs)
     return seconds, out
@@ -138,14 +141,14 @@ def loop_e2e_traced(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
     """Compile (on a new executor) and run traced, keeping ``(value, failure)``."""
     forget_generated_code()
     executor = SymbolicExecutor()
-    run, compile_ = executor.run_traced, executor.compile
+    run = executor.execute  # run_traced(compile(program), scene), without compiling when cold
     out: list[Any] = []
     ap = out.append
     programs = fresh_programs(ctx)
     jobs = list(zip(programs, ctx["scenes"]))
     t0 = clock()
     for program, scene in jobs:
-        answer = run(compile_(program), scene)
+        answer = run(program, scene)
         ap((answer.value, answer.failure))
     seconds = clock() - t0
     release(programs)
@@ -156,14 +159,14 @@ def loop_e2e_warm(ctx: dict[str, Any]) -> tuple[float, list[Any]]:
     """Compile and run untraced on the executor of the compiled loops, which has seen
     these questions' steps and shapes before (new ``Program`` objects all the same)."""
     executor = ctx["executor"]
-    run, compile_ = executor.run, executor.compile
+    run = executor.run_program
     out: list[Any] = []
     ap = out.append
     programs = fresh_programs(ctx)
     jobs = list(zip(programs, ctx["indexes"]))
     t0 = clock()
     for program, index in jobs:
-        ap(run(compile_(program), index))
+        ap(run(program, index))
     seconds = clock() - t0
     release(programs)
     return seconds, out

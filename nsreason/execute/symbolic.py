@@ -17,7 +17,10 @@ bound with a few dictionary lookups and no validation pass; anything new or inva
 through the checks of :meth:`Program.validate`, with its errors. A structure runs
 interpreted (one runner call per step) until it has run often, then by code generated for
 its shape (:mod:`nsreason.execute.codegen`), which also serves every later executor of the
-process. A scene is indexed once (:class:`~nsreason.scene.index.SceneIndex`: bitsets). The
+process. A program run before it is compiled (:meth:`SymbolicExecutor.run_program`,
+:meth:`SymbolicExecutor.execute`) skips the compile step where the caches know its steps:
+one loop binds, checks and runs each step (:meth:`SymbolicExecutor._run_cold`). A scene is
+indexed once (:class:`~nsreason.scene.index.SceneIndex`: bitsets). The
 traced run adds one clock read per step and decodes bitsets into object ids only when the
 trace is read. Measured figures: ``benchmarks/README.md``.
 
@@ -39,7 +42,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -276,6 +279,7 @@ class SymbolicExecutor:
         self._lock = threading.Lock()  # serialises making caches and tags
         self._tag_counter = itertools.count()
         self._last: tuple[Any, _BindCache] = (None, _BindCache(_NO_VOCABULARY, -1))
+        self._ran_cold = (object(), None)  # on a program run by _run_cold (not compiled)
 
     def __repr__(self) -> str:
         name = self.vocabulary.name if self.vocabulary else "per-program"
@@ -350,30 +354,37 @@ class SymbolicExecutor:
         bindings = list(by_identity if by_identity is not None else map(by_id.get, map(id, steps)))
         if None not in bindings:
             return tuple(bindings)
-        try:
-            for k, binding in enumerate(bindings):
-                if binding is not None:
-                    continue
-                step = steps[k]
-                if not _plain_args(step.args):
+        for k, binding in enumerate(bindings):
+            if binding is None:
+                binding = self._step_binding(cache, steps[k])
+                if binding is None:
                     return None
-                key = (step.op, step.inputs, step.args)
-                binding = cache.by_value.get(key)
-                if binding is None:  # a step value not met before: bind it, held by step
-                    bound = cache.by_op_args.get((step.op, step.args))
-                    if bound is None:
-                        return None
-                    binding = self._with_inputs(cache, bound, step)
-                    if binding is None:
-                        return None
-                    self._remember(cache.by_value, key, binding)
-                else:  # met before in another Step object: the binding must hold this one
-                    binding = (*binding[:4], step, binding[5])
-                self._remember(by_id, id(step), binding)
                 bindings[k] = binding
+        return tuple(bindings)  # type: ignore[arg-type]  # no None left
+
+    def _step_binding(self, cache: _BindCache, step: Step) -> StepBinding | None:
+        """The binding of a ``Step`` object not met before (by identity) whose value (or
+        op and arguments) was met before, remembered under the object's id; None when the
+        step is new or odd. The caller has checked that the step's inputs are ints."""
+        try:
+            if not _plain_args(step.args):
+                return None
+            key = (step.op, step.inputs, step.args)
+            binding = cache.by_value.get(key)
+            if binding is None:  # a step value not met before: bind it, held by step
+                bound = cache.by_op_args.get((step.op, step.args))
+                if bound is None:
+                    return None
+                binding = self._with_inputs(cache, bound, step)
+                if binding is None:
+                    return None
+                self._remember(cache.by_value, key, binding)
+            else:  # met before in another Step object: the binding must hold this one
+                binding = (*binding[:4], step, binding[5])
         except TypeError:  # unhashable arguments or inputs
             return None
-        return tuple(bindings)
+        self._remember(cache.by_id, id(step), binding)
+        return binding
 
     def _bind(self, cache: _BindCache, step: Step) -> StepBinding:
         """The binding of a step of a validated program (and its cache entries)."""
@@ -486,7 +497,24 @@ class SymbolicExecutor:
     # -- running --------------------------------------------------------------------------
     def execute(self, program: Program, scene: SceneGraph, *, trace: bool = True) -> Answer:
         """Run ``program`` on ``scene``; the :class:`Answer` carries a :class:`Trace`
-        unless ``trace=False``."""
+        unless ``trace=False``. The answer of ``run_traced(compile(program), scene)`` (or,
+        untraced, of :meth:`run` decoded); a program this executor has not compiled or run
+        before runs by :meth:`_run_cold_traced` or :meth:`_run_cold`, without a compile
+        step, where the caches know its steps."""
+        cached = program._compiled
+        if cached is None or cached[0] is not self._token and cached is not self._ran_cold:
+            if trace:
+                answer = self._run_cold_traced(program, scene)
+                if answer is not None:
+                    return answer
+            else:
+                done = self._run_cold(program, scene.index)
+                if done is not None:
+                    raw, fail, kind, last_type = done
+                    if fail is not None:
+                        return Answer(None, program, None, fail, last_type)
+                    return Answer(decode_value(raw, kind, scene.index), program, None, None,
+                                  last_type)
         compiled = self.compile(program)
         if trace:
             return self.run_traced(compiled, scene)
@@ -495,6 +523,154 @@ class SymbolicExecutor:
         if failure is not None:
             return Answer(None, program, None, failure, out_type)
         return Answer(decode_value(value, compiled.kinds[-1], scene.index), program, None, None, out_type)
+
+    def run_program(self, program: Program, index: SceneIndex) -> tuple[Any, Failure | None]:
+        """``run(compile(program), index)``: the same raw final value and failure. A program
+        this executor has not compiled or run before is run by :meth:`_run_cold`, without
+        a compile step; one met before by its compiled form (cached on the program)."""
+        cached = program._compiled
+        if cached is None or cached[0] is not self._token and cached is not self._ran_cold:
+            done = self._run_cold(program, index)
+            if done is not None:
+                return done[0], done[1]
+        return self.run(self.compile(program), index)
+
+    def _run_cold(
+        self, program: Program, index: SceneIndex
+    ) -> tuple[Any, Failure | None, str, str] | None:
+        """Run a program not compiled yet, untraced, binding and checking each step as it
+        runs: ``(raw value, failure, kind and type name of the last step's output)``, or
+        None where the caller must take the compiled path (:meth:`compile`, then
+        :meth:`run`), which then gives the answer: a step this executor cannot bind from
+        its caches, or a program that does not validate.
+
+        One loop over the steps does what :meth:`compile`'s fast path and
+        :meth:`_Plan._interpret` do in two passes and a plan: per step, its binding (by
+        ``Step`` identity, else by value, as :meth:`_known_bindings` finds it); the check
+        of :meth:`_plan` (every input an earlier step of the type the op takes: the getter
+        reads the output types of the steps before, so an input that is not an earlier
+        step is past their end, an ``IndexError``); then the step's runner on the values
+        before it (the implementation, then the domain check). The checks are those of
+        the compiled path, so a program runs here only if it compiles there, and then to
+        the same value. Validation errors win over runtime failures, as there (a program
+        that does not validate never runs): ops are pure, so after a step fails, the
+        later steps are only bound and checked, and the failure is reported only if they
+        pass; otherwise the compiled path reports the validation error, exactly as
+        :meth:`Program.validate` words it. The failure of a step is the one
+        :meth:`run_all` gives. Nothing is cached on the program but a mark that it ran
+        once: run again, it is compiled (its structure planned, its code generated when
+        hot). Only the executor's step caches are read and extended, as compiling does."""
+        steps = program.steps
+        known = self._caches_of(program)
+        if known is None or not steps:
+            return None
+        by_id = known.by_id.get
+        tag_info = known.tag_info
+        ints_checked = False
+        types: list[str] = []  # output types of the steps so far
+        add_type = types.append
+        vals: list[Any] = []  # their values (up to a failure)
+        add = vals.append
+        failure = None
+        for step in steps:
+            binding = by_id(id(step))
+            if binding is None:  # a Step object not met before: an equal one may have been
+                if not ints_checked:
+                    if not getattr(program, "_int_inputs", False) and not _int_inputs(steps):
+                        return None
+                    ints_checked = True
+                binding = self._step_binding(known, step)
+                if binding is None:
+                    return None
+            get, want, out, kind, _ = tag_info[binding[0]]
+            try:
+                if get(types) != want:
+                    return None
+            except IndexError:  # an input that is not an earlier step
+                return None
+            add_type(out)
+            if failure is None:
+                try:
+                    add(binding[5](index, vals))
+                except ExecutionFailure as exc:
+                    failure = Failure(exc.code, exc.reason, len(vals))
+                except Exception as exc:  # a faulty (user) op must not crash the caller
+                    failure = Failure("op_error", f"{type(exc).__name__}: {exc}", len(vals))
+        program._compiled = self._ran_cold
+        if failure is not None:
+            return None, failure, kind, out
+        return vals[-1], None, kind, out
+
+    def _caches_of(self, program: Program) -> _BindCache | None:
+        """This executor's caches for the program's vocabulary (as :meth:`compile` finds
+        them), or None for a vocabulary that does not exist (the compiled path reports it)."""
+        try:
+            spec, known = self._last  # the vocabulary of the last program, and its caches
+            if spec is not program.vocabulary or known.generation != self.ops.generation:
+                known = self._cache_for(self.vocabulary or get_vocabulary(program.vocabulary))
+                self._last = (program.vocabulary, known)
+        except Exception:
+            return None
+        return known
+
+    def _run_cold_traced(self, program: Program, scene: SceneGraph) -> Answer | None:
+        """:meth:`_run_cold` with a trace: ``run_traced(compile(program), scene)``, the same
+        answer and trace, or None where the caller must take the compiled path. The loop is
+        :meth:`_run_cold`'s (see there why it is equivalent) with, as in :meth:`run_all`,
+        every output kept and a clock read before the first step and after each step that
+        ran, and every step's output kind and type kept for the trace."""
+        steps = program.steps
+        known = self._caches_of(program)
+        if known is None or not steps:
+            return None
+        by_id = known.by_id.get
+        tag_info = known.tag_info
+        ints_checked = False
+        kinds: list[str] = []
+        types: list[str] = []  # output types of the steps so far
+        add_kind, add_type = kinds.append, types.append
+        index = scene.index
+        outs: list[Any] = []
+        add = outs.append
+        clock = time.perf_counter_ns
+        clocks = [clock()]
+        tick = clocks.append
+        failure = None
+        for step in steps:
+            binding = by_id(id(step))
+            if binding is None:  # as in _run_cold
+                if not ints_checked:
+                    if not getattr(program, "_int_inputs", False) and not _int_inputs(steps):
+                        return None
+                    ints_checked = True
+                binding = self._step_binding(known, step)
+                if binding is None:
+                    return None
+            get, want, out, kind, _ = tag_info[binding[0]]
+            try:
+                if get(types) != want:
+                    return None
+            except IndexError:
+                return None
+            add_type(out)
+            add_kind(kind)
+            if failure is None:
+                try:
+                    add(binding[5](index, outs))
+                except ExecutionFailure as exc:
+                    failure = Failure(exc.code, exc.reason, len(outs))
+                except Exception as exc:  # a faulty (user) op must not crash the caller
+                    failure = Failure("op_error", f"{type(exc).__name__}: {exc}", len(outs))
+                tick(clock())
+        program._compiled = self._ran_cold
+        value = None if failure is not None else decode_value(outs[-1], kind, index)
+        vocabulary = program.vocabulary
+        trace = Trace.lazy(
+            value, failure, program, scene.id,
+            vocabulary if type(vocabulary) is str else program.vocabulary_name,
+            lambda: _trace_steps(steps, kinds, types, index, outs, clocks, failure),
+        )
+        return Answer(value, program, trace, failure, out)
 
     def run(self, compiled: CompiledProgram, index: SceneIndex) -> tuple[Any, Failure | None]:
         """The raw final value (a bitset for sets, a position for objects) and the failure,
@@ -551,7 +727,8 @@ class SymbolicExecutor:
         trace = Trace.lazy(  # Trace(answer=..., builder=...) with positional arguments
             value, failure, program, scene.id,
             vocabulary if type(vocabulary) is str else program.vocabulary_name,
-            lambda: _trace_steps(compiled, index, outs, clocks, failure),
+            lambda: _trace_steps(program.steps, compiled.kinds, compiled.types, index, outs,
+                                 clocks, failure),
         )
         out_type = compiled.types[-1] if compiled.types else None
         return Answer(value, program, trace, failure, out_type)
@@ -585,15 +762,16 @@ def decode_value(raw: Any, kind: str, index: SceneIndex) -> Any:
 
 
 def _trace_steps(
-    compiled: CompiledProgram,
+    program_steps: tuple[Step, ...],
+    kinds: Sequence[str],
+    types: Sequence[str],
     index: SceneIndex,
     outs: list[Any],
     clocks: list[int],
     failure: Failure | None,
 ) -> list[TraceStep]:
     steps = []
-    kinds, types = compiled.kinds, compiled.types
-    for i, step in enumerate(compiled.program.steps):
+    for i, step in enumerate(program_steps):
         out_type = types[i] if i < len(types) else ""
         elapsed = clocks[i + 1] - clocks[i] if i + 1 < len(clocks) else 0
         if i < len(outs):

@@ -23,11 +23,28 @@ COUNT_RED = [S("scene"), S("filter_color", (0,), ("red",)), S("count", (1,))]
 
 
 def _outcome(executor: SymbolicExecutor, program: Program, scene: SceneGraph):
-    """Everything a caller can see: untraced and traced answers, failures, every step."""
+    """Everything a caller can see: untraced and traced answers, failures, every step.
+    The untraced runs come first, on a program not compiled yet: ``run_program`` and
+    ``execute(trace=False)`` then take the fused cold path (``_run_cold``) where the
+    executor's caches know the steps, and the compiled path after."""
+    raw = executor.run_program(_fresh(program), scene.index)
     untraced = executor.execute(program, scene, trace=False)
-    traced = executor.execute(program, scene)
+    again = executor.execute(program, scene, trace=False)  # now by its compiled form
+    compiled = executor.compile(program)
+    assert raw == executor.run(compiled, scene.index)
+    assert (again.value, again.failure, again.value_type) == (
+        untraced.value, untraced.failure, untraced.value_type)
+    traced = executor.execute(program, scene)  # by its compiled form
     steps = [(s.status, s.output, s.output_type, s.failure) for s in traced.trace.steps]
-    return (untraced.value, untraced.failure,
+    cold = executor.execute(_fresh(program), scene)  # fused, where the caches know the steps
+    assert (cold.value, cold.failure, cold.value_type) == (
+        traced.value, traced.failure, traced.value_type)
+    assert [(s.status, s.output, s.output_type, s.failure) for s in cold.trace.steps] == steps
+    assert ((cold.trace.answer, cold.trace.failure, cold.trace.scene_id,
+             cold.trace.vocabulary, cold.trace.program)
+            == (traced.trace.answer, traced.trace.failure, traced.trace.scene_id,
+                traced.trace.vocabulary, traced.trace.program))
+    return (untraced.value, untraced.failure, untraced.value_type,
             traced.value, traced.failure, traced.value_type, steps)
 
 
@@ -210,3 +227,34 @@ def test_full_caches_start_anew(four_objects, monkeypatch):
             program = Program.from_text(t)
             assert _outcome(ex, program, four_objects) == _outcome(
                 SymbolicExecutor(), _fresh(program), four_objects)
+
+
+def test_the_fused_cold_path_runs_known_steps_and_lets_validation_win(four_objects):
+    ex = SymbolicExecutor()
+    index = four_objects.index
+    assert ex.run_program(Program(COUNT_RED), index) == (2, None)  # new steps: compiled
+    assert ex.run_program(Program.from_text("query_shape(unique(scene()))"), index)[1] is not None
+    fresh = _fresh(Program(COUNT_RED))
+    assert ex._run_cold(fresh, index) == (2, None, "integer", "Integer")  # fused, not compiled
+    assert ex.run_program(fresh, index) == (2, None)  # run again: compiled now
+    assert ex.compile(fresh) is fresh._compiled[1]
+    # unique fails at run time on four objects, and a later known step is wired to the
+    # wrong type: the validation error wins, worded as Program.validate words it
+    bad = Program([S("scene"), S("unique", (0,)), S("count", (1,))])
+    assert ex._run_cold(_fresh(bad), index) is None
+    value, failure = ex.run_program(_fresh(bad), index)
+    assert value is None and failure.reason == _error(bad)
+    assert ex.execute(_fresh(bad), four_objects, trace=False).failure == failure
+    # a runtime failure in a valid program: the failure run_all gives
+    fails = Program.from_text("query_shape(unique(scene()))")
+    got = ex._run_cold(fails, index)
+    assert got is not None and got[1] == ex.run_all(ex.compile(_fresh(fails)), index)[2]
+    assert got[1].code == "not_unique" and got[1].step == 1
+    # traced: the fused path's answer and trace are those of the compiled path
+    cold = ex._run_cold_traced(_fresh(fails), four_objects)
+    warm = ex.run_traced(ex.compile(_fresh(fails)), four_objects)
+    assert cold is not None and (cold.value, cold.failure) == (warm.value, warm.failure)
+    assert [(s.status, s.output, s.output_type) for s in cold.trace.steps] == [
+        (s.status, s.output, s.output_type) for s in warm.trace.steps]
+    assert ex._run_cold_traced(_fresh(bad), four_objects) is None
+    assert ex.execute(_fresh(bad), four_objects).failure.reason == _error(bad)
