@@ -502,7 +502,7 @@ class SymbolicExecutor:
         before runs by :meth:`_run_cold_traced` or :meth:`_run_cold`, without a compile
         step, where the caches know its steps."""
         cached = program._compiled
-        if cached is None or cached[0] is not self._token and cached is not self._ran_cold:
+        if cached is None or (cached[0] is not self._token and cached is not self._ran_cold):
             if trace:
                 answer = self._run_cold_traced(program, scene)
                 if answer is not None:
@@ -529,7 +529,7 @@ class SymbolicExecutor:
         this executor has not compiled or run before is run by :meth:`_run_cold`, without
         a compile step; one met before by its compiled form (cached on the program)."""
         cached = program._compiled
-        if cached is None or cached[0] is not self._token and cached is not self._ran_cold:
+        if cached is None or (cached[0] is not self._token and cached is not self._ran_cold):
             done = self._run_cold(program, index)
             if done is not None:
                 return done[0], done[1]
