@@ -1,9 +1,10 @@
 """Running bound programs: a small interpreter, and generated code for hot shapes.
 
-A program's *bindings* hold, per step, ``(tag, F, consts, K, owner, runner)``: a tag the
-executor uses to find the program's plan, the implementation ``F``, its constants after
-the inputs (params, then value arguments), the domain check ``K`` of a closed value type
-or None, what the executor keeps alive with it, and the step's :func:`step_runner`. Its
+A program's *bindings* hold, per step, ``(tag, F, consts, K, owner, runner, *facts)``: a
+tag the executor uses to find the program's plan, the implementation ``F``, its constants
+after the inputs (params, then value arguments), the domain check ``K`` of a closed value
+type or None, what the executor keeps alive with it, the step's :func:`step_runner`, and
+the executor's own facts about the step (``BINDING_WIDTH`` elements in all). Its
 *shape* is what running it needs besides: per step, the indices of its input steps, how
 many constants it takes and whether its output is checked.
 
@@ -12,7 +13,7 @@ one runner call per step. Generated code (:func:`runners`) does without the loop
 program of ``n`` steps runs as::
 
     def run(ix, B):                            # untraced: locals only
-        [(_, F0, _, _, _, _), (_, F1, (C1_0, C1_1), _, _, _), (_, F2, _, K2, _, _)] = B
+        [(_, F0, _, _, *_), (_, F1, (C1_0, C1_1), _, *_), (_, F2, _, K2, *_)] = B
         v0 = F0(ix)
         v1 = F1(ix, v0, C1_0, C1_1)
         v2 = K2(F2(ix, v1))
@@ -32,12 +33,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["Shape", "StepBinding", "any_generated", "generated", "interpret", "interpret_all", "runners",
-           "step_runner"]
+__all__ = ["BINDING_WIDTH", "Shape", "StepBinding", "any_generated", "generated", "interpret", "interpret_all",
+           "runners", "step_runner"]
 
 StepBinding = tuple[Any, ...]
 """One bound step: ``(tag, implementation, constants, domain check or None, owner,
-runner)``."""
+runner, *facts)``, ``BINDING_WIDTH`` elements."""
+
+BINDING_WIDTH = 11
+"""Elements in a :data:`StepBinding`: the six above, then five facts the executor reads
+when it runs a step without a plan (see ``SymbolicExecutor._run_cold``), the last one a
+token of the caches that made the binding."""
 
 Shape = tuple[tuple[tuple[int, ...], int, bool], ...]
 """Per step: (input step indices, number of constants, whether the output is checked)."""
@@ -106,6 +112,7 @@ def interpret_all(
         tk(clock())
 
 
+_REST = ", _" * (BINDING_WIDTH - 4)  # a binding's elements after the check, unread
 _GENERATED: dict[Shape, Runners] = {}
 _MAX_GENERATED = 8192
 
@@ -138,7 +145,7 @@ def runners(shape: Shape) -> Runners:
         if checked:
             call = f"K{i}({call})"
         packed = f"({', '.join(consts)},)" if consts else "_"
-        unpack.append(f"(_, F{i}, {packed}, {f'K{i}' if checked else '_'}, _, _)")
+        unpack.append(f"(_, F{i}, {packed}, {f'K{i}' if checked else '_'}{_REST})")
         calls.append(call)
     last = len(shape) - 1
     bind = f"    [{', '.join(unpack)}] = B"

@@ -18,8 +18,10 @@ through the checks of :meth:`Program.validate`, with its errors. A structure run
 interpreted (one runner call per step) until it has run often, then by code generated for
 its shape (:mod:`nsreason.execute.codegen`), which also serves every later executor of the
 process. A program run before it is compiled (:meth:`SymbolicExecutor.run_program`,
-:meth:`SymbolicExecutor.execute`) skips the compile step where the caches know its steps:
-one loop binds, checks and runs each step (:meth:`SymbolicExecutor._run_cold`). A scene is
+:meth:`SymbolicExecutor.execute`) skips the compile step: one loop binds, checks and runs
+each step (:meth:`SymbolicExecutor._run_cold`), reading the binding cached on the ``Step``
+object itself (one attribute read), or making it once the step passes the checks
+:meth:`Program.validate` makes of a step (:func:`~nsreason.program.ir.check_step`). A scene is
 indexed once (:class:`~nsreason.scene.index.SceneIndex`: bitsets). The
 traced run adds one clock read per step and decodes bitsets into object ids only when the
 trace is read. Measured figures: ``benchmarks/README.md``.
@@ -47,7 +49,7 @@ from operator import itemgetter
 from typing import Any
 
 from ..errors import ExecutionFailure, ProgramError, RegistryError
-from ..program.ir import Program, Step
+from ..program.ir import Program, Step, check_step
 from ..program.vocab import Vocabulary, get_vocabulary
 from ..registry import Registry
 from ..scene.graph import SceneGraph
@@ -177,7 +179,9 @@ class _BindCache:
     * ``by_id``: ``id(step)`` → the binding of that very ``Step`` object, which the binding
       holds (so the id cannot be reused while the entry lives). Readers that share equal
       steps between programs (:func:`nsreason.datasets.clevr.load_clevr_questions`) make
-      this the whole lookup.
+      this the whole lookup. The same binding, without the step, is cached on the step
+      (``Step._bound``); its last element, ``token``, says which caches made it, so an
+      executor reads it there only when it is its own.
     * ``by_value``: ``(op, inputs, args)`` → a binding, and ``by_op_args``: ``(op, args)``
       → ``(info, impl, constants, check)``, for steps met before in other objects. Only
       arguments that are all strings or None are kept, so that a lookup cannot hit with an
@@ -185,12 +189,13 @@ class _BindCache:
       before these are read.
     * ``plans``: a tuple of tags → the :class:`_Plan`, made only once the wiring of those
       tags passed the checks of :meth:`Program.validate`. Every entry of the step tables
-      comes from a step whose op exists and whose arguments passed those checks, so a
+      comes from a step whose op exists and whose arguments passed those checks
+      (:func:`check_step`), so a
       program whose steps all have bindings and whose tags have a plan is valid.
     """
 
     __slots__ = ("by_id", "by_op_args", "by_value", "generation", "plans", "tag_info",
-                 "tags", "vocab")
+                 "tags", "token", "vocab")
 
     def __init__(self, vocab: Vocabulary, generation: int) -> None:
         self.vocab = vocab  # held so that the id() it is filed under stays its own
@@ -201,6 +206,7 @@ class _BindCache:
         self.tags: dict[tuple[Any, ...], int] = {}
         self.tag_info: dict[int, tuple[Any, ...]] = {}
         self.plans: dict[tuple[int, ...], _Plan] = {}
+        self.token = object()  # the last element of this cache's bindings
 
 
 _TAG = itemgetter(0)
@@ -363,9 +369,12 @@ class SymbolicExecutor:
         return tuple(bindings)  # type: ignore[arg-type]  # no None left
 
     def _step_binding(self, cache: _BindCache, step: Step) -> StepBinding | None:
-        """The binding of a ``Step`` object not met before (by identity) whose value (or
-        op and arguments) was met before, remembered under the object's id; None when the
-        step is new or odd. The caller has checked that the step's inputs are ints."""
+        """The binding of a ``Step`` object not met before (by identity), remembered under
+        the object's id: from an equal step's, else from its op and arguments bound before,
+        else bound now once :func:`check_step` passes. None when its arguments are not
+        plain strings (or None) or it does not check: the caller's general path decides.
+        The caller has checked that the step's inputs are ints; their wiring is its to
+        check."""
         try:
             if not _plain_args(step.args):
                 return None
@@ -373,17 +382,22 @@ class SymbolicExecutor:
             binding = cache.by_value.get(key)
             if binding is None:  # a step value not met before: bind it, held by step
                 bound = cache.by_op_args.get((step.op, step.args))
-                if bound is None:
-                    return None
+                if bound is None:  # an op and arguments not met before: check them
+                    try:
+                        check_step(step, cache.vocab)
+                    except ProgramError:
+                        return None
+                    bound = self._bound_op(cache.vocab, step)
+                    self._remember(cache.by_op_args, (step.op, step.args), bound)
                 binding = self._with_inputs(cache, bound, step)
                 if binding is None:
                     return None
                 self._remember(cache.by_value, key, binding)
             else:  # met before in another Step object: the binding must hold this one
-                binding = (*binding[:4], step, binding[5])
+                binding = (*binding[:4], step, *binding[5:])
         except TypeError:  # unhashable arguments or inputs
             return None
-        self._remember(cache.by_id, id(step), binding)
+        self._remember_step(cache, step, binding)
         return binding
 
     def _bind(self, cache: _BindCache, step: Step) -> StepBinding:
@@ -398,7 +412,7 @@ class SymbolicExecutor:
         assert binding is not None  # validated: as many inputs as the op takes
         if plain:
             self._remember(cache.by_value, (step.op, step.inputs, step.args), binding)
-        self._remember(cache.by_id, id(step), binding)
+        self._remember_step(cache, step, binding)
         return binding
 
     def _bound_op(self, vocab: Vocabulary, step: Step) -> tuple[Any, ...]:
@@ -441,7 +455,15 @@ class SymbolicExecutor:
                     cache.tag_info[tag] = _tag_info(info)
                     cache.tags[info] = tag
         _, impl, consts, check = bound
-        return (tag, impl, consts, check, step, step_runner(impl, inputs, consts, check))
+        get, want, out, kind, _ = cache.tag_info[tag]
+        return (tag, impl, consts, check, step, step_runner(impl, inputs, consts, check),
+                get, want, out, kind, cache.token)
+
+    def _remember_step(self, cache: _BindCache, step: Step, binding: StepBinding) -> None:
+        """File ``binding`` under ``step``'s id, and cache it on the step (without the
+        step itself, so that no cycle is made) for the cold paths' one attribute read."""
+        self._remember(cache.by_id, id(step), binding)
+        object.__setattr__(step, "_bound", (*binding[:4], None, *binding[5:]))
 
     @staticmethod
     def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
@@ -541,12 +563,13 @@ class SymbolicExecutor:
         """Run a program not compiled yet, untraced, binding and checking each step as it
         runs: ``(raw value, failure, kind and type name of the last step's output)``, or
         None where the caller must take the compiled path (:meth:`compile`, then
-        :meth:`run`), which then gives the answer: a step this executor cannot bind from
-        its caches, or a program that does not validate.
+        :meth:`run`), which then gives the answer: a step that does not check or has odd
+        arguments, or a program that does not validate.
 
         One loop over the steps does what :meth:`compile`'s fast path and
-        :meth:`_Plan._interpret` do in two passes and a plan: per step, its binding (by
-        ``Step`` identity, else by value, as :meth:`_known_bindings` finds it); the check
+        :meth:`_Plan._interpret` do in two passes and a plan: per step, its binding (the
+        one cached on the ``Step`` object when these caches made it, else by identity, by
+        value or by op and arguments, else bound after :func:`check_step`); the check
         of :meth:`_plan` (every input an earlier step of the type the op takes: the getter
         reads the output types of the steps before, so an input that is not an earlier
         step is past their end, an ``IndexError``); then the step's runner on the values
@@ -559,47 +582,85 @@ class SymbolicExecutor:
         :meth:`Program.validate` words it. The failure of a step is the one
         :meth:`run_all` gives. Nothing is cached on the program but a mark that it ran
         once: run again, it is compiled (its structure planned, its code generated when
-        hot). Only the executor's step caches are read and extended, as compiling does."""
+        hot). Only the executor's step caches (and the steps' cached bindings) are read
+        and extended, as compiling does."""
         steps = program.steps
-        known = self._caches_of(program)
-        if known is None or not steps:
+        spec, known = self._last  # the vocabulary of the last program, and its caches
+        if spec is not program.vocabulary or known.generation != self.ops.generation:
+            known = self._caches_of(program)  # type: ignore[assignment]
+            if known is None:
+                return None
+        if not steps:
             return None
-        by_id = known.by_id.get
-        tag_info = known.tag_info
-        ints_checked = False
+        token = known.token
         types: list[str] = []  # output types of the steps so far
         add_type = types.append
-        vals: list[Any] = []  # their values (up to a failure)
+        vals: list[Any] = []  # their values
         add = vals.append
-        failure = None
         for step in steps:
-            binding = by_id(id(step))
-            if binding is None:  # a Step object not met before: an equal one may have been
-                if not ints_checked:
-                    if not getattr(program, "_int_inputs", False) and not _int_inputs(steps):
-                        return None
-                    ints_checked = True
-                binding = self._step_binding(known, step)
+            _, _, _, _, _, run, get, want, out, kind, made_by = step._bound
+            if made_by is not token:  # not bound by these caches (or bound before them)
+                binding = self._cold_binding(known, program, step)
                 if binding is None:
                     return None
-            get, want, out, kind, _ = tag_info[binding[0]]
+                _, _, _, _, _, run, get, want, out, kind, _ = binding
             try:
                 if get(types) != want:
                     return None
             except IndexError:  # an input that is not an earlier step
                 return None
             add_type(out)
-            if failure is None:
-                try:
-                    add(binding[5](index, vals))
-                except ExecutionFailure as exc:
-                    failure = Failure(exc.code, exc.reason, len(vals))
-                except Exception as exc:  # a faulty (user) op must not crash the caller
-                    failure = Failure("op_error", f"{type(exc).__name__}: {exc}", len(vals))
+            try:
+                add(run(index, vals))
+            except ExecutionFailure as exc:
+                failure = Failure(exc.code, exc.reason, len(vals))
+                break
+            except Exception as exc:  # a faulty (user) op must not crash the caller
+                failure = Failure("op_error", f"{type(exc).__name__}: {exc}", len(vals))
+                break
+        else:
+            program._compiled = self._ran_cold
+            return vals[-1], None, kind, out
+        last = self._check_rest(known, program, types, kind, out)
+        if last is None:
+            return None
         program._compiled = self._ran_cold
-        if failure is not None:
-            return None, failure, kind, out
-        return vals[-1], None, kind, out
+        return None, failure, *last
+
+    def _cold_binding(self, known: _BindCache, program: Program, step: Step) -> StepBinding | None:
+        """For the cold paths: the binding of a step whose cached binding (``step._bound``)
+        is not from ``known``, as :meth:`_known_bindings` finds it (then cached on the
+        step), or None (the compiled path decides)."""
+        binding = known.by_id.get(id(step))
+        if binding is not None:  # bound by these caches, then on the step by others
+            object.__setattr__(step, "_bound", (*binding[:4], None, *binding[5:]))
+            return binding
+        if not getattr(program, "_int_inputs", False) and not _int_inputs(program.steps):
+            return None
+        return self._step_binding(known, step)
+
+    def _check_rest(self, known: _BindCache, program: Program, types: list[str],
+                    kind: str, out: str, kinds: list[str] | None = None) -> tuple[str, str] | None:
+        """For the cold paths, after a step failed: bind and check the steps after the
+        ``len(types)`` whose output types are ``types``, without running them, extending
+        ``types`` (and ``kinds``, when given) with theirs; the kind and type of the last
+        step's output (``kind`` and ``out`` are the failed step's), or None where a step is
+        new or its wiring does not check (the compiled path then reports the validation
+        error)."""
+        for step in program.steps[len(types):]:
+            binding = self._cold_binding(known, program, step)
+            if binding is None:
+                return None
+            _, _, _, _, _, _, get, want, out, kind, _ = binding
+            try:
+                if get(types) != want:
+                    return None
+            except IndexError:
+                return None
+            types.append(out)
+            if kinds is not None:
+                kinds.append(kind)
+        return kind, out
 
     def _caches_of(self, program: Program) -> _BindCache | None:
         """This executor's caches for the program's vocabulary (as :meth:`compile` finds
@@ -623,9 +684,7 @@ class SymbolicExecutor:
         known = self._caches_of(program)
         if known is None or not steps:
             return None
-        by_id = known.by_id.get
-        tag_info = known.tag_info
-        ints_checked = False
+        token = known.token
         kinds: list[str] = []
         types: list[str] = []  # output types of the steps so far
         add_kind, add_type = kinds.append, types.append
@@ -637,16 +696,12 @@ class SymbolicExecutor:
         tick = clocks.append
         failure = None
         for step in steps:
-            binding = by_id(id(step))
-            if binding is None:  # as in _run_cold
-                if not ints_checked:
-                    if not getattr(program, "_int_inputs", False) and not _int_inputs(steps):
-                        return None
-                    ints_checked = True
-                binding = self._step_binding(known, step)
+            _, _, _, _, _, run, get, want, out, kind, made_by = step._bound
+            if made_by is not token:  # as in _run_cold
+                binding = self._cold_binding(known, program, step)
                 if binding is None:
                     return None
-            get, want, out, kind, _ = tag_info[binding[0]]
+                _, _, _, _, _, run, get, want, out, kind, _ = binding
             try:
                 if get(types) != want:
                     return None
@@ -654,14 +709,19 @@ class SymbolicExecutor:
                 return None
             add_type(out)
             add_kind(kind)
-            if failure is None:
-                try:
-                    add(binding[5](index, outs))
-                except ExecutionFailure as exc:
-                    failure = Failure(exc.code, exc.reason, len(outs))
-                except Exception as exc:  # a faulty (user) op must not crash the caller
-                    failure = Failure("op_error", f"{type(exc).__name__}: {exc}", len(outs))
-                tick(clock())
+            try:
+                add(run(index, outs))
+            except ExecutionFailure as exc:
+                failure = Failure(exc.code, exc.reason, len(outs))
+            except Exception as exc:  # a faulty (user) op must not crash the caller
+                failure = Failure("op_error", f"{type(exc).__name__}: {exc}", len(outs))
+            tick(clock())
+            if failure is not None:
+                last = self._check_rest(known, program, types, kind, out, kinds)
+                if last is None:
+                    return None
+                kind, out = last
+                break
         program._compiled = self._ran_cold
         value = None if failure is not None else decode_value(outs[-1], kind, index)
         vocabulary = program.vocabulary

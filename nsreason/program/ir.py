@@ -18,7 +18,7 @@ nsreason.errors.ProgramTypeError: program[2] (unique): input 0 is step 1 (count)
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import (
@@ -30,13 +30,19 @@ from ..errors import (
 )
 from .vocab import Vocabulary, get_vocabulary
 
-__all__ = ["Step", "Program", "ArgValue", "MAX_TREE_STEPS"]
+__all__ = ["Step", "Program", "ArgValue", "MAX_TREE_STEPS", "check_step"]
 
 MAX_TREE_STEPS = 100_000
 """The most steps :meth:`Program.canonical` (and so every tree form) writes out."""
 
 ArgValue = str | int | bool | None
 """A value argument: a domain value ("red"), a number, or None for an omitted optional."""
+
+
+_UNBOUND: tuple[Any, ...] = (None,) * 11
+"""A step's cached binding before any executor bound it (a binding's width, see
+:data:`nsreason.execute.codegen.BINDING_WIDTH`; its last element, the binding cache's
+token, is None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,9 @@ class Step:
     op: str
     inputs: tuple[int, ...] = ()
     args: tuple[ArgValue, ...] = ()
+    _bound: tuple[Any, ...] = field(default=_UNBOUND, init=False, repr=False, compare=False)
+    """An executor's binding of this step (see :mod:`nsreason.execute.codegen`), cached
+    here as a program caches its compiled form; not part of the step's value."""
 
     def __post_init__(self) -> None:
         # Accept lists for convenience; store tuples so steps stay hashable.
@@ -53,6 +62,14 @@ class Step:
             object.__setattr__(self, "inputs", tuple(self.inputs))
         if not isinstance(self.args, tuple):
             object.__setattr__(self, "args", tuple(self.args))
+
+    def __getstate__(self) -> tuple[str, tuple[int, ...], tuple[ArgValue, ...]]:
+        return (self.op, self.inputs, self.args)  # the value, without the cached binding
+
+    def __setstate__(self, state: tuple[str, tuple[int, ...], tuple[ArgValue, ...]]) -> None:
+        for name, value in zip(("op", "inputs", "args"), state):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_bound", _UNBOUND)
 
 
 class Program:
@@ -279,6 +296,22 @@ class Program:
         from .tokens import from_postfix
 
         return from_postfix(tokens, vocabulary)
+
+
+def check_step(step: Step, vocabulary: Vocabulary) -> Any:
+    """The signature of ``step``'s op in ``vocabulary``, after the checks
+    :meth:`Program.validate` makes of a step on its own (the op exists, its value arguments
+    are as many as it takes and each in its type's domain); not its wiring, which depends
+    on the steps before. Raises the :class:`~nsreason.errors.ProgramError` that ``validate``
+    would, without the step's position.
+
+    >>> from nsreason.program.vocab import get_vocabulary
+    >>> check_step(Step("filter_color", (0,), ("red",)), get_vocabulary("clevr")).output
+    'ObjectSet'
+    """
+    sig = vocabulary.op(step.op)
+    _check_args(step, sig, vocabulary, f"step ({step.op})")
+    return sig
 
 
 def _check_args(step: Step, sig: Any, vocab: Vocabulary, where: str) -> None:

@@ -232,7 +232,7 @@ def test_full_caches_start_anew(four_objects, monkeypatch):
 def test_the_fused_cold_path_runs_known_steps_and_lets_validation_win(four_objects):
     ex = SymbolicExecutor()
     index = four_objects.index
-    assert ex.run_program(Program(COUNT_RED), index) == (2, None)  # new steps: compiled
+    assert ex.run_program(Program(COUNT_RED), index) == (2, None)  # new steps: checked, bound
     assert ex.run_program(Program.from_text("query_shape(unique(scene()))"), index)[1] is not None
     fresh = _fresh(Program(COUNT_RED))
     assert ex._run_cold(fresh, index) == (2, None, "integer", "Integer")  # fused, not compiled
@@ -258,3 +258,49 @@ def test_the_fused_cold_path_runs_known_steps_and_lets_validation_win(four_objec
         (s.status, s.output, s.output_type) for s in warm.trace.steps]
     assert ex._run_cold_traced(_fresh(bad), four_objects) is None
     assert ex.execute(_fresh(bad), four_objects).failure.reason == _error(bad)
+
+
+def test_new_steps_on_the_cold_path_are_checked_as_validate_checks_them(four_objects):
+    ex = SymbolicExecutor()
+    index = four_objects.index
+    for bad in (
+        Program([S("scene"), S("filter_color", (0,), ("mauve",)), S("count", (1,))]),  # domain
+        Program([S("scene"), S("filter_color", (0,), ()), S("count", (1,))]),  # arity
+        Program([S("scene"), S("filter_colour", (0,), ("red",)), S("count", (1,))]),  # op
+        Program([S("scene"), S("unique", (0,)), S("filter_color", (1,), ("mauve",))]),  # after a failure
+    ):
+        assert ex._run_cold(_fresh(bad), index) is None
+        value, failure = ex.run_program(_fresh(bad), index)
+        assert value is None and failure.reason == _error(bad)
+        assert ex.execute(_fresh(bad), four_objects).failure.reason == _error(bad)
+
+
+def test_executors_sharing_step_objects_each_run_them_with_their_own_bindings(four_objects):
+    """A step caches the binding of the executor that bound it last; another executor
+    (another op registry here) must never run it."""
+    ops: Registry = Registry("op implementation", entry_point_group=None)
+    for name in OPS.names():
+        ops.register(name, OPS.get(name))
+    ops.register("count", lambda ix, objects: 100 + bin(objects).count("1"), replace=True)
+    mine, theirs = SymbolicExecutor(), SymbolicExecutor(ops=ops)
+    steps = [Step(s.op, s.inputs, s.args) for s in COUNT_RED]
+    for _ in range(3):  # alternate, on new programs made of the same Step objects
+        assert mine.run_program(Program(steps), four_objects.index) == (2, None)
+        assert theirs.run_program(Program(steps), four_objects.index) == (102, None)
+        assert mine.execute(Program(steps), four_objects).value == 2
+        assert theirs.execute(Program(steps), four_objects).value == 102
+
+
+def test_a_cached_binding_is_not_part_of_a_steps_value(four_objects):
+    import pickle
+
+    ex = SymbolicExecutor()
+    program = Program.from_text("count(filter_color[red](scene()))")
+    assert ex.run_program(program, four_objects.index) == (2, None)
+    step = program.steps[1]
+    assert step._bound[-1] is not None  # bound, and cached on the step
+    assert step == Step("filter_color", (0,), ("red",)) and hash(step) == hash(Step("filter_color", (0,), ("red",)))
+    assert repr(step) == "Step(op='filter_color', inputs=(0,), args=('red',))"
+    again = pickle.loads(pickle.dumps(step))
+    assert again == step and again._bound[-1] is None
+    assert len(Step("scene")._bound) == codegen.BINDING_WIDTH
