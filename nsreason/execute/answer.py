@@ -28,13 +28,16 @@ def answer_text(value: Any) -> str:
 @dataclass(slots=True)
 class Answer:
     """An answer: its ``value`` (None when execution failed), the ``program`` that produced
-    it, the ``trace`` of every step (None when run untraced), and the ``failure`` if any."""
+    it, the ``trace`` of every step (None when run untraced), the ``failure`` if any, and
+    the probability the executor gives the answer (``confidence``; None from the symbolic
+    executor, exact on the scene as it reads it)."""
 
     value: Any
     program: Program | None  # None when no program was found (the question did not parse)
     trace: Trace | None = None
     failure: Failure | None = None
     value_type: str | None = None
+    confidence: float | None = None
 
     @property
     def ok(self) -> bool:

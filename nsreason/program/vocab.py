@@ -12,6 +12,7 @@ Vocabularies are data (``programs/*.yaml``). A file looks like::
         args: [{name: color, type: Color}]   # value arguments ("side inputs")
         output: ObjectSet
         impl: filter_attribute                # implementation name (default: the op name)
+        neural: filter_attribute              # soft implementation name (default: impl)
         params: {attribute: color}            # constants passed to the implementation
 
 Parsers draw their output space from it, :meth:`Program.validate` type-checks against it
@@ -109,6 +110,13 @@ class OpSignature:
     params: tuple[tuple[str, Any], ...] = ()
     doc: str = ""
     template_only: bool = False
+    neural: str = ""
+    """The name of the op's soft implementation (:mod:`nsreason.execute.neural`); the
+    vocabulary file's ``neural``, else ``impl``."""
+
+    def __post_init__(self) -> None:
+        if not self.neural:
+            object.__setattr__(self, "neural", self.impl)
 
     @property
     def min_args(self) -> int:
@@ -182,6 +190,8 @@ class Vocabulary:
                 ]
             if o.impl != o.name:
                 entry["impl"] = o.impl
+            if o.neural != o.impl:
+                entry["neural"] = o.neural
             if o.params:
                 entry["params"] = dict(o.params)
             if o.doc:
@@ -265,6 +275,9 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
         impl = spec.get("impl", oname)
         need(isinstance(impl, str) and bool(impl), f"{path}.impl",
              f"expected the name of an implementation, got {_short(impl)}")
+        neural = spec.get("neural", impl)
+        need(isinstance(neural, str) and bool(neural), f"{path}.neural",
+             f"expected the name of a soft implementation, got {_short(neural)}")
         budget = [_PARAM_VALUES]
         ops[oname] = OpSignature(
             name=oname,
@@ -275,6 +288,7 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
             params=tuple((str(k), _freeze(v, f"{path}.params.{k}", budget)) for k, v in params.items()),
             doc=_text(spec, "doc", path),
             template_only=_flag(spec, "template_only", path),
+            neural=neural,
         )
     return Vocabulary(name, types, ops, _text(data, "description", ""), source)
 

@@ -1,0 +1,634 @@
+"""The neural executor: programs run softly over GNN-encoded scene graphs.
+
+Where the symbolic executor reads each attribute's most confident value and fails when
+``unique`` finds zero or two objects, the neural executor keeps every confidence: a set of
+objects is an *attention* vector (the probability that each object is in the set), an
+object is a distribution over the scene's objects, a count a distribution over 0..N, a
+yes/no a probability, a queried value a distribution over the attribute's domain. The
+scene is first encoded (:class:`~nsreason.encode.gnn.SceneEncoder`: message passing over
+objects and relations refines the stated probabilities), then each step runs its *soft
+implementation* (:data:`SOFT_OPS`, named by the op's ``neural`` field in
+``programs/*.yaml``):
+
+===================  =========================================================================
+filter               attention × P(object has the value) (the concept-conditioned attention)
+relate               attention moved along soft edges: ``a_j = Σ_i P(j rel i) · o_i · P(j)``
+unique               attention normalised to a distribution; the trace records P(exactly one)
+count                the Poisson-binomial distribution of the number of objects in the set
+exist                ``1 - Π(1 - a_i)``
+query                ``Σ_i o_i · P(attribute of i)``: a distribution over the domain
+equal (any type)     ``Σ_x p(x) q(x)``; less/greater: ``Σ_{x<y} p(x) q(y)``
+same_<attribute>     other objects weighted by the probability that their value equals its
+union, intersect     ``a + b - ab``, ``ab``; difference ``a (1 - b)``
+===================  =========================================================================
+
+The answer is the most probable one, with its probability, recalibrated by a temperature
+per answer kind (learned with the encoder). Questions are batched across programs: at each
+step position, the questions whose step there has the same op and arguments run as one
+batched call (dynamic batching), over padded tensors of all their scenes.
+
+Weights: ``nsreason/execute/weights/neural`` (``model.safetensors`` + ``config.json``),
+trained by ``nsreason train executor`` (``nsreason.train.executor``); nothing is unpickled.
+
+>>> from nsreason.scene.clevr import clevr_scene_from_dict             # doctest: +SKIP
+>>> scene = clevr_scene_from_dict({"objects": [                         # doctest: +SKIP
+...     {"shape": "cube", "size": "large", "color": "red", "material": "metal"}]})
+>>> NeuralExecutor().execute(Program.from_text("count(scene())"), scene).value  # doctest: +SKIP
+1
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError, ProgramError, RegistryError
+from ..program.ir import Program
+from ..program.vocab import Vocabulary, get_vocabulary
+from ..registry import Registry
+from ..trace.trace import Failure, Trace, TraceStep
+from .answer import Answer
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from ..encode.gnn import Refined, SceneEncoder
+    from ..encode.scene import SceneBatch, SceneSchema
+    from ..scene.graph import SceneGraph
+
+__all__ = ["SOFT_OPS", "NeuralExecutor", "default_weights_dir", "load_model", "model_class", "new_model",
+           "run_programs"]
+
+SOFT_OPS: Registry[Callable[..., Any]] = Registry("soft op implementation", "nsreason.soft_ops")
+"""Soft implementations by name: ``f(ctx, *inputs, *constants) -> tensor``, batched over
+the rows of their inputs (see :class:`SoftContext`)."""
+
+_EPS = 1e-6
+_KINDS = ("bool", "integer", "value")  # answer kinds with a learned temperature
+
+
+def default_weights_dir() -> Path:
+    """The shipped weights: ``nsreason/execute/weights/neural``."""
+    return Path(__file__).resolve().parent / "weights" / "neural"
+
+
+class SoftContext:
+    """What a soft op reads besides its inputs: the refined scene of each row (``scene``:
+    :class:`~nsreason.encode.gnn.Refined`, one scene per row) and each attribute value's
+    index in its domain."""
+
+    __slots__ = ("scene", "value_index")
+
+    def __init__(self, scene: Refined, value_index: dict[str, dict[str, int]]) -> None:
+        self.scene = scene
+        self.value_index = value_index
+
+    def attribute(self, key: str) -> torch.Tensor:
+        try:
+            return self.scene.attrs[key]
+        except KeyError:
+            raise ExecutionError(
+                f"the encoder knows no attribute {key!r}; known: {sorted(self.scene.attrs)}") from None
+
+    def relation(self, predicate: str) -> torch.Tensor:
+        try:
+            return self.scene.rels[predicate]
+        except KeyError:
+            raise ExecutionError(
+                f"the encoder knows no relation {predicate!r}; known: {sorted(self.scene.rels)}") from None
+
+
+class ExecutionError(InputError):
+    """A program asks the neural executor for what its encoder does not read."""
+
+
+# -- soft implementations --------------------------------------------------------------------
+def _op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return SOFT_OPS.register(name)
+
+
+@_op("scene")
+def soft_scene(ctx: SoftContext) -> torch.Tensor:
+    """Every object, weighted by its existence probability."""
+    return ctx.scene.exist
+
+
+@_op("filter_attribute")
+def soft_filter(ctx: SoftContext, a: torch.Tensor, attribute: str, value: str) -> torch.Tensor:
+    """Attention times the probability that each object's ``attribute`` is ``value``."""
+    return a * ctx.attribute(attribute)[:, :, ctx.value_index[attribute][value]]
+
+
+@_op("filter_attributes")
+def soft_filter_attributes(ctx: SoftContext, a: torch.Tensor, attributes: Sequence[str], then: str | None,
+                           *values: str | None) -> torch.Tensor:
+    """CLEVR's template shorthand: every given filter, then optionally unique/count/exist."""
+    for attribute, value in zip(attributes, values):
+        if value is not None:
+            a = soft_filter(ctx, a, attribute, value)
+    return a if then is None else SOFT_OPS.get(then)(ctx, a)
+
+
+@_op("relate_filter")
+def soft_relate_filter(ctx: SoftContext, o: torch.Tensor, attributes: Sequence[str], then: str | None,
+                       relation: str, *values: str | None) -> torch.Tensor:
+    """Relate, then :func:`soft_filter_attributes`."""
+    return soft_filter_attributes(ctx, soft_subjects_of(ctx, o, relation), attributes, then, *values)
+
+
+@_op("subjects_of")
+def soft_subjects_of(ctx: SoftContext, o: torch.Tensor, predicate: str) -> torch.Tensor:
+    """Objects ``j`` in relation ``predicate`` to the object: ``Σ_i P(j pred i) o_i``,
+    times ``P(j exists)``."""
+    import torch
+
+    return torch.einsum("mji,mi->mj", ctx.relation(predicate), o) * ctx.scene.exist
+
+
+@_op("union")
+def soft_union(ctx: SoftContext, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return a + b - a * b
+
+
+@_op("intersect")
+def soft_intersect(ctx: SoftContext, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return a * b
+
+
+@_op("difference")
+def soft_difference(ctx: SoftContext, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return a * (1 - b)
+
+
+@_op("unique")
+def soft_unique(ctx: SoftContext, a: torch.Tensor) -> torch.Tensor:
+    """The attention normalised into a distribution over objects (how likely the set had
+    exactly one object is :func:`uniqueness`, recorded in the trace)."""
+    return a / (a.sum(-1, keepdim=True) + _EPS)
+
+
+def count_distribution(a: torch.Tensor) -> torch.Tensor:
+    """``[m, N] → [m, N+1]``: the distribution of the number of objects in the set when
+    each object is in it independently with its probability (Poisson binomial)."""
+    import torch
+
+    m, n = a.shape
+    dist = a.new_zeros(m, n + 1)
+    dist[:, 0] = 1.0
+    for i in range(n):
+        p = a[:, i : i + 1]
+        shifted = torch.cat([a.new_zeros(m, 1), dist[:, :-1]], dim=1)
+        dist = dist * (1 - p) + shifted * p
+    return dist
+
+
+def uniqueness(a: torch.Tensor) -> torch.Tensor:
+    """P(exactly one object in the set), per row."""
+    return count_distribution(a)[:, 1]
+
+
+@_op("count")
+def soft_count(ctx: SoftContext, a: torch.Tensor) -> torch.Tensor:
+    return count_distribution(a)
+
+
+@_op("exist")
+def soft_exist(ctx: SoftContext, a: torch.Tensor) -> torch.Tensor:
+    import torch
+
+    return 1 - torch.prod(1 - a, dim=-1)
+
+
+@_op("query_attribute")
+def soft_query(ctx: SoftContext, o: torch.Tensor, attribute: str) -> torch.Tensor:
+    """The distribution of the object's ``attribute``."""
+    import torch
+
+    return torch.einsum("mn,mnd->md", o, ctx.attribute(attribute))
+
+
+@_op("equal")
+def soft_equal(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """P(x = y) for two independent distributions (values, counts or objects)."""
+    return (x * y).sum(-1)
+
+
+def _ordered(x: torch.Tensor, y: torch.Tensor, upper: bool) -> torch.Tensor:
+    import torch
+
+    n = x.shape[-1]
+    order = torch.triu(x.new_ones(n, n), diagonal=1) if upper else torch.tril(x.new_ones(n, n), diagonal=-1)
+    return torch.einsum("mi,ij,mj->m", x, order, y)
+
+
+@_op("less_than")
+def soft_less_than(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return _ordered(x, y, upper=True)
+
+
+@_op("greater_than")
+def soft_greater_than(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return _ordered(x, y, upper=False)
+
+
+@_op("same_attribute")
+def soft_same_attribute(ctx: SoftContext, o: torch.Tensor, attribute: str) -> torch.Tensor:
+    """Other objects, each weighted by the probability that its ``attribute`` equals the
+    object's: ``a_j = P(j) Σ_{i≠j} o_i Σ_v P(j has v) P(i has v)``."""
+    import torch
+
+    A = ctx.attribute(attribute)
+    same = torch.einsum("mjv,miv->mji", A, A)
+    same = same * (1 - torch.eye(same.shape[-1], dtype=same.dtype, device=same.device))
+    return torch.einsum("mji,mi->mj", same, o) * ctx.scene.exist
+
+
+@_op("extreme")
+def soft_extreme(ctx: SoftContext, a: torch.Tensor, predicate: str) -> torch.Tensor:
+    """Members with no other member in relation ``predicate`` to them:
+    ``a_i Π_{j≠i} (1 - a_j P(j pred i))``."""
+    import torch
+
+    R = ctx.relation(predicate)
+    return a * torch.prod(1 - a[:, :, None] * R, dim=1)
+
+
+@_op("all_same")
+def soft_all_same(ctx: SoftContext, a: torch.Tensor, attribute: str) -> torch.Tensor:
+    """P(every member has the same value), given that the set is not empty."""
+    import torch
+
+    A = ctx.attribute(attribute)
+    per_value = torch.prod(1 - a[:, :, None] * (1 - A), dim=1)  # [m, D]: all members have v
+    empty = torch.prod(1 - a, dim=-1)
+    some = (per_value.sum(-1) - A.shape[-1] * empty).clamp_min(0)
+    return (some / (1 - empty + _EPS)).clamp(0, 1)
+
+
+@_op("most_common")
+def soft_most_common(ctx: SoftContext, a: torch.Tensor, attribute: str) -> torch.Tensor:
+    """A distribution over the domain from each value's expected count among the members
+    (a softmax with sharpness 4: an approximation of which value is most common)."""
+    import torch
+
+    counts = torch.einsum("mn,mnd->md", a, ctx.attribute(attribute))
+    return torch.softmax(4.0 * counts, dim=-1)
+
+
+# -- the model ---------------------------------------------------------------------------------
+def _make_model_class() -> type:
+    import torch
+    from torch import nn
+
+    class _NeuralModel(nn.Module):
+        """The scene encoder, the word vectors of the vocabulary's words, and one
+        temperature per answer kind."""
+
+        def __init__(self, schema: SceneSchema, encoder: SceneEncoder, words: list[str],
+                     word_table: torch.Tensor) -> None:
+            super().__init__()
+            self.schema = schema
+            self.encoder = encoder
+            self.words = list(words)
+            self.register_buffer("word_table", word_table)
+            self.log_temperature = nn.Parameter(torch.zeros(len(_KINDS)))
+            self._word_index = {w: i for i, w in enumerate(self.words)}
+            self._extra_words: dict[str, Any] = {}
+            self.value_index = {k: {v: i for i, v in enumerate(d)} for k, d in schema.domains}
+
+        def word_vectors(self, words: Sequence[str]) -> Any:
+            """Vectors of ``words``: from the stored table, else MiniLM (an unseen word of a
+            GQA or Visual Genome graph), else zeros when MiniLM is not installed."""
+            import numpy as np
+
+            table = self.word_table.detach().cpu().numpy()
+            missing = [w for w in words if w not in self._word_index and w not in self._extra_words]
+            if missing:
+                try:
+                    from ..encode.text import TextEncoder
+
+                    vectors = TextEncoder().encode(missing)
+                except (ImportError, InputError):  # no sentence encoder here: unseen words say nothing
+                    vectors = np.zeros((len(missing), table.shape[1]), np.float32)
+                self._extra_words.update(zip(missing, vectors))
+            return np.stack([table[self._word_index[w]] if w in self._word_index else self._extra_words[w]
+                             for w in words]) if words else np.zeros((0, table.shape[1]), np.float32)
+
+        def batch(self, scenes: Sequence[SceneGraph]) -> SceneBatch:
+            from ..encode.scene import SceneBatch
+
+            dim = int(self.word_table.shape[1])
+            return SceneBatch.from_scenes(scenes, self.schema, self.word_vectors if dim else None, dim)
+
+        def temperature(self, kind: str) -> torch.Tensor:
+            return torch.exp(self.log_temperature[_KINDS.index(kind)])
+
+        def config(self) -> dict[str, Any]:
+            return {"format": "nsreason.neural-executor/1", "schema": self.schema.to_dict(),
+                    "encoder": self.encoder.config(), "words": self.words}
+
+        def save(self, directory: str | Path) -> Path:
+            """``model.safetensors`` and ``config.json`` in ``directory``."""
+            from safetensors.torch import save_file
+
+            d = Path(directory)
+            d.mkdir(parents=True, exist_ok=True)
+            save_file({k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()},
+                      str(d / "model.safetensors"))
+            (d / "config.json").write_text(json.dumps(self.config(), indent=1) + "\n", encoding="utf-8")
+            return d
+
+    return _NeuralModel
+
+
+_MODEL_CLASS: type | None = None
+
+
+def model_class() -> type:
+    """The torch ``Module`` class of neural executor models (made on first use, so that
+    importing this module does not import torch)."""
+    global _MODEL_CLASS
+    if _MODEL_CLASS is None:
+        _MODEL_CLASS = _make_model_class()
+    return _MODEL_CLASS
+
+
+def new_model(vocabulary: str | Vocabulary = "clevr", *, words: Sequence[str] = (), word_table: Any = None,
+              message_passing: bool = True, hidden: int = 64, layers: int = 2) -> Any:
+    """An untrained model for ``vocabulary`` (its corrections start at zero: it reads
+    scenes as stated). ``words``/``word_table``: the word vectors to store (MiniLM rows);
+    without them the encoder reads no words."""
+    import torch
+
+    from ..encode.gnn import SceneEncoder
+    from ..encode.scene import scene_schema
+
+    schema = scene_schema(get_vocabulary(vocabulary))
+    table = torch.as_tensor(word_table, dtype=torch.float32) if word_table is not None else torch.zeros(0, 0)
+    encoder = SceneEncoder({k: len(d) for k, d in schema.domains}, list(schema.predicates),
+                           word_dim=int(table.shape[1]), hidden=hidden, layers=layers,
+                           message_passing=message_passing)
+    return model_class()(schema, encoder, list(words), table)
+
+
+def load_model(directory: str | Path | None = None) -> Any:
+    """A model saved by ``model.save`` (default: the shipped weights). Typed errors for a
+    missing or malformed folder; nothing is unpickled."""
+    import torch
+    from safetensors.torch import load_file
+
+    from ..encode.gnn import SceneEncoder
+    from ..encode.scene import SceneSchema
+
+    d = Path(directory) if directory is not None else default_weights_dir()
+    cfg_path, weights = d / "config.json", d / "model.safetensors"
+    if not cfg_path.is_file() or not weights.is_file():
+        raise InputError(f"{d}: expected a neural executor model folder (config.json and model.safetensors); "
+                         "train one with `nsreason train executor`")
+    try:
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        if cfg.get("format") != "nsreason.neural-executor/1":
+            raise InputError(f"{cfg_path}: format: expected 'nsreason.neural-executor/1', got {cfg.get('format')!r}")
+        schema = SceneSchema.from_dict(cfg["schema"])
+        enc_cfg = dict(cfg["encoder"])
+        encoder = SceneEncoder(enc_cfg.pop("domains"), enc_cfg.pop("predicates"), **enc_cfg)
+        state = load_file(str(weights))
+        model = model_class()(schema, encoder, list(cfg["words"]), torch.zeros_like(state["word_table"]))
+        model.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{d}: not a neural executor model this version reads: {type(exc).__name__}: {exc}") from exc
+    model.eval()
+    return model
+
+
+# -- running -----------------------------------------------------------------------------------
+class NeuralExecutor:
+    """Soft execution of programs over GNN-encoded scenes (see the module docstring).
+
+    Parameters
+    ----------
+    model:
+        A model (``new_model`` / ``load_model``), a folder of saved weights, or None for
+        the shipped weights.
+    vocabulary:
+        The vocabulary programs are checked against (default: each program's own).
+    device:
+        ``"cpu"``, ``"cuda"``...; default: CUDA when available.
+    batch_size:
+        Questions run together by :meth:`execute_many`.
+    """
+
+    def __init__(self, model: Any = None, *, vocabulary: str | Vocabulary | None = None,
+                 device: str | None = None, batch_size: int = 512) -> None:
+        import torch
+
+        self.model = model if model is not None and not isinstance(model, (str, Path)) else load_model(model)
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model.to(self.device)
+        self.vocabulary = get_vocabulary(vocabulary) if vocabulary is not None else None
+        self.batch_size = batch_size
+
+    def __repr__(self) -> str:
+        return f"NeuralExecutor(device={self.device.type!r})"
+
+    def execute(self, program: Program, scene: SceneGraph, *, trace: bool = True) -> Answer:
+        """Run ``program`` on ``scene``: the most probable answer with its probability
+        (``Answer.confidence``) and, with ``trace``, every step's attention."""
+        return self.execute_many([(program, scene)], trace=trace)[0]
+
+    def execute_many(self, pairs: Sequence[tuple[Program, SceneGraph]], *, trace: bool = False) -> list[Answer]:
+        """Answers of many ``(program, scene)`` pairs, batched (scenes encoded once per
+        batch, steps batched across programs)."""
+        import torch
+
+        out: list[Answer] = []
+        with torch.no_grad():
+            for start in range(0, len(pairs), self.batch_size):
+                out.extend(self._run_chunk(pairs[start : start + self.batch_size], trace))
+        return out
+
+    def _run_chunk(self, pairs: Sequence[tuple[Program, SceneGraph]], trace: bool) -> list[Answer]:
+        answers: list[Answer | None] = [None] * len(pairs)
+        runnable: list[int] = []
+        for q, (program, _) in enumerate(pairs):
+            failure = self._check(program)
+            if failure is not None:
+                answers[q] = Answer(None, program, _failed_trace(program, pairs[q][1], failure) if trace else None,
+                                    failure)
+            else:
+                runnable.append(q)
+        if runnable:
+            scenes: dict[int, int] = {}
+            for q in runnable:
+                scenes.setdefault(id(pairs[q][1]), len(scenes))
+            order = {i: pairs[q][1] for q in runnable for i in [scenes[id(pairs[q][1])]]}
+            batch = self.model.batch([order[i] for i in range(len(order))]).to(self.device)
+            refined = self.model.encoder(batch)
+            programs = [pairs[q][0] for q in runnable]
+            rows = [scenes[id(pairs[q][1])] for q in runnable]
+            t0 = time.perf_counter_ns()
+            values = run_programs(self.model, programs, rows, refined, self._vocab)
+            elapsed = (time.perf_counter_ns() - t0) // max(1, len(runnable))
+            for k, q in enumerate(runnable):
+                program, scene = pairs[q]
+                answers[q] = self._answer(program, scene, batch, rows[k], values[k], trace, elapsed)
+        return answers  # type: ignore[return-value]
+
+    def _vocab(self, program: Program) -> Vocabulary:
+        return self.vocabulary or get_vocabulary(program.vocabulary)
+
+    def _check(self, program: Program) -> Failure | None:
+        """None, or the failure of a program that does not validate."""
+        try:
+            program.validate(self._vocab(program))
+        except ProgramError as err:
+            return Failure("invalid_program", str(err), None)
+        return None
+
+    def _answer(self, program: Program, scene: SceneGraph, batch: SceneBatch, row: int, values: list[Any],
+                trace: bool, elapsed: int) -> Answer:
+        vocab = self._vocab(program)
+        out_type = vocab.op(program.steps[-1].op).output
+        value, confidence = decode(self.model, vocab, out_type, values[-1], batch.ids[row])
+        tr = None
+        if trace:
+            steps = _trace_steps(self.model, vocab, program, batch.ids[row], values, elapsed)
+            tr = Trace(steps, answer=value, program=program, scene_id=scene.id,
+                       vocabulary=program.vocabulary_name)
+        return Answer(value, program, tr, None, out_type, confidence)
+
+
+def step_constants(vocab: Vocabulary, step: Any) -> tuple[Any, ...]:
+    """The constants after a step's inputs: its op's params, then its value arguments
+    (missing optional ones as None), as the symbolic executor binds them."""
+    sig = vocab.op(step.op)
+    args = tuple(step.args) + (None,) * (len(sig.args) - len(step.args))
+    return tuple(v for _, v in sig.params) + args
+
+
+def soft_implementation(vocab: Vocabulary, op: str) -> Callable[..., Any]:
+    """The soft implementation of ``op`` in ``vocab``; a :class:`RegistryError` naming the
+    op when it has none."""
+    name = vocab.op(op).neural
+    if name not in SOFT_OPS:
+        raise RegistryError(
+            f"op {op!r} of vocabulary {vocab.name!r} has no soft implementation (its `neural` name is "
+            f"{name!r}); the neural executor has: {SOFT_OPS.names()}")
+    return SOFT_OPS.get(name)
+
+
+def run_programs(model: Any, programs: Sequence[Program], rows: Sequence[int], refined: Refined,
+                 vocab_of: Callable[[Program], Vocabulary]) -> list[list[Any]]:
+    """Every step's output of every program (``programs[k]`` on scene row ``rows[k]`` of
+    ``refined``), batched: at each step position, the programs whose step there has the
+    same op and constants run as one call on the stacked inputs. Differentiable."""
+    import torch
+
+    values: list[list[Any]] = [[] for _ in programs]
+    longest = max(len(p.steps) for p in programs)
+    cache: dict[Any, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+    for t in range(longest):
+        groups: dict[Any, list[int]] = {}
+        for k, program in enumerate(programs):
+            if t < len(program.steps):
+                step = program.steps[t]
+                key = (id(vocab_of(program)), step.op, step.args)
+                groups.setdefault(key, []).append(k)
+        for key, members in groups.items():
+            program = programs[members[0]]
+            vocab = vocab_of(program)
+            step = program.steps[t]
+            if key not in cache:
+                cache[key] = (soft_implementation(vocab, step.op), step_constants(vocab, step))
+            fn, consts = cache[key]
+            index = torch.as_tensor([rows[k] for k in members], device=refined.exist.device)
+            ctx = SoftContext(refined.take(index), model.value_index)
+            inputs = [torch.stack([values[k][programs[k].steps[t].inputs[j]] for k in members])
+                      for j in range(len(step.inputs))]
+            out = fn(ctx, *inputs, *consts)
+            for r, k in enumerate(members):
+                values[k].append(out[r])
+    return values
+
+
+def answer_distribution(model: Any, vocab: Vocabulary, out_type: str, final: torch.Tensor, n: int) -> Any:
+    """``(labels, probabilities)`` of a final output of a bool, integer or value type,
+    calibrated by the model's temperature for that kind; None for object outputs."""
+    import torch
+
+    kind = vocab.types[out_type].kind
+    if kind == "bool":
+        p = final.clamp(_EPS, 1 - _EPS)
+        probs, labels = torch.stack([p, 1 - p], -1), [True, False]
+    elif kind == "integer":
+        probs, labels = final[..., : n + 1], list(range(n + 1))
+    elif kind == "value":
+        domain = vocab.types[out_type].domain
+        if domain is None:
+            return None
+        probs, labels = final, list(domain)
+    else:
+        return None
+    logits = torch.log(probs.clamp_min(_EPS)) / model.temperature(kind if kind in _KINDS else "value")
+    return labels, torch.softmax(logits, dim=-1)
+
+
+def decode(model: Any, vocab: Vocabulary, out_type: str, final: torch.Tensor, ids: list[Any]) -> tuple[Any, float]:
+    """The answer value of a final output and its probability."""
+    dist = answer_distribution(model, vocab, out_type, final, len(ids))
+    if dist is not None:
+        labels, probs = dist
+        best = int(probs.argmax())
+        return labels[best], float(probs[best])
+    kind = vocab.types[out_type].kind
+    p = final[: len(ids)]
+    if kind == "object":
+        best = int(p.argmax())
+        return ids[best], float(p[best])
+    members = [ids[i] for i in range(len(ids)) if float(p[i]) >= 0.5]
+    confidence = 1.0
+    for x in p.tolist():
+        confidence *= max(x, 1 - x)
+    return members, confidence
+
+
+def _trace_steps(model: Any, vocab: Vocabulary, program: Program, ids: list[Any], values: list[Any],
+                 elapsed: int) -> list[TraceStep]:
+    """One :class:`TraceStep` per step: its decoded output, and in ``details`` the
+    attention over objects (sets and objects), P(exactly one) for ``unique``, the edges a
+    ``relate`` used, and the distribution of counts, yes/no and values."""
+    steps = []
+    n = len(ids)
+    for i, (step, value) in enumerate(zip(program.steps, values)):
+        sig = vocab.op(step.op)
+        out_type = sig.output
+        kind = vocab.types[out_type].kind
+        details: dict[str, Any] = {"executor": "neural"}
+        if kind in ("object", "object_set"):
+            weights = [round(float(x), 4) for x in value[:n]]
+            details["attention"] = {str(ids[j]): w for j, w in enumerate(weights)}
+            output, _ = decode(model, vocab, out_type, value, ids)
+            if sig.neural == "unique" and step.inputs:
+                details["uniqueness"] = round(float(uniqueness(values[step.inputs[0]][None, :n])[0]), 4)
+        else:
+            dist = answer_distribution(model, vocab, out_type, value, n)
+            if dist is None:
+                output = None
+            else:
+                labels, probs = dist
+                details["distribution"] = {
+                    ("yes" if lab is True else "no" if lab is False else str(lab)): round(float(p), 4)
+                    for lab, p in zip(labels, probs)}
+                output = labels[int(probs.argmax())]
+        steps.append(TraceStep(i, step.op, tuple(step.args), tuple(step.inputs), output, out_type,
+                               "ok", None, elapsed, details))
+    return steps
+
+
+def _failed_trace(program: Program, scene: SceneGraph, failure: Failure) -> Trace:
+    return Trace([], failure=failure, program=program, scene_id=scene.id, vocabulary=program.vocabulary_name)
