@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .scene import SceneBatch
+from .scene import OpenTables, SceneBatch
 
 __all__ = ["Refined", "SceneEncoder"]
 
@@ -34,18 +34,20 @@ _EPS = 1e-4
 @dataclass
 class Refined:
     """Probabilities the neural modules run on, per scene: ``exist [S, N]``, ``attrs[key]
-    [S, N, D]`` (rows sum to 1), ``rels[p] [S, N, N]``; ``mask [S, N]`` marks real objects."""
+    [S, N, D]`` (rows sum to 1), ``rels[p] [S, N, N]``; ``mask [S, N]`` marks real objects;
+    ``open``: each scene's :class:`~nsreason.encode.scene.OpenTables` (open-vocabulary ops)."""
 
     exist: torch.Tensor
     attrs: dict[str, torch.Tensor]
     rels: dict[str, torch.Tensor]
     mask: torch.Tensor
+    open: list[OpenTables]
 
     def take(self, index: torch.Tensor) -> Refined:
         """The scenes at ``index`` (one row per question); attribute and relation tensors
         are gathered when first read."""
         return Refined(self.exist[index], _Gathered(self.attrs, index), _Gathered(self.rels, index),
-                       self.mask[index])
+                       self.mask[index], [self.open[i] for i in index.tolist()])
 
 
 class _Gathered(dict):  # type: ignore[type-arg]
@@ -113,8 +115,10 @@ class SceneEncoder(nn.Module):
         self.attr_heads = nn.ModuleDict({k: nn.Linear(hidden, d) for k, d in self.domains.items()})
         self.exist_head = nn.Linear(hidden, 1)
         self.rel_head = nn.Sequential(
-            nn.Linear(2 * hidden + edge_in, hidden), nn.ReLU(), nn.Linear(hidden, len(self.predicates)))
-        for head in [*self.attr_heads.values(), self.exist_head, self.rel_head[-1]]:
+            nn.Linear(2 * hidden + edge_in, hidden), nn.ReLU(), nn.Linear(hidden, len(self.predicates))
+        ) if self.predicates else None
+        heads = [*self.attr_heads.values(), self.exist_head] + ([self.rel_head[-1]] if self.rel_head else [])
+        for head in heads:
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
 
@@ -168,7 +172,7 @@ class SceneEncoder(nn.Module):
         exist = torch.sigmoid(_logit(batch.exist) + self.exist_head(h_dense)[..., 0]) * mask
         pair = torch.cat([h_dense[:, :, None, :].expand(S, N, N, h.shape[-1]),
                           h_dense[:, None, :, :].expand(S, N, N, h.shape[-1]), edge_dense], dim=-1)
-        delta = self.rel_head(pair)
+        delta = self.rel_head(pair) if self.rel_head is not None else pair[..., :0]
         eye = torch.eye(N, dtype=torch.bool)[None]
         pair_mask = mask[:, :, None] & mask[:, None, :] & ~eye
         rels = {}
@@ -176,4 +180,4 @@ class SceneEncoder(nn.Module):
             # stated: the stated probability's logit; not stated: even odds, then corrected
             base = torch.where(batch.rel_given[p][:, None, None], _logit(batch.rels[p]), torch.zeros_like(rel[..., k]))
             rels[p] = torch.sigmoid(base + delta[..., k]) * pair_mask
-        return Refined(exist, attrs, rels, mask)
+        return Refined(exist, attrs, rels, mask, batch.open)

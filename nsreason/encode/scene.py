@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..scene.graph import Attribute, ObjectId, SceneGraph
 
-__all__ = ["SceneBatch", "SceneSchema", "value_distribution", "scene_schema"]
+__all__ = ["OpenTables", "SceneBatch", "SceneSchema", "value_distribution", "scene_schema"]
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,67 @@ def value_distribution(attributes: Iterable[Attribute], domain: Sequence[str]) -
     return p
 
 
+class OpenTables:
+    """What open-vocabulary ops read of one scene, made on first use: the probability that
+    each object has a value (under any key or as a label: its most confident mention) or a
+    key's value, is of a category, and stands in any predicate to each other object.
+    Stated confidences only: the encoder refines the vocabulary's own keys and predicates."""
+
+    __slots__ = ("scene", "_values", "_keyed", "_relations")
+
+    def __init__(self, scene: SceneGraph) -> None:
+        self.scene = scene
+        self._values: dict[str, list[float]] | None = None
+        self._keyed: dict[tuple[str, str], list[float]] | None = None
+        self._relations: dict[str, dict[tuple[int, int], float]] | None = None
+
+    def _read(self) -> None:
+        values: dict[str, list[float]] = {}
+        keyed: dict[tuple[str, str], list[float]] = {}
+        n = len(self.scene.objects)
+        for i, obj in enumerate(self.scene.objects):
+            for a in obj.attributes:
+                p = _probability(a.confidence, f"object {obj.id!r}.attributes.{a.key or 'label'}.confidence")
+                row = values.setdefault(a.value, [0.0] * n)
+                row[i] = max(row[i], p)
+                if a.key is not None:
+                    krow = keyed.setdefault((a.key, a.value), [0.0] * n)
+                    krow[i] = max(krow[i], p)
+        self._values, self._keyed = values, keyed
+
+    def value(self, value: str) -> list[float]:
+        """P(object has ``value``), per object."""
+        if self._values is None:
+            self._read()
+        return self._values.get(value) or [0.0] * len(self.scene.objects)  # type: ignore[union-attr]
+
+    def keyed(self, key: str, value: str) -> list[float]:
+        """P(object's ``key`` is ``value``), per object."""
+        if self._keyed is None:
+            self._read()
+        return self._keyed.get((key, value)) or [0.0] * len(self.scene.objects)  # type: ignore[union-attr]
+
+    def name(self, name: str) -> list[float]:
+        """1.0 for the objects of category ``name``."""
+        return [1.0 if o.name == name else 0.0 for o in self.scene.objects]
+
+    def relation(self, predicate: str) -> dict[tuple[int, int], float]:
+        """``(i, j) → P(i predicate j)`` for the pairs the scene states."""
+        if self._relations is None:
+            where = {o.id: i for i, o in enumerate(self.scene.objects)}
+            rels: dict[str, dict[tuple[int, int], float]] = {}
+            for r in self.scene.relations:
+                pair = (where[r.subject], where[r.object])
+                table = rels.setdefault(r.predicate, {})
+                table[pair] = max(table.get(pair, 0.0), _probability(r.confidence, f"relation {r.predicate}"))
+            self._relations = rels
+        return self._relations.get(predicate, {})
+
+
 @dataclass
 class SceneBatch:
-    """Padded tensors of ``S`` scenes (see the module docstring)."""
+    """Padded tensors of ``S`` scenes (see the module docstring); ``open[s]`` holds scene
+    ``s``'s :class:`OpenTables`."""
 
     ids: list[list[ObjectId]]
     scene_ids: list[Any]
@@ -123,6 +181,7 @@ class SceneBatch:
     has_coords: torch.Tensor
     words: torch.Tensor
     mask: torch.Tensor
+    open: list[OpenTables]
 
     @property
     def size(self) -> int:
@@ -139,7 +198,7 @@ class SceneBatch:
             {k: v.to(device) for k, v in self.rels.items()},
             {k: v.to(device) for k, v in self.rel_given.items()},
             self.coords.to(device), self.has_coords.to(device), self.words.to(device),
-            self.mask.to(device),
+            self.mask.to(device), self.open,
         )
 
     @classmethod
@@ -211,7 +270,7 @@ class SceneBatch:
             {k: torch.from_numpy(v) for k, v in rels.items()},
             {k: torch.from_numpy(v) for k, v in given.items()},
             torch.from_numpy(coords), torch.from_numpy(has_coords), torch.from_numpy(words),
-            torch.from_numpy(mask),
+            torch.from_numpy(mask), [OpenTables(sc) for sc in scenes],
         )
 
 

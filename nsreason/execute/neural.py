@@ -101,6 +101,57 @@ class SoftContext:
                 f"the encoder knows no relation {predicate!r}; known: {sorted(self.scene.rels)}") from None
 
 
+    def rows(self, read: Callable[[Any], list[float]]) -> torch.Tensor:
+        """``[m, N]``: ``read(tables)`` of each row's scene (its
+        :class:`~nsreason.encode.scene.OpenTables`), padded with zeros."""
+        import torch
+
+        n = self.scene.exist.shape[1]
+        out = [read(t) for t in self.scene.open]
+        return torch.tensor([r + [0.0] * (n - len(r)) for r in out], dtype=self.scene.exist.dtype,
+                            device=self.scene.exist.device)
+
+    def has_value(self, key: str, value: str) -> torch.Tensor:
+        """``[m, N]``: P(object's ``key`` is ``value``): refined for the encoder's own keys,
+        as stated otherwise."""
+        index = self.value_index.get(key)
+        if index is not None and value in index:
+            return self.attribute(key)[:, :, index[value]]
+        return self.rows(lambda t: t.keyed(key, value))
+
+    def any_relation(self, predicate: str) -> torch.Tensor:
+        """``[m, N, N]``: P(i predicate j): refined for the encoder's own predicates, as
+        stated otherwise."""
+        import torch
+
+        if predicate in self.scene.rels:
+            return self.scene.rels[predicate]
+        m, n = self.scene.exist.shape
+        out = torch.zeros(m, n, n, dtype=self.scene.exist.dtype)
+        for r, tables in enumerate(self.scene.open):
+            for (i, j), p in tables.relation(predicate).items():
+                out[r, i, j] = p
+        return out.to(self.scene.exist.device)
+
+    def same_values(self, key: str) -> torch.Tensor:
+        """``[m, N, N]``: P(objects i and j have the same value of ``key``) (diagonal
+        included)."""
+        import torch
+
+        if key in self.value_index:
+            A = self.attribute(key)
+            return torch.einsum("miv,mjv->mij", A, A)
+        m, n = self.scene.exist.shape
+        out = torch.zeros(m, n, n, dtype=self.scene.exist.dtype)
+        for r, tables in enumerate(self.scene.open):
+            vals = tables.scene.objects
+            seen = {a.value for o in vals for a in o.attributes if a.key == key}
+            for v in seen:
+                p = torch.tensor(tables.keyed(key, v) + [0.0] * (n - len(vals)), dtype=out.dtype)
+                out[r] += p[:, None] * p[None, :]
+        return out.clamp(0, 1).to(self.scene.exist.device)
+
+
 class ExecutionError(InputError):
     """A program asks the neural executor for what its encoder does not read."""
 
@@ -119,7 +170,7 @@ def soft_scene(ctx: SoftContext) -> torch.Tensor:
 @_op("filter_attribute")
 def soft_filter(ctx: SoftContext, a: torch.Tensor, attribute: str, value: str) -> torch.Tensor:
     """Attention times the probability that each object's ``attribute`` is ``value``."""
-    return a * ctx.attribute(attribute)[:, :, ctx.value_index[attribute][value]]
+    return a * ctx.has_value(attribute, value)
 
 
 @_op("filter_attributes")
@@ -240,10 +291,113 @@ def soft_same_attribute(ctx: SoftContext, o: torch.Tensor, attribute: str) -> to
     object's: ``a_j = P(j) Σ_{i≠j} o_i Σ_v P(j has v) P(i has v)``."""
     import torch
 
-    A = ctx.attribute(attribute)
-    same = torch.einsum("mjv,miv->mji", A, A)
+    same = ctx.same_values(attribute)
     same = same * (1 - torch.eye(same.shape[-1], dtype=same.dtype, device=same.device))
     return torch.einsum("mji,mi->mj", same, o) * ctx.scene.exist
+
+
+# -- open-vocabulary ops (the scene_graph vocabulary) ----------------------------------------
+@_op("select_name")
+def soft_select_name(ctx: SoftContext, a: torch.Tensor, name: str) -> torch.Tensor:
+    """Objects of category ``name`` (names are read as stated)."""
+    return a * ctx.rows(lambda t: t.name(name))
+
+
+@_op("filter_value")
+def soft_filter_value(ctx: SoftContext, a: torch.Tensor, value: str) -> torch.Tensor:
+    """Attention times P(object has ``value`` under any key or as a label)."""
+    return a * ctx.rows(lambda t: t.value(value))
+
+
+@_op("exclude_value")
+def soft_exclude_value(ctx: SoftContext, a: torch.Tensor, value: str) -> torch.Tensor:
+    return a * (1 - ctx.rows(lambda t: t.value(value)))
+
+
+@_op("relate_out")
+def soft_relate_out(ctx: SoftContext, a: torch.Tensor, predicate: str) -> torch.Tensor:
+    """Objects ``o`` with ``(s, predicate, o)`` for some ``s`` of the set:
+    ``1 - Π_s (1 - a_s P(s pred o))``, times P(o)."""
+    import torch
+
+    R = ctx.any_relation(predicate)
+    return (1 - torch.prod(1 - a[:, :, None] * R, dim=1)) * ctx.scene.exist
+
+
+@_op("relate_in")
+def soft_relate_in(ctx: SoftContext, a: torch.Tensor, predicate: str) -> torch.Tensor:
+    """Objects ``s`` with ``(s, predicate, o)`` for some ``o`` of the set."""
+    import torch
+
+    R = ctx.any_relation(predicate)
+    return (1 - torch.prod(1 - a[:, None, :] * R, dim=2)) * ctx.scene.exist
+
+
+@_op("verify_value")
+def soft_verify_value(ctx: SoftContext, o: torch.Tensor, value: str) -> torch.Tensor:
+    return (o * ctx.rows(lambda t: t.value(value))).sum(-1)
+
+
+@_op("verify_attribute")
+def soft_verify_attribute(ctx: SoftContext, o: torch.Tensor, attribute: str, value: str) -> torch.Tensor:
+    return (o * ctx.has_value(attribute, value)).sum(-1)
+
+
+@_op("verify_name")
+def soft_verify_name(ctx: SoftContext, o: torch.Tensor, name: str) -> torch.Tensor:
+    return (o * ctx.rows(lambda t: t.name(name))).sum(-1)
+
+
+@_op("verify_relation")
+def soft_verify_relation(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor, predicate: str) -> torch.Tensor:
+    """P(x predicate y) = ``Σ_ij x_i y_j P(i pred j)``."""
+    import torch
+
+    return torch.einsum("mi,mij,mj->m", x, ctx.any_relation(predicate), y)
+
+
+@_op("same_value")
+def soft_same_value(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor, attribute: str) -> torch.Tensor:
+    import torch
+
+    return torch.einsum("mi,mij,mj->m", x, ctx.same_values(attribute), y)
+
+
+@_op("different_value")
+def soft_different_value(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor, attribute: str) -> torch.Tensor:
+    return 1 - soft_same_value(ctx, x, y, attribute)
+
+
+@_op("same_name")
+def soft_same_name(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    import torch
+
+    def same(t: Any) -> list[list[float]]:
+        names = [o.name for o in t.scene.objects]
+        return [[1.0 if a is not None and a == b else 0.0 for b in names] for a in names]
+
+    m, n = x.shape
+    M = torch.zeros(m, n, n, dtype=x.dtype)
+    for r, tables in enumerate(ctx.scene.open):
+        rows = same(tables)
+        if rows:
+            M[r, : len(rows), : len(rows)] = torch.tensor(rows, dtype=x.dtype)
+    return torch.einsum("mi,mij,mj->m", x, M.to(x.device), y)
+
+
+@_op("and")
+def soft_and(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return x * y
+
+
+@_op("or")
+def soft_or(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return x + y - x * y
+
+
+@_op("not")
+def soft_not(ctx: SoftContext, x: torch.Tensor) -> torch.Tensor:
+    return 1 - x
 
 
 @_op("extreme")
@@ -550,7 +704,10 @@ def run_programs(model: Any, programs: Sequence[Program], rows: Sequence[int], r
             ctx = SoftContext(refined.take(index), model.value_index)
             inputs = [torch.stack([values[k][programs[k].steps[t].inputs[j]] for k in members])
                       for j in range(len(step.inputs))]
-            out = fn(ctx, *inputs, *consts)
+            try:
+                out = fn(ctx, *inputs, *consts)
+            except ExecutionError as err:
+                raise ExecutionError(f"step {t} ({step.op}): {err.message}") from None
             for r, k in enumerate(members):
                 values[k].append(out[r])
     return values

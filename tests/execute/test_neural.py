@@ -133,8 +133,8 @@ def test_confidences_outside_zero_one_are_typed_errors(executor):
 
 
 def test_an_op_without_a_soft_implementation_is_a_typed_error_naming_it(executor, four_objects):
-    program = Program.from_text("count(select[cube](scene()))", "scene_graph")
-    with pytest.raises(RegistryError, match="op 'select' of vocabulary 'scene_graph' has no soft implementation"):
+    program = Program.from_text("query_name(unique(select[sphere](scene())))", "scene_graph")
+    with pytest.raises(RegistryError, match="op 'query_name' of vocabulary 'scene_graph' has no soft implementation"):
         executor.execute(program, four_objects)
 
 
@@ -170,3 +170,38 @@ def test_scene_schema_and_batch_shapes(four_objects):
     assert batch.rels["left"][0, 0, 3] == 1.0 and batch.rels["left"][0, 3, 0] == 0.0
     assert batch.rel_given["left"].tolist() == [True, False]
     assert batch.attrs["color"][1, 0].tolist() == pytest.approx([1 / 8] * 8)  # no colour: uniform
+
+
+SCENE_GRAPH_PROGRAMS = [
+    "count(select[cube](scene()))",
+    "count(filter[wooden](scene()))",
+    "count(exclude[red](scene()))",
+    "count(filter_attribute[color,red](scene()))",
+    "count(relate[left](select[sphere](scene())))",
+    "count(relate_reverse[left](select[sphere](scene())))",
+    "verify[red](unique(select[sphere](scene())))",
+    "verify_attribute[size,large](unique(select[cylinder](scene())))",
+    "verify_name[cube](unique(select[sphere](scene())))",
+    "verify_relation[left](unique(select[sphere](scene())), unique(select[cylinder](scene())))",
+    "same[material](unique(select[sphere](scene())), unique(select[cylinder](scene())))",
+    "different[color](unique(select[sphere](scene())), unique(select[cylinder](scene())))",
+    "count(same_as[color](unique(select[sphere](scene()))))",
+    "same_name(unique(filter[green](scene())), unique(filter[metal](filter[large](scene()))))",
+    "and(exist(select[cube](scene())), not(exist(filter[yellow](scene()))))",
+    "or(exist(filter[yellow](scene())), exist(filter[blue](scene())))",
+]
+
+
+@pytest.mark.parametrize("text", SCENE_GRAPH_PROGRAMS)
+def test_scene_graph_ops_agree_with_the_symbolic_executor_on_a_clean_scene(executor, four_objects, text):
+    program = Program.from_text(text, "scene_graph")
+    symbolic = SymbolicExecutor().execute(program, four_objects, trace=False)
+    neural = executor.execute(program, four_objects, trace=False)
+    assert symbolic.failure is None
+    assert neural.value == symbolic.value and neural.confidence > 0.95
+
+
+def test_open_keys_without_an_answer_space_name_the_step(executor, four_objects):
+    program = Program.from_text("query[color](unique(select[sphere](scene())))", "scene_graph")
+    with pytest.raises(InputError, match=r"step 3 \(query\).*no attribute 'color'"):
+        NeuralExecutor(new_model("scene_graph"), device="cpu").execute(program, four_objects)
