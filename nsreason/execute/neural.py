@@ -625,12 +625,11 @@ class NeuralExecutor:
             refined = self.model.encoder(batch)
             programs = [pairs[q][0] for q in runnable]
             rows = [scenes[id(pairs[q][1])] for q in runnable]
-            t0 = time.perf_counter_ns()
-            values = run_programs(self.model, programs, rows, refined, self._vocab)
-            elapsed = (time.perf_counter_ns() - t0) // max(1, len(runnable))
+            step_ns: list[int] = []
+            values = run_programs(self.model, programs, rows, refined, self._vocab, step_ns)
             for k, q in enumerate(runnable):
                 program, scene = pairs[q]
-                answers[q] = self._answer(program, scene, batch, rows[k], values[k], trace, elapsed)
+                answers[q] = self._answer(program, scene, batch, refined, rows[k], values[k], trace, step_ns)
         return answers  # type: ignore[return-value]
 
     def _vocab(self, program: Program) -> Vocabulary:
@@ -644,14 +643,15 @@ class NeuralExecutor:
             return Failure("invalid_program", str(err), None)
         return None
 
-    def _answer(self, program: Program, scene: SceneGraph, batch: SceneBatch, row: int, values: list[Any],
-                trace: bool, elapsed: int) -> Answer:
+    def _answer(self, program: Program, scene: SceneGraph, batch: SceneBatch, refined: Refined, row: int,
+                values: list[Any], trace: bool, step_ns: list[int]) -> Answer:
         vocab = self._vocab(program)
         out_type = vocab.op(program.steps[-1].op).output
         value, confidence = decode(self.model, vocab, out_type, values[-1], batch.ids[row])
         tr = None
         if trace:
-            steps = _trace_steps(self.model, vocab, program, batch.ids[row], values, elapsed)
+            steps = _trace_steps(self.model, vocab, program, batch.ids[row], values, step_ns,
+                                 refined_row=(refined, row))
             tr = Trace(steps, answer=value, program=program, scene_id=scene.id,
                        vocabulary=program.vocabulary_name)
         return Answer(value, program, tr, None, out_type, confidence)
@@ -677,16 +677,19 @@ def soft_implementation(vocab: Vocabulary, op: str) -> Callable[..., Any]:
 
 
 def run_programs(model: Any, programs: Sequence[Program], rows: Sequence[int], refined: Refined,
-                 vocab_of: Callable[[Program], Vocabulary]) -> list[list[Any]]:
+                 vocab_of: Callable[[Program], Vocabulary], step_ns: list[int] | None = None) -> list[list[Any]]:
     """Every step's output of every program (``programs[k]`` on scene row ``rows[k]`` of
     ``refined``), batched: at each step position, the programs whose step there has the
-    same op and constants run as one call on the stacked inputs. Differentiable."""
+    same op and constants run as one call on the stacked inputs. Differentiable.
+    ``step_ns`` receives, per step position, its time divided by the programs that have a
+    step there (the time of one step, amortised over the batch)."""
     import torch
 
     values: list[list[Any]] = [[] for _ in programs]
     longest = max(len(p.steps) for p in programs)
     cache: dict[Any, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
     for t in range(longest):
+        t0 = time.perf_counter_ns()
         groups: dict[Any, list[int]] = {}
         for k, program in enumerate(programs):
             if t < len(program.steps):
@@ -710,6 +713,8 @@ def run_programs(model: Any, programs: Sequence[Program], rows: Sequence[int], r
                 raise ExecutionError(f"step {t} ({step.op}): {err.message}") from None
             for r, k in enumerate(members):
                 values[k].append(out[r])
+        if step_ns is not None:
+            step_ns.append((time.perf_counter_ns() - t0) // max(1, sum(map(len, groups.values()))))
     return values
 
 
@@ -754,11 +759,33 @@ def decode(model: Any, vocab: Vocabulary, out_type: str, final: torch.Tensor, id
     return members, confidence
 
 
+_EDGE_OPS = {"subjects_of": "in", "relate_filter": "in", "relate_in": "in", "relate_out": "out"}
+
+
+def _edges(refined: Refined, row: int, predicate: str, source: torch.Tensor, ids: list[Any], direction: str,
+           shown: int = 5) -> list[dict[str, Any]]:
+    """The strongest edges a relation step moved attention along: ``{subject, object,
+    weight}``, weight = P(subject predicate object) × the attention on the end it came from."""
+    n = len(ids)
+    R = refined.rels.get(predicate) if predicate in refined.rels else None
+    if R is None:
+        tables = refined.open[row]
+        pairs = [(i, j, p) for (i, j), p in tables.relation(predicate).items()]
+    else:
+        m = R[row, :n, :n]
+        pairs = [(i, j, float(m[i, j])) for i in range(n) for j in range(n) if float(m[i, j]) > 0]
+    src = source[:n].tolist()
+    weighted = [(i, j, p * (src[j] if direction == "in" else src[i])) for i, j, p in pairs]
+    weighted = sorted((e for e in weighted if e[2] >= 0.01), key=lambda e: -e[2])[:shown]
+    return [{"subject": str(ids[i]), "object": str(ids[j]), "weight": round(w, 4)} for i, j, w in weighted]
+
+
 def _trace_steps(model: Any, vocab: Vocabulary, program: Program, ids: list[Any], values: list[Any],
-                 elapsed: int) -> list[TraceStep]:
-    """One :class:`TraceStep` per step: its decoded output, and in ``details`` the
-    attention over objects (sets and objects), P(exactly one) for ``unique``, the edges a
-    ``relate`` used, and the distribution of counts, yes/no and values."""
+                 step_ns: list[int], refined_row: tuple[Refined, int] | None = None) -> list[TraceStep]:
+    """One :class:`TraceStep` per step: its decoded output, its time (amortised over the
+    batch it ran in), and in ``details`` the attention over objects (sets and objects),
+    P(exactly one) for ``unique``, the strongest edges a relation step used, and the
+    distribution of counts, yes/no and values."""
     steps = []
     n = len(ids)
     for i, (step, value) in enumerate(zip(program.steps, values)):
@@ -772,6 +799,11 @@ def _trace_steps(model: Any, vocab: Vocabulary, program: Program, ids: list[Any]
             output, _ = decode(model, vocab, out_type, value, ids)
             if sig.neural == "unique" and step.inputs:
                 details["uniqueness"] = round(float(uniqueness(values[step.inputs[0]][None, :n])[0]), 4)
+            direction = _EDGE_OPS.get(sig.neural)
+            if direction and refined_row is not None and step.inputs:
+                consts = step_constants(vocab, step)
+                predicate = consts[2] if sig.neural == "relate_filter" else consts[-1]
+                details["edges"] = _edges(*refined_row, predicate, values[step.inputs[0]], ids, direction)
         else:
             dist = answer_distribution(model, vocab, out_type, value, n)
             if dist is None:
@@ -783,7 +815,7 @@ def _trace_steps(model: Any, vocab: Vocabulary, program: Program, ids: list[Any]
                     for lab, p in zip(labels, probs)}
                 output = labels[int(probs.argmax())]
         steps.append(TraceStep(i, step.op, tuple(step.args), tuple(step.inputs), output, out_type,
-                               "ok", None, elapsed, details))
+                               "ok", None, step_ns[i] if i < len(step_ns) else 0, details))
     return steps
 
 

@@ -36,6 +36,8 @@ def _row(step: TraceStep) -> tuple[str, ...]:
     else:
         output = "(skipped)"
     args = ",".join("-" if a is None else str(a) for a in step.args)
+    if step.status == "ok" and step.details.get("executor") == "neural":
+        output = f"{output}  {_soft(step.details)}".rstrip()
     if step.op == "parse":  # the question → program step (index -1, before the program)
         args = format_value(args, limit=50)
         score = step.details.get("score")
@@ -49,6 +51,22 @@ def _row(step: TraceStep) -> tuple[str, ...]:
         output,
         "" if step.status == "skipped" else format_time(step.time_ns),
     )
+
+
+def _soft(details: dict[str, Any], shown: int = 3) -> str:
+    """A neural step's evidence on one line: its most attended objects with their weights
+    (``[0:0.98 2:0.41]``), how unique a ``unique`` was, the probability of its output."""
+    parts = []
+    attention = details.get("attention")
+    if attention:
+        top = sorted(attention.items(), key=lambda kv: -kv[1])[:shown]
+        parts.append("[" + " ".join(f"{k}:{w:.2f}" for k, w in top) + "]")
+    if "uniqueness" in details:
+        parts.append(f"unique p={details['uniqueness']:.2f}")
+    distribution = details.get("distribution")
+    if distribution:
+        parts.append(f"p={max(distribution.values()):.2f}")
+    return " ".join(parts)
 
 
 def _all_steps(trace: Trace) -> list[TraceStep]:
