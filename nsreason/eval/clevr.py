@@ -93,7 +93,9 @@ def evaluate_clevr(
     in_images(0, images)  # an unknown `images` is an error before anything is loaded
     gold = parser == "gold"
     runner = get_executor(executor)  # an unknown name is an error before anything is loaded
-    symbolic = type(runner) is SymbolicExecutor
+    # the symbolic executor's compiled fast path (and step accuracy); a subclass may
+    # change execute(), so it goes the general way
+    symbolic = runner if type(runner) is SymbolicExecutor else None
     with _gc_paused():  # loading makes millions of objects and no garbage
         t0 = time.perf_counter()
         jobs = _load_jobs(scenes, questions, limit, need_programs=gold, scene_format=scene_format)
@@ -103,13 +105,13 @@ def evaluate_clevr(
     programs: list[Program | None]
     if gold:
         programs = [q.program for q, _ in jobs]
-        if symbolic:
-            results, times = _run_gold(runner, programs, jobs, trace, progress)  # type: ignore[arg-type]
+        if symbolic is not None:
+            results, times = _run_gold(symbolic, programs, jobs, trace, progress)
         else:
             results, times = _run_gold_with(runner, programs, jobs, trace)
         parse_seconds = program_accuracy = fallbacks = None
     else:
-        reasoner = Reasoner(get_parser(parser), runner, fallback_beam=fallback_beam)  # type: ignore[arg-type]
+        reasoner = Reasoner(get_parser(parser), runner, fallback_beam=fallback_beam)
         results, programs, fallbacks, times = _run_parser(reasoner, jobs, trace, progress)
         parse_seconds = times["parse"]
         program_accuracy = None
@@ -121,7 +123,7 @@ def evaluate_clevr(
     correct = 0
     failure_codes: Counter[str] = Counter()
     steps_total = steps_ok = 0
-    has_outputs = gold and symbolic and bool(jobs) and all(q.outputs is not None for q, _ in jobs)
+    has_outputs = gold and symbolic is not None and bool(jobs) and all(q.outputs is not None for q, _ in jobs)
     rights: list[bool] = []
     for program, (q, scene), (value, failure, confidence) in zip(programs, jobs, results):
         text = None if failure is not None else answer_text(value)
@@ -131,9 +133,9 @@ def evaluate_clevr(
             failure_codes[failure.code] += 1
         elif right:
             correct += 1
-        if has_outputs and program is not None:
+        if has_outputs and symbolic is not None and program is not None:
             steps_total += len(q.outputs or ())
-            steps_ok += _count_matching_steps(runner, runner.compile(program), scene, q)  # type: ignore[attr-defined]
+            steps_ok += _count_matching_steps(symbolic, symbolic.compile(program), scene, q)
         if predictions is not None:
             predictions.write(json.dumps(_prediction(q, program, text, failure, confidence)) + "\n")
     n = len(jobs)
@@ -213,7 +215,7 @@ def _run_gold_with(executor: Executor, programs: list[Program | None], jobs: lis
     gc.freeze()
     try:
         start = time.perf_counter()
-        answers = iter(execute_pairs(executor, pairs, trace=trace))  # type: ignore[arg-type]
+        answers = iter(execute_pairs(executor, pairs, trace=trace))
         execute_seconds = time.perf_counter() - start
     finally:
         gc.unfreeze()
