@@ -25,6 +25,7 @@ _EXPORTS = {
     "Answer": "nsreason.execute",
     "SymbolicExecutor": "nsreason.execute",
     "OPS": "nsreason.execute",
+    "EXECUTORS": "nsreason.execute",
     "Program": "nsreason.program",
     "Step": "nsreason.program",
     "Vocabulary": "nsreason.program",
@@ -44,6 +45,7 @@ _EXPORTS = {
 __all__ = [
     "Answer",
     "Attribute",
+    "EXECUTORS",
     "Failure",
     "OPS",
     "Program",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .execute.answer import Answer
+from .execute.executors import Executor, execute_pairs, get_executor
 from .execute.ops import OPS
 from .execute.symbolic import SymbolicExecutor
 from .parse.base import Alternative, Parser, ParseResult, get_parser
@@ -36,7 +37,10 @@ class Reasoner:
         A registered parser name (``"clevr"``: the shipped neural parser), a checkpoint
         folder, or a :class:`~nsreason.parse.Parser` instance.
     executor:
-        The executor (default: a :class:`SymbolicExecutor`).
+        The executor: a registered name (``"symbolic"``, the default; ``"neural"``; any
+        name of :data:`nsreason.execute.EXECUTORS`) or an instance with
+        ``execute(program, scene, *, trace=True)``. Its answers may carry a
+        ``confidence``; knowledge questions always run symbolically.
     fallback_beam:
         When the parser's program and all its alternatives fail on the scene, ask the
         parser for this many candidates and run the first that works (0: never); see
@@ -54,13 +58,13 @@ class Reasoner:
     def __init__(
         self,
         parser: str | Parser = "clevr",
-        executor: SymbolicExecutor | None = None,
+        executor: str | Executor | None = "symbolic",
         *,
         fallback_beam: int = 20,
         kb: Any = None,
     ) -> None:
+        self.executor: Executor = get_executor(executor)  # a bad name fails before the parser loads
         self.parser = get_parser(parser)
-        self.executor = executor or SymbolicExecutor()
         self.fallback_beam = fallback_beam
         self.kb_spec = kb
         self._knowledge: SymbolicExecutor | None = None
@@ -73,7 +77,7 @@ class Reasoner:
 
     def __repr__(self) -> str:
         kb = f", kb={self.kb_spec!r}" if self.kb_spec is not None else ""
-        return f"Reasoner(parser={self.parser!r}{kb})"
+        return f"Reasoner(parser={self.parser!r}, executor={self.executor!r}{kb})"
 
     def ask(self, scene: SceneGraph, question: str, *, trace: bool = True) -> Answer:
         """Parse ``question``, check the program, run it on ``scene``. The trace's first
@@ -121,30 +125,53 @@ class Reasoner:
         return answer
 
     def ask_many(self, items: Sequence[tuple[SceneGraph, str]], *, trace: bool = False) -> list[Answer]:
-        """Answer many (scene, question) pairs, parsing them in batches."""
+        """Answer many (scene, question) pairs, parsing them in batches (and executing
+        them in one batch when the executor has ``execute_many``)."""
         start = time.perf_counter_ns()
         parsed = self.parser.parse_batch([q for _, q in items])
         each = (time.perf_counter_ns() - start) // max(1, len(items))
-        return [self.answer_parsed(s, p, trace=trace, parse_ns=each)
-                for (s, _), p in zip(items, parsed)]
+        return self.answer_parsed_many([(s, p) for (s, _), p in zip(items, parsed)],
+                                       trace=trace, parse_ns=each)
+
+    def answer_parsed_many(self, items: Sequence[tuple[SceneGraph, ParseResult]], *,
+                           trace: bool = False, parse_ns: int = 0) -> list[Answer]:
+        """:meth:`answer_parsed` for many (scene, parse) pairs. When the executor has
+        ``execute_many``, every parsed program runs in one batch first
+        (:func:`~nsreason.execute.execute_pairs`); only the questions whose program
+        fails on its scene then try the parser's alternatives one by one. Without it,
+        :meth:`answer_parsed` per pair."""
+        if not callable(getattr(self.executor, "execute_many", None)):
+            return [self.answer_parsed(s, p, trace=trace, parse_ns=parse_ns) for s, p in items]
+        todo = [k for k, (_, p) in enumerate(items) if p.ok]
+        firsts = execute_pairs(self.executor, [(items[k][1].program, items[k][0])  # type: ignore[misc]
+                                               for k in todo], trace=trace)
+        first_of = dict(zip(todo, firsts))
+        return [self.answer_parsed(s, p, trace=trace, parse_ns=parse_ns, first=first_of.get(k))
+                for k, (s, p) in enumerate(items)]
 
     def answer_parsed(self, scene: SceneGraph, parsed: ParseResult, *, trace: bool = True,
-                      parse_ns: int = 0) -> Answer:
+                      parse_ns: int = 0, first: Answer | None = None) -> Answer:
         """Run a parse on ``scene``: its program, or when that fails on the scene the first
         alternative that runs (:func:`execution_guided`). ``answer.program`` is the program
-        that ran; the trace's first step is the parse (``parse_ns``: its time)."""
+        that ran; the trace's first step is the parse (``parse_ns``: its time) and its
+        ``confidence`` the answer's. ``first``: the answer of the parsed program when it
+        has already run (in a batch), not run again."""
         if not parsed.ok:
             step = parse_step(parsed, parse_ns)
             t = Trace(failure=parsed.failure, scene_id=scene.id, parse=step) if trace else None
             return Answer(None, None, t, parsed.failure, None)  # type: ignore[arg-type]
 
         def run(program: Program) -> Answer:
+            if first is not None and program is parsed.program:
+                return first
             return self.executor.execute(program, scene, trace=trace)
 
         answer, used, rejected = execution_guided(parsed, run, self.parser, self.fallback_beam)
         step = parse_step(parsed, parse_ns, used=used, rejected=rejected)
         if answer.trace is not None:
             answer.trace.parse = step
+            if answer.confidence is not None:
+                answer.trace.confidence = answer.confidence
         return answer
 
 

@@ -2,10 +2,13 @@
 
 ::
 
-    nsreason ask --scene FILE [--index N] [--parser NAME|DIR] [--kb default|SPEC ...] [--json] "QUESTION"
-    nsreason run --scene FILE [--index N] --program PROGRAM [--json]
-    nsreason eval clevr --scenes FILE --questions FILE [--parser gold|default|NAME|DIR] [--images all|even|odd]
-                        [--limit N] [--no-trace] [--json] [--predictions FILE]
+    nsreason ask --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] [--parser NAME|DIR]
+                 [--executor symbolic|neural|NAME] [--kb default|SPEC ...] [--json] "QUESTION"
+    nsreason run --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] --program PROGRAM
+                 [--executor symbolic|neural|NAME] [--json]
+    nsreason eval clevr --scenes FILE [--scene-format auto|clevr|gqa|native] --questions FILE
+                        [--parser gold|default|NAME|DIR] [--executor symbolic|neural|NAME]
+                        [--images all|even|odd] [--limit N] [--no-trace] [--json] [--predictions FILE]
     nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
                         [--mavex FILE] [--answerer prior|kb|NAME|MODULE:FACTORY]
@@ -13,8 +16,13 @@
     nsreason train parser --questions FILE [FILE ...] --out DIR [--epochs N] [--seed S]
     nsreason vocab [NAME]
 
-Errors in the input (a malformed file, an unknown op...) print one line naming the file,
-the place and what was expected, and exit with status 2.
+Errors in the input (a malformed file, an unknown op, an unknown executor...) print one
+line naming the file, the place and what was expected, and exit with status 2.
+
+``--executor`` picks the executor by registered name (:data:`nsreason.execute.EXECUTORS`;
+default ``symbolic``). Answers of an executor that gives probabilities show them in the
+trace ("answer: red (p=0.93)"), in ``--predictions`` lines (``"confidence"``) and, for
+``eval clevr``, as ``ece`` and ``mean_confidence`` in the report.
 """
 
 from __future__ import annotations
@@ -30,7 +38,16 @@ from .errors import NSReasonError
 __all__ = ["build_parser", "main"]
 
 
+def _executor_help() -> str:
+    """The help of ``--executor``, listing the registered executors (nothing imported but
+    the registry: a declared executor's module is not loaded to list it)."""
+    from .execute.executors import EXECUTORS
+
+    return f"executor by registered name: {', '.join(EXECUTORS.names())} (default: symbolic)"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    executor_help = _executor_help()
     p = argparse.ArgumentParser(
         prog="nsreason",
         description="Neuro-symbolic reasoning over scene graphs, with a trace of every step.",
@@ -43,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--index", type=int, default=0, help="which scene of the file (default 0)")
     ask.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"])
     ask.add_argument("--parser", default="clevr", help="parser name or checkpoint folder (default: clevr)")
+    ask.add_argument("--executor", default="symbolic", help=executor_help)
     ask.add_argument("--kb", action="append", default=None,
                      help="knowledge base for questions the parser cannot map: 'default' (bundled), "
                      "a spec (rdf:FILE, oxigraph:DIR, sparql:URL, ...) or 'none'; repeat to add RDF "
@@ -64,13 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--program-format", default="auto", choices=["auto", "text", "clevr", "prefix", "postfix"]
     )
     run.add_argument("--vocabulary", default="clevr", help="op vocabulary: name or file (default clevr)")
+    run.add_argument("--executor", default="symbolic", help=executor_help)
     run.add_argument("--json", action="store_true", help="print the trace as JSON")
     run.set_defaults(func=_run)
 
     ev = sub.add_parser("eval", help="evaluate on a data set")
     ev_sub = ev.add_subparsers(dest="dataset", required=True)
     clevr = ev_sub.add_parser("clevr", help="CLEVR questions (release or generator format)")
-    clevr.add_argument("--scenes", required=True, help="CLEVR scenes file")
+    clevr.add_argument("--scenes", required=True,
+                       help="scenes file in any format the loaders read (CLEVR, GQA/Visual Genome, "
+                       "native JSON with confidences); scene ids are the questions' image_index")
+    clevr.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"],
+                       help="format of --scenes (default: auto-detected)")
     clevr.add_argument("--questions", required=True, help="CLEVR questions file (either format)")
     clevr.add_argument(
         "--parser",
@@ -78,12 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="'gold': each question's own program; 'default'/'clevr': the shipped neural "
         "parser; or a parser name or checkpoint folder",
     )
+    clevr.add_argument("--executor", default="symbolic", help=executor_help)
     clevr.add_argument("--limit", type=int, default=None, help="only the first N questions")
     clevr.add_argument("--images", choices=["all", "even", "odd"], default="all",
                        help="only the questions about even/odd image indices (halves of a split by image)")
     clevr.add_argument("--no-trace", action="store_true", help="execute without traces")
     clevr.add_argument("--json", action="store_true", help="print one JSON object")
-    clevr.add_argument("--predictions", help="write one JSON line per question to this file")
+    clevr.add_argument("--predictions", help="write one JSON line per question to this file "
+                       "(answer, its confidence, program, failure)")
     clevr.add_argument(
         "--fallback-beam", type=int, default=20,
         help="when a parsed program fails on its scene, run the first of this many candidates "
@@ -224,7 +249,8 @@ def _ask(args: argparse.Namespace) -> int:
 
     scene = _load_scene(args)
     kb = args.kb or ["default"]
-    answer = Reasoner(args.parser, kb=None if kb == ["none"] else kb).ask(scene, args.question)
+    reasoner = Reasoner(args.parser, args.executor, kb=None if kb == ["none"] else kb)
+    answer = reasoner.ask(scene, args.question)
     _print_trace(answer.trace, args.json)
     return 0 if answer.ok else 1
 
@@ -315,13 +341,16 @@ def _train_finetune(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .execute import SymbolicExecutor
+    from .execute import get_executor
     from .program.formats import read_program
 
+    executor = get_executor(args.executor)
     scene = _load_scene(args)
     program = read_program(args.program, args.vocabulary, args.program_format)
     program.validate()
-    answer = SymbolicExecutor().execute(program, scene)
+    answer = executor.execute(program, scene)
+    if answer.trace is not None and answer.confidence is not None:
+        answer.trace.confidence = answer.confidence
     _print_trace(answer.trace, args.json)
     return 0 if answer.ok else 1
 
@@ -346,6 +375,7 @@ def _eval_clevr(args: argparse.Namespace, predictions: IO[str] | None) -> dict[s
         args.scenes, args.questions, parser=args.parser, limit=args.limit, images=args.images,
         trace=not args.no_trace, predictions=predictions, fallback_beam=args.fallback_beam,
         progress=None if args.json or not sys.stderr.isatty() else _tqdm,
+        executor=args.executor, scene_format=args.scene_format,
     )
 
 

@@ -155,3 +155,23 @@ def tiny(tmp_path_factory):
         log=lambda _: None,
     )
     return out, report, qs
+
+
+# Executors by name: two small real executors (tests/execute/confident.py) registered for
+# one test under test names; yields the instances their factories made, in order.
+@pytest.fixture
+def test_executors(monkeypatch):
+    from nsreason.execute import EXECUTORS
+    from tests.execute.confident import ConfidentExecutor, OneByOneExecutor
+
+    made: list[Any] = []
+
+    def factory(cls: type) -> Any:
+        def make() -> Any:
+            made.append(cls())
+            return made[-1]
+        return make
+
+    monkeypatch.setitem(EXECUTORS._items, "confident-test", factory(ConfidentExecutor))
+    monkeypatch.setitem(EXECUTORS._items, "one-by-one-test", factory(OneByOneExecutor))
+    return made

@@ -183,3 +183,48 @@ def test_evaluation_runs_the_first_alternative_that_works(tmp_path, trace):
     assert line["answer"] == "cyan" and "filter_size[large]" in line["program"]
     off = evaluate_clevr(SCENES, questions, parser=parser, trace=trace, fallback_beam=0)
     assert off["accuracy"] == 1.0  # the listed alternatives are still tried
+
+
+# -- executors by name ----------------------------------------------------------------------
+
+def test_reasoner_takes_an_executor_by_name_or_instance(four_objects, test_executors):
+    from nsreason.errors import RegistryError
+    from nsreason.execute import SymbolicExecutor
+    from tests.execute.confident import ConfidentExecutor
+
+    q = "What color is the large cube?"
+    parser = RankedParser({q: [("query_color(unique(filter_size[large](filter_shape[cube](scene()))))", 0.9)]})
+    assert type(Reasoner(parser).executor) is SymbolicExecutor
+    assert Reasoner(parser).ask(four_objects, q).confidence is None
+    named = Reasoner(parser, executor="confident-test")
+    assert named.executor is test_executors[0]
+    answer = named.ask(four_objects, q)
+    assert (answer.text, answer.confidence, answer.trace.confidence) == ("red", 0.8, 0.8)
+    assert answer.trace.render_text().startswith("answer: red (p=0.80)")
+    given = ConfidentExecutor(0.3)
+    assert Reasoner(parser, executor=given).executor is given
+    with pytest.raises(RegistryError, match=r"unknown executor 'oracle'; available: \[.*'symbolic'"):
+        Reasoner(parser, executor="oracle")
+
+
+def test_ask_many_batches_first_programs_and_falls_back_one_by_one(four_objects, test_executors):
+    """With execute_many, the parsed programs run in one batch; a program that fails on its
+    scene gives way to its alternatives (run one by one), as ask does."""
+    fails = "What color is the cube?"  # two cubes
+    fine = "How many red things are there?"
+    parser = RankedParser({
+        fails: [("query_color(unique(filter_shape[cube](scene())))", 0.6),
+                ("query_color(unique(filter_size[large](filter_shape[cube](scene()))))", 0.3)],
+        fine: [("count(filter_color[red](scene()))", 0.9)],
+    })
+    reasoner = Reasoner(parser, executor="confident-test")
+    items = [(four_objects, fails), (four_objects, fine), (four_objects, fine)]
+    many = reasoner.ask_many(items, trace=True)
+    executor = test_executors[0]
+    assert executor.batches == [3] and executor.single == 1  # one alternative, run alone
+    assert [a.text for a in many] == ["red", "2", "2"]
+    assert [a.confidence for a in many] == [0.8, 0.8, 0.8]
+    assert many[0].trace.parse.details["rejected"][0]["failure"]["code"] == "not_unique"
+    symbolic = Reasoner(parser).ask_many(items, trace=True)
+    assert [a.text for a in symbolic] == [a.text for a in many]
+    assert [a.program.to_text() for a in symbolic] == [a.program.to_text() for a in many]

@@ -72,6 +72,12 @@ def test_run_with_a_failing_step_exits_1_and_shows_it(capsys):
         (["run", "--scene", SCENES, "--program", "unique(count(scene()))"], "expected ObjectSet"),
         (["run", "--scene", SCENES, "--program", "count(scene()"], "column"),
         (["eval", "clevr", "--scenes", SCENES, "--questions", QUESTIONS, "--parser", "magic"], "unknown parser 'magic'"),
+        (["run", "--scene", SCENES, "--program", "count(scene())", "--executor", "oracle"],
+         "unknown executor 'oracle'; available: ["),
+        (["ask", "--scene", SCENES, "--executor", "oracle", "How many things?"], "unknown executor 'oracle'"),
+        (["eval", "clevr", "--scenes", SCENES, "--questions", QUESTIONS, "--executor", "oracle"],
+         "unknown executor 'oracle'; available: ["),
+        (["eval", "clevr", "--scenes", SCENES, "--questions", QUESTIONS, "--scene-format", "gqa"], SCENES),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(capsys, argv, message):
@@ -92,7 +98,9 @@ def test_eval_json_and_predictions(tmp_path, capsys):
     assert report["execute_qps"] == pytest.approx(30 / report["execute_seconds"])
     lines = [json.loads(line) for line in preds.read_text().splitlines()]
     assert len(lines) == 30
-    assert set(lines[0]) == {"question_index", "image_index", "answer", "program", "failure"}
+    assert set(lines[0]) == {"question_index", "image_index", "answer", "confidence", "program", "failure"}
+    assert all(x["confidence"] is None for x in lines)  # the symbolic executor gives none
+    assert report["executor"] == "symbolic" and "ece" not in report
     gold = load_clevr_questions(GENERATOR)
     assert [x["answer"] for x in lines] == [q.answer for q in gold]
     assert [x["program"] for x in lines] == [q.program.to_text() for q in gold]
@@ -174,3 +182,58 @@ def test_train_finetune_names_a_missing_scene(tiny, tmp_path, capsys):
                "--scenes", str(one), "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err
     assert rc == 2 and "no scene with image_index" in err and "questions[" in err
+
+
+# -- --executor, confidences, --scenes in any format --------------------------------------
+
+def test_executor_help_lists_the_registered_executors(capsys, monkeypatch, test_executors):
+    monkeypatch.setenv("COLUMNS", "400")  # no line breaks inside names
+    for argv in (["run", "--help"], ["ask", "--help"], ["eval", "clevr", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        out = " ".join(capsys.readouterr().out.split())
+        assert "--executor EXECUTOR" in out and "confident-test, one-by-one-test, symbolic" in out
+
+
+def test_run_with_another_executor_shows_its_confidence(capsys, test_executors):
+    argv = ["run", "--scene", SCENES, "--index", "1", "--program", "count(filter_color[red](scene()))"]
+    assert main([*argv, "--executor", "confident-test"]) == 0
+    assert capsys.readouterr().out.startswith("answer: 3 (p=0.80)\n")
+    assert main([*argv, "--executor", "confident-test", "--json"]) == 0
+    trace = json.loads(capsys.readouterr().out)
+    assert trace["confidence"] == 0.8 and trace["answer"] == 3
+    assert main([*argv, "--executor", "symbolic", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["confidence"] is None
+
+
+def test_eval_with_another_executor_writes_confidences_and_calibration(tmp_path, capsys, test_executors):
+    preds = tmp_path / "preds.jsonl"
+    argv = ["eval", "clevr", "--scenes", SCENES, "--questions", GENERATOR, "--executor", "confident-test",
+            "--json", "--predictions", str(preds)]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["executor"] == "confident-test" and report["accuracy"] == 1.0
+    assert report["ece"] == pytest.approx(0.2) and report["mean_confidence"] == pytest.approx(0.8)
+    assert test_executors[0].batches == [30]  # gold programs in one execute_many batch
+    lines = [json.loads(line) for line in preds.read_text().splitlines()]
+    assert len(lines) == 30 and all(x["confidence"] == 0.8 for x in lines)
+    assert main(argv[:-3]) == 0  # the text report shows the calibration too
+    out = capsys.readouterr().out
+    assert re.search(r"ece: 0\.2000", out) and re.search(r"mean_confidence: 0\.8000", out)
+
+
+def test_eval_reads_native_scenes_and_names_a_missing_one(tmp_path, capsys):
+    from nsreason.scene import load_clevr_scenes, save_native_scenes
+
+    scenes = load_clevr_scenes(SCENES)
+    for s in scenes:
+        s.id = str(s.id)
+    native = save_native_scenes(scenes, tmp_path / "native.json")
+    for fmt in ("auto", "native"):
+        argv = ["eval", "clevr", "--scenes", str(native), "--scene-format", fmt, "--questions", GENERATOR, "--json"]
+        assert main(argv) == 0
+        assert json.loads(capsys.readouterr().out)["accuracy"] == 1.0
+    missing = save_native_scenes(scenes[1:], tmp_path / "missing.json")
+    assert main(["eval", "clevr", "--scenes", str(missing), "--questions", GENERATOR]) == 2
+    err = capsys.readouterr().err
+    assert f"no scene with image_index {scenes[0].id} in {missing}" in err and ".image_index" in err

@@ -1,4 +1,4 @@
-"""The result of answering: :class:`Answer` (value, program, trace)."""
+"""The result of answering: :class:`Answer` (value, program, trace, confidence)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ def answer_text(value: Any) -> str:
 @dataclass(slots=True)
 class Answer:
     """An answer: its ``value`` (None when execution failed), the ``program`` that produced
-    it, the ``trace`` of every step (None when run untraced), the ``failure`` if any, and
-    the probability the executor gives the answer (``confidence``; None from the symbolic
-    executor, exact on the scene as it reads it)."""
+    it, the ``trace`` of every step (None when run untraced), the ``failure`` if any, the
+    type of the value, and its ``confidence``: the probability the executor gives this
+    answer, in [0, 1] (None: the executor gives none; the symbolic executor, exact on the
+    scene as read, gives none)."""
 
     value: Any
     program: Program | None  # None when no program was found (the question did not parse)

@@ -76,7 +76,8 @@ def _all_steps(trace: Trace) -> list[TraceStep]:
 def _headline(trace: Trace) -> str:
     if trace.failure is not None:
         return f"failed: {trace.failure}"
-    return f"answer: {format_value(trace.answer, limit=200)}"
+    answer = f"answer: {format_value(trace.answer, limit=200)}"
+    return answer if trace.confidence is None else f"{answer} (p={trace.confidence:.2f})"
 
 
 def render_text(trace: Trace) -> str:

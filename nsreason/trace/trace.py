@@ -5,7 +5,11 @@ arguments, the steps it read, its output (object ids, an object id, or a value),
 failure if it failed, and its wall time. Knowledge steps add the facts they used and neural
 steps their attention in ``details``.
 
-Traces serialise to JSON with a versioned schema (:data:`SCHEMA`) and back:
+An executor that gives its answer a probability records it as the trace's ``confidence``
+(None for the symbolic executor); the text rendering shows it next to the answer.
+
+Traces serialise to JSON with a versioned schema (:data:`SCHEMA`) and back; traces written
+under an earlier version (:data:`READABLE_SCHEMAS`) still load:
 
 >>> t = Trace([TraceStep(0, "scene", (), (), [0, 1], "ObjectSet"),
 ...            TraceStep(1, "count", (), (0,), 2, "Integer")], answer=2)
@@ -31,10 +35,14 @@ from ..jsonio import loads_json
 if TYPE_CHECKING:  # pragma: no cover
     from ..program import Program
 
-__all__ = ["SCHEMA", "Failure", "TraceStep", "Trace", "StepStatus"]
+__all__ = ["READABLE_SCHEMAS", "SCHEMA", "Failure", "TraceStep", "Trace", "StepStatus"]
 
-SCHEMA = "nsreason.trace/1"
-"""Schema id written into every serialised trace; :meth:`Trace.from_dict` checks it."""
+SCHEMA = "nsreason.trace/2"
+"""Schema id written into every serialised trace; :meth:`Trace.from_dict` checks it.
+Version 2 added the answer's ``confidence`` (a number in [0, 1], or null)."""
+
+READABLE_SCHEMAS = ("nsreason.trace/1", SCHEMA)
+"""The schema versions :meth:`Trace.from_dict` reads (a version 1 trace has no confidence)."""
 
 StepStatus = Literal["ok", "failed", "skipped"]
 
@@ -98,7 +106,8 @@ class Trace:
     """
 
     __slots__ = (
-        "_steps", "_build", "_program", "answer", "failure", "scene_id", "vocabulary", "parse"
+        "_steps", "_build", "_program", "answer", "failure", "scene_id", "vocabulary", "parse",
+        "confidence",
     )
 
     def __init__(
@@ -112,6 +121,7 @@ class Trace:
         vocabulary: str | None = None,
         builder: Callable[[], list[TraceStep]] | None = None,
         parse: TraceStep | None = None,
+        confidence: float | None = None,
     ) -> None:
         if steps is None and builder is None:
             steps = []
@@ -126,6 +136,8 @@ class Trace:
         # How the question became the program (op "parse"): the question, the chosen
         # program, its score and the alternatives. Shown and serialised before the steps.
         self.parse = parse
+        # The probability the executor gives the answer (None: it gives none).
+        self.confidence = confidence
 
     @classmethod
     def lazy(
@@ -136,10 +148,11 @@ class Trace:
         scene_id: Any,
         vocabulary: str | None,
         builder: Callable[[], list[TraceStep]],
+        confidence: float | None = None,
     ) -> Trace:
         """``Trace(answer=answer, failure=failure, program=program, scene_id=scene_id,
-        vocabulary=vocabulary, builder=builder)``, made without the keyword handling of
-        ``__init__``: executors make one per traced run."""
+        vocabulary=vocabulary, builder=builder, confidence=confidence)``, made without the
+        keyword handling of ``__init__``: executors make one per traced run."""
         trace = cls.__new__(cls)
         trace._steps = None
         trace._build = builder
@@ -149,6 +162,7 @@ class Trace:
         trace.scene_id = scene_id
         trace.vocabulary = vocabulary
         trace.parse = None
+        trace.confidence = confidence
         return trace
 
     @property
@@ -206,6 +220,7 @@ class Trace:
             "vocabulary": self.vocabulary,
             "scene_id": self.scene_id,
             "answer": self.answer,
+            "confidence": self.confidence,
             "failure": self.failure.to_dict() if self.failure else None,
             "steps": [s.to_dict() for s in self.steps],
         }
@@ -247,9 +262,9 @@ def _trace_from_dict(data: Any) -> Trace:
 
     need(isinstance(data, dict), "", f"expected an object, got {type(data).__name__}")
     need(
-        data.get("schema") == SCHEMA,
+        data.get("schema") in READABLE_SCHEMAS,
         "schema",
-        f"expected {SCHEMA!r}, got {data.get('schema')!r}",
+        f"expected one of {list(READABLE_SCHEMAS)}, got {data.get('schema')!r}",
     )
     steps_raw = data.get("steps")
     need(isinstance(steps_raw, list), "steps", "expected a list of steps")
@@ -294,6 +309,10 @@ def _trace_from_dict(data: Any) -> Trace:
     for key in ("program", "vocabulary"):
         need(data.get(key) is None or isinstance(data.get(key), str), key,
              f"expected a string or null, got {data.get(key)!r}")
+    confidence = data.get("confidence")
+    need(confidence is None or (isinstance(confidence, (int, float)) and not isinstance(confidence, bool)
+                                and 0.0 <= confidence <= 1.0),
+         "confidence", f"expected a probability in [0, 1] or null, got {confidence!r}")
     parse = steps.pop(0) if parse_raw is not None else None
     return Trace(
         steps,
@@ -303,6 +322,7 @@ def _trace_from_dict(data: Any) -> Trace:
         program=data.get("program"),
         scene_id=data.get("scene_id"),
         vocabulary=data.get("vocabulary"),
+        confidence=None if confidence is None else float(confidence),
     )
 
 

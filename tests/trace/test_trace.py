@@ -39,7 +39,8 @@ def test_json_round_trip(traced, which):
     trace = traced[which]
     text = trace.to_json()
     data = json.loads(text)
-    assert data["schema"] == SCHEMA == "nsreason.trace/1"
+    assert data["schema"] == SCHEMA == "nsreason.trace/2"
+    assert data["confidence"] is None  # the symbolic executor gives none
     back = Trace.from_json(text)
     assert back == trace
     assert back.to_json() == text
@@ -133,3 +134,44 @@ def test_lazy_trace_is_the_keyword_trace(traced):
                 assert getattr(lazy, name) == getattr(keyword, name), name
         assert lazy == keyword
         assert lazy.to_json() == keyword.to_json() == trace.to_json()
+
+
+def _answered(confidence=None):
+    return Trace([TraceStep(0, "scene", (), (), [0], "ObjectSet"),
+                  TraceStep(1, "query_color", (), (0,), "red", "Color")],
+                 answer="red", program="query_color(unique(scene()))", confidence=confidence)
+
+
+def test_confidence_is_shown_next_to_the_answer_only_when_given():
+    assert _answered(0.934).render_text().splitlines()[0] == "answer: red (p=0.93)"
+    assert _answered().render_text().splitlines()[0] == "answer: red"
+    assert _answered(0.0).render_text().splitlines()[0] == "answer: red (p=0.00)"
+
+
+@pytest.mark.parametrize("confidence", [None, 0.0, 0.25, 1.0])
+def test_confidence_round_trips_through_json(confidence):
+    trace = _answered(confidence)
+    data = json.loads(trace.to_json())
+    assert data["schema"] == "nsreason.trace/2" and data["confidence"] == confidence
+    back = Trace.from_json(trace.to_json())
+    assert back.confidence == confidence and back == trace
+
+
+def test_version_1_traces_still_load_without_a_confidence(traced):
+    """A trace written before version 2 (no ``confidence``) loads, with confidence None."""
+    data = json.loads(traced[0].to_json())
+    data["schema"] = "nsreason.trace/1"
+    del data["confidence"]
+    back = Trace.from_dict(data)
+    assert back.confidence is None and back.answer == traced[0].answer
+    assert [s.op for s in back] == [s.op for s in traced[0]]
+    assert json.loads(back.to_json())["schema"] == SCHEMA  # written back as the current version
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, "0.9", True, float("nan"), [0.5]])
+def test_a_confidence_that_is_not_a_probability_is_refused_with_its_path(bad):
+    data = json.loads(_answered().to_json())
+    data["confidence"] = bad
+    with pytest.raises(TraceFormatError) as err:
+        Trace.from_dict(data)
+    assert err.value.path == "confidence"

@@ -15,10 +15,10 @@ from tests.fuzzing import json_values, or_junk
 
 STEP_FIELDS = ["index", "op", "args", "inputs", "output", "output_type", "status", "failure",
                "time_ns", "details"]
-FIELDS = ["schema", "parse", "program", "vocabulary", "scene_id", "answer", "failure", "steps",
+FIELDS = ["schema", "parse", "program", "vocabulary", "scene_id", "answer", "confidence", "failure", "steps",
           "code", "reason", "step", *STEP_FIELDS]
 
-keys, json_like = json_values(FIELDS, [10**400, SCHEMA, "nsreason.trace/2", "ok", "failed", "skipped", "count"])
+keys, json_like = json_values(FIELDS, [10**400, SCHEMA, "nsreason.trace/1", "nsreason.trace/3", "ok", "failed", "skipped", "count"])
 _or_junk = or_junk(json_like)
 
 
@@ -40,13 +40,15 @@ steps = st.fixed_dictionaries(
               "details": _or_junk(st.dictionaries(st.text(max_size=4), json_like, max_size=3))},
 )
 traces = st.fixed_dictionaries(
-    {"schema": _or_junk(st.just(SCHEMA)), "steps": _or_junk(st.lists(steps, max_size=4))},
+    {"schema": _or_junk(st.sampled_from(["nsreason.trace/1", SCHEMA])),
+     "steps": _or_junk(st.lists(steps, max_size=4))},
     optional={
         "parse": _or_junk(steps),
         "program": _or_junk(st.one_of(st.none(), st.text(max_size=10))),
         "vocabulary": _or_junk(st.one_of(st.none(), st.just("clevr"))),
         "scene_id": json_like,
         "answer": json_like,
+        "confidence": _or_junk(st.one_of(st.none(), st.floats(0, 1), st.integers(0, 1))),
         "failure": _or_junk(st.one_of(st.none(), failures)),
     },
 )
@@ -67,6 +69,7 @@ def _load(text: str | bytes) -> Trace | None:
 def _check_loaded(trace: Trace, data: dict) -> None:
     """A loaded trace keeps what it was given and writes it back the same."""
     assert trace.program == data.get("program") and trace.vocabulary == data.get("vocabulary")
+    assert trace.confidence == data.get("confidence")
     assert len(trace.steps) == len(data["steps"])
     assert [s.op for s in trace.steps] == [s["op"] for s in data["steps"]]
     assert [list(s.inputs) for s in trace.steps] == [s["inputs"] for s in data["steps"]]
