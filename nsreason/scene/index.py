@@ -231,7 +231,7 @@ class SceneIndex:
         return f"SceneIndex(objects={self.n}, predicates={len(self.subjects)})"
 
 
-def _most_probable(attributes: tuple[Attribute, ...]) -> list[Attribute]:
+def _most_probable(attributes: tuple[Attribute, ...]) -> tuple[Attribute, ...]:
     """The attributes the executor reads: per key carrying confidences, the most confident
     value (missing confidence = 1.0, ties: the first); free labels at >= the threshold;
     keys without confidences whole. Order: as listed."""
@@ -252,7 +252,7 @@ def _most_probable(attributes: tuple[Attribute, ...]) -> list[Attribute]:
                 out.append(a)
         elif a.key not in scored or best[a.key] is a:
             out.append(a)
-    return out
+    return tuple(out)
 
 
 def _confidence(a: Attribute) -> float:

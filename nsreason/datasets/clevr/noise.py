@@ -166,8 +166,8 @@ class NoiseLevel:
 
 
 # -- attribute confusions ------------------------------------------------------------------
-_X = [-7.0 + 0.05 * i for i in range(281)]  # integration grid for eps_true
-_U = [-4.0 + 0.125 * i for i in range(65)]  # integration grid for log-quality
+_X = [-7.0 + 0.1 * i for i in range(141)]  # integration grid for eps_true
+_U = [-4.0 + 0.25 * i for i in range(33)]  # integration grid for log-quality
 _SQRT2 = math.sqrt(2.0)
 
 
@@ -353,7 +353,7 @@ def noisy_scene(
                     path=f"objects[{i}].attributes.{key}",
                 )
             attributes.extend(_confusion(domain.index(value), domain, key, scales[key], rng))
-        coords = obj.coords
+        coords: tuple[float, ...] = obj.coords
         if sigma > 0.0:
             coords = tuple(c + gauss(0.0, sigma) for c in coords)
         extra = {k: v for k, v in obj.extra.items() if k != "pixel_coords"}
