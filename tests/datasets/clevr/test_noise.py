@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from nsreason.datasets.clevr import load_clevr_questions
 from nsreason.datasets.clevr.noise import (
+    PLACEMENT_MARGIN,
     PREDICATES,
     RELATION_FLOOR,
-    RELATION_MARGIN,
     NoiseLevel,
     main,
     noisy_scene,
@@ -148,9 +148,11 @@ def test_relation_confidence_is_monotone_in_the_observed_separation(clean):
         confs = [c for _, c in pts]
         assert all(a <= b for a, b in itertools.pairwise(confs)), p
         assert confs[0] < RELATION_FLOOR and confs[-1] == 1.0
-        # the CLEVR margin: half-way at a separation of 0.2
-        near = [c for s, c in pts if abs(s - RELATION_MARGIN) < 0.03]
-        assert near and all(0.45 < c < 0.55 for c in near), (p, near)
+        # CLEVR places objects at least 0.4 apart along each direction: an observed
+        # separation of 0 is as likely to come from -0.4 as from +0.4
+        near = [c for s, c in pts if abs(s) < 0.02]
+        assert near and all(0.44 < c < 0.56 for c in near), (p, near)
+        assert all(c > 0.9 for s, c in pts if s > PLACEMENT_MARGIN + 0.5)
 
 
 def test_attribute_confidences_are_calibrated(clean):
@@ -167,6 +169,18 @@ def test_attribute_confidences_are_calibrated(clean):
     assert ece(pairs) < 0.03
     accuracy = sum(ok for _, ok in pairs) / len(pairs)
     assert 0.94 < accuracy < 0.98
+
+
+def test_relation_confidences_are_calibrated(clean):
+    """Listed relations between real objects: confidence matches how often the relation
+    holds in the clean scene (CLEVR's placement margin is the prior)."""
+    pairs = []
+    for c, n in zip(clean * 40, noisy_scenes(clean * 40, NoiseLevel(0.04, 0.3, 0.0, 0.0), seed=2)):
+        truth = {(r.subject, r.predicate, r.object) for r in c.relations}
+        pairs += [(r.confidence, (r.subject, r.predicate, r.object) in truth)
+                  for r in n.relations]
+    assert sum(0.1 < p < 0.9 for p, _ in pairs) > 200  # uncertain relations were made
+    assert ece(pairs) < 0.03
 
 
 def test_existence_confidences_are_calibrated(clean):
