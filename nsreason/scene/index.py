@@ -19,6 +19,30 @@ An object set is a Python ``int`` used as a bitset over object *positions* (bit 
 (1, 3, 2)
 >>> ix.decode(3)
 [0, 1]
+
+**How confidences are read.** Confidences are probabilities (DESIGN.md); the symbolic
+executor is exact, so the index reads each uncertain fact at its most probable reading:
+
+* for an attribute key whose values carry confidences, only the most confident value
+  counts (a value without a confidence counts as 1.0; ties: the first listed); a key whose
+  values carry none keeps all of them, as before;
+* a free label (``key=None``) with confidence < 0.5 is left out;
+* a relation with confidence < 0.5 is left out;
+* an object with confidence < 0.5 is absent for the executor: it is left out of ``all``
+  (so ``scene()`` does not include it), of every attribute, value and name mask, and of
+  every relation (either end), so no op can reach it. It keeps its position, id, name and
+  ``attribute_values`` (decoding and traces still work).
+
+A scene without confidences (clean CLEVR) takes the same path at the same cost: one
+``is None`` test per attribute and relation.
+
+>>> noisy = SceneGraph([SceneObject(0, "cube", (Attribute("red", key="color", confidence=0.3),
+...                                             Attribute("blue", key="color", confidence=0.7))),
+...                     SceneObject(1, "cube", confidence=0.2)],
+...                    [Relation(1, "left", 0, confidence=0.9)])
+>>> ix = noisy.index
+>>> ix.attribute_values["color"][0], ix.all, ix.subjects_mask("left", 0)
+(('blue',), 1, 0)
 """
 
 from __future__ import annotations
@@ -27,9 +51,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .graph import ObjectId, SceneGraph
+    from .graph import Attribute, ObjectId, SceneGraph
 
-__all__ = ["SceneIndex", "iter_bits", "mask_from_positions"]
+__all__ = ["READ_THRESHOLD", "SceneIndex", "iter_bits", "mask_from_positions"]
+
+READ_THRESHOLD = 0.5
+"""Objects, relations and free labels with a confidence below this are left out of the
+index (see the module docstring)."""
 
 # Below this many objects, building a mask by shifting is cheaper than via a bytearray.
 _SMALL = 512
@@ -62,7 +90,13 @@ def iter_bits(mask: int) -> list[int]:
 
 
 class SceneIndex:
-    """Bitset tables over one :class:`SceneGraph` (see the module docstring)."""
+    """Bitset tables over one :class:`SceneGraph` (see the module docstring).
+
+    Confidences are read at their most probable reading: per attribute key the most
+    confident value only (a missing confidence counts as 1.0, ties go to the first);
+    free labels, relations and objects only at confidence >= :data:`READ_THRESHOLD`
+    (0.5); an object below it is left out of ``all``, of every mask and of every relation.
+    """
 
     __slots__ = (
         "scene",
@@ -93,10 +127,18 @@ class SceneIndex:
         value_pos: dict[str, list[int]] = {}
         name_pos: dict[str, list[int]] = {}
         attribute_values: dict[str, list[tuple[str, ...]]] = {}
+        hidden = 0  # objects whose confidence is below the threshold
         for i, obj in enumerate(objects):
+            if obj.confidence is not None and obj.confidence < READ_THRESHOLD:
+                hidden |= 1 << i
             if obj.name is not None:
                 name_pos.setdefault(obj.name, []).append(i)
-            for a in obj.attributes:
+            attributes = obj.attributes
+            for a in attributes:
+                if a.confidence is not None:
+                    attributes = _most_probable(attributes)
+                    break
+            for a in attributes:
                 value_pos.setdefault(a.value, []).append(i)
                 if a.key is not None:
                     attr_pos.setdefault(a.key, {}).setdefault(a.value, []).append(i)
@@ -111,18 +153,32 @@ class SceneIndex:
         self.attribute_values = attribute_values
         self.value_masks = {v: mask_from_positions(p, n) for v, p in value_pos.items()}
         self.name_masks = {v: mask_from_positions(p, n) for v, p in name_pos.items()}
+        if hidden:
+            self._hide(hidden)
 
         pos = scene._positions
         subjects: dict[str, dict[int, list[int]]] = {}
         objects_of: dict[str, dict[int, list[int]]] = {}
         for r in scene.relations:
+            if r.confidence is not None and r.confidence < READ_THRESHOLD:
+                continue
             s, o = pos[r.subject], pos[r.object]
+            if hidden and (hidden >> s & 1 or hidden >> o & 1):
+                continue
             subjects.setdefault(r.predicate, {}).setdefault(o, []).append(s)
             objects_of.setdefault(r.predicate, {}).setdefault(s, []).append(o)
         self.subjects = subjects
         self.objects_of = objects_of
         self._subject_masks: dict[str, dict[int, int]] = {p: {} for p in subjects}
         self._object_masks: dict[str, dict[int, int]] = {p: {} for p in objects_of}
+
+    def _hide(self, hidden: int) -> None:
+        """Leave the objects of ``hidden`` out of ``all`` and of every mask."""
+        keep = self.all & ~hidden
+        self.all = keep
+        for masks in (self.value_masks, self.name_masks, *self.attribute_masks.values()):
+            for v, m in masks.items():
+                masks[v] = m & keep
 
     # -- relations ----------------------------------------------------------------------
     def subjects_mask(self, predicate: str, obj: int) -> int:
@@ -173,6 +229,34 @@ class SceneIndex:
 
     def __repr__(self) -> str:
         return f"SceneIndex(objects={self.n}, predicates={len(self.subjects)})"
+
+
+def _most_probable(attributes: tuple[Attribute, ...]) -> tuple[Attribute, ...]:
+    """The attributes the executor reads: per key carrying confidences, the most confident
+    value (missing confidence = 1.0, ties: the first); free labels at >= the threshold;
+    keys without confidences whole. Order: as listed."""
+    best: dict[str, Attribute] = {}
+    scored: set[str] = set()
+    for a in attributes:
+        if a.key is None:
+            continue
+        if a.confidence is not None:
+            scored.add(a.key)
+        b = best.get(a.key)
+        if b is None or _confidence(a) > _confidence(b):
+            best[a.key] = a
+    out = []
+    for a in attributes:
+        if a.key is None:
+            if a.confidence is None or a.confidence >= READ_THRESHOLD:
+                out.append(a)
+        elif a.key not in scored or best[a.key] is a:
+            out.append(a)
+    return tuple(out)
+
+
+def _confidence(a: Attribute) -> float:
+    return 1.0 if a.confidence is None else a.confidence
 
 
 def _gather(adjacency: dict[int, list[int]], mask: int) -> Iterable[int]:
