@@ -14,6 +14,8 @@
                         [--mavex FILE] [--answerer prior|kb|NAME|MODULE:FACTORY]
                         [--prior-from FILE] [--folds K] [--json] [--predictions FILE]
     nsreason train parser --questions FILE [FILE ...] --out DIR [--epochs N] [--seed S]
+    nsreason train executor --scenes FILE --questions FILE --out DIR [--steps N] [--seed S]
+                            [--levels MIN MAX] [--no-message-passing] [--device cpu|cuda]
     nsreason vocab [NAME]
 
 Errors in the input (a malformed file, an unknown op, an unknown executor...) print one
@@ -180,6 +182,28 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--folds", type=int, default=0,
                     help="first report cross-validated figures on this many folds of the images")
     tr.add_argument("--out", required=True, help="ranker folder to write")
+
+    te = train_sub.add_parser(
+        "executor",
+        help="train the neural executor's scene encoder from (program, answer) pairs on noisy copies "
+        "of CLEVR scenes (nsreason.train.executor)",
+    )
+    te.set_defaults(func=_train_executor)
+    te.add_argument("--scenes", required=True, help="CLEVR scenes file (clean; noise is simulated)")
+    te.add_argument("--questions", required=True, help="CLEVR questions with programs and answers")
+    te.add_argument("--out", required=True, help="model folder to write (model.safetensors, config.json)")
+    te.add_argument("--steps", type=int, default=1000, help="optimiser steps")
+    te.add_argument("--batch-size", type=int, default=128, help="questions per step")
+    te.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (decays linearly to 0)")
+    te.add_argument("--levels", type=float, nargs=2, default=(0.0, 2.0), metavar=("MIN", "MAX"),
+                    help="noise levels drawn per scene (nsreason.datasets.clevr.noise.NoiseLevel.at)")
+    te.add_argument("--drop-relations", type=float, default=0.25,
+                    help="share of noisy scenes that lose their relations (positions kept)")
+    te.add_argument("--no-message-passing", action="store_true",
+                    help="the ablation: no GATConv layers, each object refined from itself alone")
+    te.add_argument("--seed", type=int, default=0)
+    te.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    te.add_argument("--device", default=None, help="cpu, cuda... (default: cuda when available)")
 
     ft = train_sub.add_parser(
         "finetune",
@@ -400,6 +424,22 @@ def _train_ranker(args: argparse.Namespace) -> int:
     from .train.ranker import run_train_ranker
 
     report = run_train_ranker(args.questions, args.concepts, args.kb, args.out, folds=args.folds)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _train_executor(args: argparse.Namespace) -> int:
+    import torch
+
+    from .train.executor import train_executor
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    _, report = train_executor(
+        args.scenes, args.questions, out=args.out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+        levels=tuple(args.levels), drop_relations=args.drop_relations,
+        message_passing=not args.no_message_passing, seed=args.seed, device=args.device,
+        log=lambda line: print(line, file=sys.stderr, flush=True))
     print(json.dumps(report, indent=2))
     return 0
 

@@ -126,3 +126,22 @@ def test_humans_halves_benchmark_runs(tmp_path):
     assert high["could_not_parse"] - low["could_not_parse"] <= high["newly_refused"]
     assert high["newly_refused_right_before"] <= high["newly_refused"] and high["could_not_parse"] >= 1
     assert "fine-tuned on images" in proc.stdout
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_neural_executor_benchmark_runs(tmp_path):
+    pytest.importorskip("torch")
+    shared_path("clevr", "val", "CLEVR_val_questions_generator.json")
+    from nsreason.execute.neural import new_model
+
+    new_model("clevr").save(tmp_path / "untrained")
+    out = tmp_path / "neural.json"
+    proc = _run("benchmarks/neural_executor.py", "--weights", str(tmp_path / "untrained"), "--limit", "30",
+                "--levels", "1", "--batch-sizes", "16", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["questions"] == 30 and report["levels"][0]["level"] == 1.0
+    assert 0.0 <= report["levels"][0]["neural_ece"] <= 1.0
+    assert [row["condition"] for row in report["ablation"]][1] == "level 1.0, relations removed (positions kept)"
+    assert report["speed"][0]["qps"] > 0

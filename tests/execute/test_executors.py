@@ -87,30 +87,21 @@ def test_an_execute_many_that_loses_answers_is_a_registry_error(four_objects):
         execute_pairs(Lossy(), [(COUNT_RED, four_objects)] * 2)
 
 
+@pytest.mark.slow  # a new interpreter imports torch
 def test_neural_is_declared_and_loaded_only_when_asked_for():
     """``import nsreason.execute`` and listing the executors import neither
-    ``nsreason.execute.neural`` nor torch; asking for "neural" imports its module (when it
-    is not there yet, that is a RegistryError naming it)."""
+    ``nsreason.execute.neural`` nor torch; asking for "neural" imports its module, which
+    registers the executor, and loads the shipped weights."""
+    pytest.importorskip("torch")
     code = (
         "import sys\n"
         "from nsreason.execute import EXECUTORS, get_executor\n"
-        "from nsreason.errors import RegistryError\n"
-        "EXECUTORS.names(); 'neural' in EXECUTORS\n"
+        "EXECUTORS.names(); assert 'neural' in EXECUTORS\n"
         "assert 'nsreason.execute.neural' not in sys.modules and 'torch' not in sys.modules\n"
-        "try:\n"
-        "    ex = get_executor('neural')\n"
-        "except RegistryError as err:\n"
-        "    assert 'nsreason.execute.neural' in str(err), err\n"
-        "    print('error')\n"
-        "else:\n"
-        "    assert callable(ex.execute) and 'nsreason.execute.neural' in sys.modules\n"
-        "    print('neural')\n"
+        "ex = get_executor('neural')\n"
+        "assert type(ex).__name__ == 'NeuralExecutor' and 'nsreason.execute.neural' in sys.modules\n"
+        "print('neural')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() in ("error", "neural")
-    try:
-        import nsreason.execute.neural  # noqa: F401
-    except ImportError:
-        assert out.stdout.strip() == "error" and "neural" not in EXECUTORS.names()
-    else:
-        assert out.stdout.strip() == "neural" and "neural" in EXECUTORS.names()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "neural"
