@@ -36,6 +36,17 @@ def test_throughput_benchmark_runs():
 
 
 @pytest.mark.data
+def test_noisy_symbolic_benchmark_runs(tmp_path):
+    shared_path("clevr", "val", "CLEVR_val_questions_generator.json")
+    out = tmp_path / "noisy.json"
+    proc = _run("benchmarks/noisy_symbolic.py", "--levels", "0", "1", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    clean, noisy = json.loads(out.read_text())["results"]
+    assert clean["accuracy"] == 1.0 and clean["attribute_top1"] == 1.0  # level 0 is the clean scene
+    assert 0.95 < noisy["attribute_top1"] < 0.97 and noisy["accuracy"] < 0.9
+
+
+@pytest.mark.data
 @pytest.mark.slow
 def test_parser_benchmark_runs(tmp_path):
     shared_path("clevr-humans", "CLEVR-Humans_train_questions.json")

@@ -322,6 +322,8 @@ def _existence(real: bool, prior_log_odds: float, rng: random.Random) -> float:
     ) / 2.0
     if log_odds > 700.0:
         return 1.0
+    if log_odds < -700.0:
+        return 0.0
     return round(1.0 / (1.0 + math.exp(-log_odds)), 4)
 
 
