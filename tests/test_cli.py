@@ -192,7 +192,7 @@ def test_executor_help_lists_the_registered_executors(capsys, monkeypatch, test_
         with pytest.raises(SystemExit):
             main(argv)
         out = " ".join(capsys.readouterr().out.split())
-        assert "--executor EXECUTOR" in out and "confident-test, one-by-one-test, symbolic" in out
+        assert "--executor EXECUTOR" in out and "confident-test, neural, one-by-one-test, symbolic" in out
 
 
 def test_run_with_another_executor_shows_its_confidence(capsys, test_executors):
