@@ -11,7 +11,8 @@ A batch of ``S`` scenes with at most ``N`` objects becomes (:class:`SceneBatch`)
   ``i`` stands in relation ``p`` to object ``j`` (its confidence, 1.0 when none is given);
   ``rel_given[p]`` ``[S]`` says whether the scene states relation ``p`` at all (when it does
   not, absent pairs are unknown, not false);
-* ``coords`` ``[S, N, 3]`` with ``has_coords`` ``[S]``; ``words`` ``[S, N, W]``: the mean
+* ``coords`` ``[S, N, 3]`` with ``has_coords`` ``[S]`` (3D coordinates; for a scene with
+  bounding boxes instead, each box's centre and size in units of the scene's extent); ``words`` ``[S, N, W]``: the mean
   word vector of each object's name and values, weighted by their confidences (so that a
   scene in another vocabulary, a GQA graph, still says something the encoder can read).
 
@@ -233,7 +234,10 @@ class SceneBatch:
         for s, scene in enumerate(scenes):
             where = {o.id: i for i, o in enumerate(scene.objects)}
             all_coords = all(o.coords is not None and len(o.coords) >= 2 for o in scene.objects)
-            has_coords[s] = all_coords and bool(scene.objects)
+            boxes = None if all_coords else _box_coords(scene)
+            has_coords[s] = (all_coords or boxes is not None) and bool(scene.objects)
+            if boxes is not None:
+                coords[s, : len(boxes)] = boxes
             for i, obj in enumerate(scene.objects):
                 path = f"scene {scene.id!r}: object {obj.id!r}"
                 mask[s, i] = True
@@ -273,6 +277,19 @@ class SceneBatch:
             torch.from_numpy(coords), torch.from_numpy(has_coords), torch.from_numpy(words),
             torch.from_numpy(mask), [OpenTables(sc) for sc in scenes],
         )
+
+
+def _box_coords(scene: SceneGraph) -> list[tuple[float, float, float]] | None:
+    """Positions from bounding boxes when every object has one (GQA, a detector): the box
+    centre in units of the scene's extent, and the box's size (square root of its area) in
+    the same units; None otherwise."""
+    objects = scene.objects
+    if not objects or any(o.box is None for o in objects):
+        return None
+    extent = max(max(o.box.x + o.box.w, o.box.y + o.box.h) for o in objects)  # type: ignore[union-attr]
+    extent = extent if extent > 0 else 1.0
+    return [((o.box.x + o.box.w / 2) / extent, (o.box.y + o.box.h / 2) / extent,  # type: ignore[union-attr]
+             (max(o.box.w, 0.0) * max(o.box.h, 0.0)) ** 0.5 / extent) for o in objects]  # type: ignore[union-attr]
 
 
 def _probability(value: float | None, path: str) -> float:

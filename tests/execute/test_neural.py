@@ -205,3 +205,15 @@ def test_open_keys_without_an_answer_space_name_the_step(executor, four_objects)
     program = Program.from_text("query[color](unique(select[sphere](scene())))", "scene_graph")
     with pytest.raises(InputError, match=r"step 3 \(query\).*no attribute 'color'"):
         NeuralExecutor(new_model("scene_graph"), device="cpu").execute(program, four_objects)
+
+
+def test_boxes_give_positions_when_coordinates_are_absent():
+    from nsreason.scene.graph import BoundingBox
+
+    scene = SceneGraph([SceneObject("a", "man", box=BoundingBox(0, 0, 10, 20)),
+                        SceneObject("b", "hat", box=BoundingBox(30, 0, 10, 10))])
+    batch = SceneBatch.from_scenes([scene], scene_schema(get_vocabulary("scene_graph")))
+    assert batch.has_coords.tolist() == [True]
+    assert batch.coords[0, :, :2].flatten().tolist() == pytest.approx([0.125, 0.25, 0.875, 0.125])
+    no_boxes = SceneBatch.from_scenes([SceneGraph([SceneObject("a")])], scene_schema(get_vocabulary("clevr")))
+    assert no_boxes.has_coords.tolist() == [False]
