@@ -199,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="noise levels drawn per scene (nsreason.datasets.clevr.noise.NoiseLevel.at)")
     te.add_argument("--drop-relations", type=float, default=0.25,
                     help="share of noisy scenes that lose their relations (positions kept)")
+    te.add_argument("--duplicates", type=float, default=0.25,
+                    help="share of noisy scenes that also get duplicate detections (1.5 a scene on average)")
     te.add_argument("--no-message-passing", action="store_true",
                     help="the ablation: no GATConv layers, each object refined from itself alone")
     te.add_argument("--seed", type=int, default=0)
@@ -437,7 +439,7 @@ def _train_executor(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     _, report = train_executor(
         args.scenes, args.questions, out=args.out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-        levels=tuple(args.levels), drop_relations=args.drop_relations,
+        levels=tuple(args.levels), drop_relations=args.drop_relations, duplicates=args.duplicates,
         message_passing=not args.no_message_passing, seed=args.seed, device=args.device,
         log=lambda line: print(line, file=sys.stderr, flush=True))
     print(json.dumps(report, indent=2))

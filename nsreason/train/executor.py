@@ -6,8 +6,10 @@ confusions, jittered positions with the relation probabilities they imply, and a
 higher levels dropped and spurious objects with existence probabilities), at a noise level
 drawn uniformly from ``levels`` per scene (rounded to eighths); with probability ``drop_relations`` the noisy
 scene also loses all its relations (positions kept), so that the encoder learns to infer
-them from positions. The loss is the negative log-probability of the question's gold
-answer (the answer of the *clean* scene) under the executor's calibrated answer
+them from positions; and with probability ``duplicates`` it also gets duplicate detections
+(1.5 per scene on average: a second, confident detection of a real object next to it), so
+that the encoder learns to read an object's neighbourhood. The loss is the negative
+log-probability of the question's gold answer (the answer of the *clean* scene) under the executor's calibrated answer
 distribution: encoder corrections and the temperatures are fitted together, which is what
 makes the answers' probabilities calibrated. Everything is seeded; a GPU is used when
 present, nothing requires one.
@@ -17,6 +19,7 @@ present, nothing requires one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import time
@@ -33,6 +36,9 @@ from ..scene.clevr import load_clevr_scenes
 from ..scene.graph import SceneGraph
 
 __all__ = ["answer_index", "train_executor"]
+
+_DUPLICATES = 1.5
+"""Duplicate detections per scene (on average) in the share ``duplicates`` of the scenes."""
 
 
 def answer_index(labels: Sequence[Any], answer: str) -> int | None:
@@ -59,6 +65,7 @@ def train_executor(
     lr: float = 3e-3,
     levels: tuple[float, float] = (0.0, 2.0),
     drop_relations: float = 0.25,
+    duplicates: float = 0.25,
     message_passing: bool = True,
     seed: int = 0,
     device: str | None = None,
@@ -97,6 +104,8 @@ def train_executor(
                 # levels on a grid of eighths: the simulator solves each level's
                 # confusion scales once, then reuses them
                 level = NoiseLevel.at(round(rng.uniform(*levels) * 8) / 8)
+                if rng.random() < duplicates:
+                    level = dataclasses.replace(level, duplicates=_DUPLICATES)
                 scene = noisy_scene(by_index[q.image_index], level, rng)
                 if rng.random() < drop_relations:
                     scene = _without_relations(scene)
@@ -133,6 +142,7 @@ def train_executor(
     report = {
         "scenes": str(scenes), "questions": str(questions), "examples": len(qs), "steps": steps,
         "batch_size": batch_size, "lr": lr, "levels": list(levels), "drop_relations": drop_relations,
+        "duplicates": duplicates,
         "message_passing": message_passing, "seed": seed, "device": dev.type,
         "seconds": round(time.perf_counter() - t0, 1),
         "loss_first_50": round(sum(losses[:50]) / max(1, len(losses[:50])), 4),

@@ -37,6 +37,13 @@ error rates would report, every confidence an exact posterior probability of the
   and relations computed like the others. They are inserted at random positions among the
   real objects: **object ids are the contract, not positions** (real objects keep their
   order relative to each other).
+* **Duplicate detections** (Poisson with mean ``duplicates`` per scene; only when a
+  ``NoiseLevel`` sets it, never by :meth:`NoiseLevel.at`): a second detection of a random
+  real object, id ``"duplicate-0"``..., its attributes observed again like a real object's,
+  its position the object's (jittered) position plus ``N(0, 0.1)`` on each ground axis, and
+  a detector score drawn like a real object's: its existence confidence says nothing of
+  the duplication, which only its neighbourhood (an object with the same look next to it)
+  gives away. Calibrated confidences assume no duplicates, as a detector's do.
 * **Object confidence.** A simulated detector score is drawn from ``N(+1.5, 1)`` for real
   objects and ``N(-1.5, 1)`` for spurious ones; the object's ``confidence`` is
   ``P(real | score)`` by Bayes with prior odds ``n_real * (1 - drop) : spurious``. With
@@ -108,6 +115,8 @@ _SCORE_REAL, _SCORE_SPURIOUS = 1.5, -1.5
 # the acceptance setting (level 1.0)
 _ERROR_AT_1 = 0.04
 _SIGMA_AT_1 = 0.15
+# how far from the object it duplicates a duplicate detection lands (std per ground axis)
+_DUPLICATE_OFFSET = 0.1
 # above level 1: drop probability and expected spurious objects per level unit
 _DROP_PER_LEVEL = 0.05
 _SPURIOUS_PER_LEVEL = 0.5
@@ -121,13 +130,16 @@ class NoiseLevel:
     ``attribute_error``: the rate at which an attribute's most confident value is wrong
     (the same for every key, in [0, 0.5)); ``position_sigma``: standard deviation of the
     Gaussian jitter on each 3D coordinate (CLEVR units); ``drop``: probability that a real
-    object is missing; ``spurious``: expected number of spurious objects per scene.
+    object is missing; ``spurious``: expected number of spurious objects per scene;
+    ``duplicates``: expected number of duplicate detections per scene (a second, confident
+    detection of a real object next to it; never set by :meth:`at`).
     """
 
     attribute_error: float
     position_sigma: float
     drop: float
     spurious: float
+    duplicates: float = 0.0
 
     def __post_init__(self) -> None:
         for name, low, high in (
@@ -135,6 +147,7 @@ class NoiseLevel:
             ("position_sigma", 0.0, math.inf),
             ("drop", 0.0, 1.0),
             ("spurious", 0.0, math.inf),
+            ("duplicates", 0.0, math.inf),
         ):
             value = getattr(self, name)
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -171,7 +184,7 @@ class NoiseLevel:
 
     @property
     def clean(self) -> bool:
-        return self == NoiseLevel(0.0, 0.0, 0.0, 0.0)
+        return self == NoiseLevel(0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 # -- attribute confusions ------------------------------------------------------------------
@@ -352,7 +365,8 @@ def noisy_scene(
     sigma = level.position_sigma
     gauss = rng.gauss
 
-    kept: list[tuple[SceneObject, bool]] = []  # (object without confidence, real)
+    # (object without confidence, real: True, spurious: False, a duplicate detection: None)
+    kept: list[tuple[SceneObject, bool | None]] = []
     for i, obj in enumerate(scene.objects):
         if obj.coords is None or len(obj.coords) != 3:
             raise SceneFormatError("expected 3D coords [x, y, z]", path=f"objects[{i}].coords")
@@ -396,11 +410,26 @@ def noisy_scene(
         spurious = SceneObject(f"spurious-{s}", top_shape, tuple(attributes), coords=coords)
         kept.insert(rng.randint(0, len(kept)), (spurious, False))
 
+    n_duplicates = _poisson(level.duplicates, rng)
+    originals = [(o, scene.object(o.id)) for o, real in kept if real]
+    for d in range(n_duplicates if originals else 0):
+        seen, true = originals[rng.randrange(len(originals))]
+        attributes = []
+        for key in CLEVR_ATTRIBUTES:
+            domain = doms[key]
+            attributes.extend(_confusion(domain.index(true.get(key)), domain, key, scales[key], rng))
+        x, y, *rest = seen.coords or (0.0, 0.0, 0.0)
+        coords = (x + gauss(0.0, _DUPLICATE_OFFSET), y + gauss(0.0, _DUPLICATE_OFFSET), *rest)
+        top_shape = next(a.value for a in attributes if a.key == "shape")
+        duplicate = SceneObject(f"duplicate-{d}", top_shape, tuple(attributes), coords=coords)
+        # a detector that fires twice fires confidently: its score looks like a real object's
+        kept.insert(rng.randint(0, len(kept)), (duplicate, None))
+
     if level.spurious > 0.0:
         expected_real = max(len(scene.objects) * (1.0 - level.drop), 1e-9)
         prior = math.log(expected_real / level.spurious)
         objects = [
-            SceneObject(o.id, o.name, o.attributes, _existence(real, prior, rng),
+            SceneObject(o.id, o.name, o.attributes, _existence(real is not False, prior, rng),
                         coords=o.coords, extra=o.extra)
             for o, real in kept
         ]

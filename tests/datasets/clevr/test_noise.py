@@ -262,3 +262,32 @@ def test_real_val_scenes_top_value_rate_and_level_zero_answers():
             assert answer.failure is None and answer_text(answer.value) == q.answer
             answered += 1
     assert answered >= 900
+
+
+def test_duplicate_detections_look_real_and_sit_next_to_their_object(clean):
+    level = NoiseLevel(0.04, 0.15, 0.0, 1.0, duplicates=3.0)
+    seen = 0
+    for seed in range(10):
+        for c, n in zip(clean, noisy_scenes(clean, level, seed)):
+            check_valid(n, c)
+            real = {o.id: o for o in n.objects if not isinstance(o.id, str)}
+            dups = [o for o in n.objects if isinstance(o.id, str) and o.id.startswith("duplicate-")]
+            assert list(real) == list(c.ids)
+            for d in dups:
+                seen += 1
+                nearest = min(real.values(), key=lambda o: math.dist(o.coords[:2], d.coords[:2]))
+                assert math.dist(nearest.coords[:2], d.coords[:2]) < 0.6
+            assert {o.id for o in n.objects} >= {r.subject for r in n.relations}
+    assert seen > 30
+    # as confident as real objects on average: the detector score says nothing of duplication
+    level = NoiseLevel(0.04, 0.15, 0.0, 1.0, duplicates=3.0)
+    confs = {"real": [], "duplicate": []}
+    for n in noisy_scenes(clean * 20, level, 0):
+        for o in n.objects:
+            kind = "duplicate" if isinstance(o.id, str) and o.id.startswith("duplicate-") else (
+                "real" if not isinstance(o.id, str) else None)
+            if kind:
+                confs[kind].append(o.confidence)
+    mean = {k: sum(v) / len(v) for k, v in confs.items()}
+    assert abs(mean["real"] - mean["duplicate"]) < 0.05
+    assert NoiseLevel.at(2.0).duplicates == 0.0
