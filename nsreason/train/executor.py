@@ -6,9 +6,10 @@ confusions, jittered positions with the relation probabilities they imply, and a
 higher levels dropped and spurious objects with existence probabilities), at a noise level
 drawn uniformly from ``levels`` per scene (rounded to eighths); with probability ``drop_relations`` the noisy
 scene also loses all its relations (positions kept), so that the encoder learns to infer
-them from positions; and with probability ``duplicates`` it also gets duplicate detections
-(1.5 per scene on average: a second, confident detection of a real object next to it), so
-that the encoder learns to read an object's neighbourhood. The loss is the negative
+them from positions; and with probability ``duplicates`` (default 0: the shipped weights
+were trained without) it also gets duplicate detections (1.5 per scene on average: a
+second, confident detection of a real object next to it), so that the encoder learns to
+read an object's neighbourhood. The loss is the negative
 log-probability of the question's gold answer (the answer of the *clean* scene) under the executor's calibrated answer
 distribution: encoder corrections and the temperatures are fitted together, which is what
 makes the answers' probabilities calibrated. Everything is seeded; a GPU is used when
@@ -65,7 +66,7 @@ def train_executor(
     lr: float = 3e-3,
     levels: tuple[float, float] = (0.0, 2.0),
     drop_relations: float = 0.25,
-    duplicates: float = 0.25,
+    duplicates: float = 0.0,
     message_passing: bool = True,
     seed: int = 0,
     device: str | None = None,
@@ -104,7 +105,7 @@ def train_executor(
                 # levels on a grid of eighths: the simulator solves each level's
                 # confusion scales once, then reuses them
                 level = NoiseLevel.at(round(rng.uniform(*levels) * 8) / 8)
-                if rng.random() < duplicates:
+                if duplicates > 0.0 and rng.random() < duplicates:
                     level = dataclasses.replace(level, duplicates=_DUPLICATES)
                 scene = noisy_scene(by_index[q.image_index], level, rng)
                 if rng.random() < drop_relations:
