@@ -145,7 +145,7 @@ def evaluate_gqa(
         "by_structural": _breakdown(per["structural"]),
         "by_semantic": _breakdown(per["semantic"]),
         "failed": sum(len(v) for v in failures.values()),
-        "failures": {reason: ids for reason, ids in sorted(failures.items())},
+        "failures": dict(sorted(failures.items())),
         "seconds": round(seconds, 4),
     }
 

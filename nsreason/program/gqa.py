@@ -54,7 +54,7 @@ nsreason.errors.ProgramFormatError: semantic[1].argument: verify takes a plain v
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import ProgramFormatError
@@ -271,6 +271,11 @@ def _category_values(conv: _Converter, i: int, category: str) -> str:
 
 
 # -- operations ---------------------------------------------------------------------------
+_Handler = Callable[["_Converter", int, str, str, list[int]], tuple[int, str]]
+"""One GQA operation: (converter, step index, category, argument, dependencies) -> (our
+step, its kind)."""
+
+
 def _select(conv: _Converter, i: int, category: str, argument: str, deps: list[int]) -> tuple[int, str]:
     conv.arity(i, deps, 0, "select")
     if _IDS.sub("", argument).strip() == "scene":
@@ -351,7 +356,7 @@ def _exist(conv: _Converter, i: int, category: str, argument: str, deps: list[in
     return conv.emit("exist", (conv.input(i, deps, 0, "set"),)), "bool"
 
 
-def _logic(op: str) -> Any:
+def _logic(op: str) -> _Handler:
     def handler(conv: _Converter, i: int, category: str, argument: str, deps: list[int]) -> tuple[int, str]:
         conv.arity(i, deps, 2, op)
         a, b = (conv.input(i, deps, k, "bool") for k in (0, 1))
@@ -360,7 +365,7 @@ def _logic(op: str) -> Any:
     return handler
 
 
-def _compare(negate: bool) -> Any:
+def _compare(negate: bool) -> _Handler:
     def handler(conv: _Converter, i: int, category: str, argument: str, deps: list[int]) -> tuple[int, str]:
         atom = "different" if negate else "same"
         if len(deps) != 2:
@@ -385,7 +390,7 @@ def _unsupported(conv: _Converter, i: int, category: str, argument: str, deps: l
     raise conv.fail("common (what two objects have in common) has no mapping yet", i, "operation")
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, _Handler] = {
     "select": _select,
     "relate": _relate,
     "filter": _filter,

@@ -31,8 +31,8 @@ REAL = [
     ([s("select", "refrigerator (1128794)", []), s("filter color", "white", [0]), s("exist", "?", [1]),
       s("select", "dishwasher (-) ", []), s("filter color", "white", [3]), s("exist", "?", [4]),
       s("or", "", [2, 5])],
-     "or(exist(filter[white](select[refrigerator](scene()))), "
-     "exist(filter[white](select[dishwasher](scene()))))"),
+     ("or(exist(filter[white](select[refrigerator](scene()))), "
+     "exist(filter[white](select[dishwasher](scene()))))")),
     ([s("select", "refrigerator (1128794)", []), s("filter color", "not(black)", [0]), s("exist", "?", [1])],
      "exist(exclude[black](select[refrigerator](scene())))"),
     ([s("select", "lady (1897363)", []), s("relate", "_,wearing,o (3558910)", [0]), s("query", "name", [1])],
@@ -41,11 +41,11 @@ REAL = [
      "verify[pink](unique(select[cap](scene())))"),
     ([s("select", "toilet (796689)", []),
       s("choose rel", "faucet,to the left of|to the right of,s (796690)", [0])],
-     'choose[left,right](exist(select[faucet](relate_reverse["to the left of"](select[toilet](scene())))), '
-     'exist(select[faucet](relate_reverse["to the right of"](select[toilet](scene())))))'),
+     ('choose[left,right](exist(select[faucet](relate_reverse["to the left of"](select[toilet](scene())))), '
+     'exist(select[faucet](relate_reverse["to the right of"](select[toilet](scene())))))')),
     ([s("select", "train (381558)", []), s("choose name", "train|truck", [0])],
-     "choose[train,truck](verify_name[train](unique(select[train](scene()))), "
-     "verify_name[truck](unique(select[train](scene()))))"),
+     ("choose[train,truck](verify_name[train](unique(select[train](scene()))), "
+     "verify_name[truck](unique(select[train](scene()))))")),
 ]
 
 
