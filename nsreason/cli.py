@@ -9,6 +9,8 @@
     nsreason eval clevr --scenes FILE [--scene-format auto|clevr|gqa|native] --questions FILE
                         [--parser gold|default|NAME|DIR] [--executor symbolic|neural|NAME]
                         [--images all|even|odd] [--limit N] [--no-trace] [--json] [--predictions FILE]
+    nsreason eval gqa --scenes FILE --questions FILE [--parser gold] [--executor NAME] [--limit N]
+                      [--json] [--predictions FILE]
     nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
                         [--mavex FILE] [--answerer prior|kb|NAME|MODULE:FACTORY]
@@ -117,6 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
         "that works (0: never; default 20)",
     )
     clevr.set_defaults(func=_eval, evaluate=_eval_clevr, width=15)
+
+    gqa = ev_sub.add_parser("gqa", help="GQA questions on GQA scene graphs (exact match)")
+    gqa.add_argument("--scenes", required=True, help="GQA scene graphs file (image id -> graph)")
+    gqa.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"],
+                     help="format of --scenes (default: auto-detected)")
+    gqa.add_argument("--questions", required=True,
+                     help="GQA questions file {questionId: {imageId, answer, semantic, types}}")
+    gqa.add_argument("--parser", default="gold",
+                     help="'gold': each question's own semantic program (the only one available "
+                     "yet; 'default' and 'tree' are later work)")
+    gqa.add_argument("--executor", default="symbolic", help=executor_help)
+    gqa.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    gqa.add_argument("--json", action="store_true", help="print one JSON object")
+    gqa.add_argument("--predictions", help="write GQA prediction rows {questionId, prediction}, "
+                     "one JSON line per question")
+    gqa.set_defaults(func=_eval, evaluate=_eval_gqa, width=14)
 
     fvqa = ev_sub.add_parser("fvqa", help="FVQA questions on concept labels with a knowledge base")
     fvqa.add_argument("--questions", required=True, help="FVQA questions_*.json")
@@ -403,6 +421,15 @@ def _eval_clevr(args: argparse.Namespace, predictions: IO[str] | None) -> dict[s
         trace=not args.no_trace, predictions=predictions, fallback_beam=args.fallback_beam,
         progress=None if args.json or not sys.stderr.isatty() else _tqdm,
         executor=args.executor, scene_format=args.scene_format,
+    )
+
+
+def _eval_gqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str, Any]:
+    from .eval.gqa import evaluate_gqa
+
+    return evaluate_gqa(
+        args.scenes, args.questions, parser=args.parser, executor=args.executor,
+        limit=args.limit, predictions=predictions, scene_format=args.scene_format,
     )
 
 

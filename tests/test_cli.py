@@ -11,7 +11,7 @@ import pytest
 
 from nsreason.cli import main
 from nsreason.datasets.clevr import load_clevr_questions
-from tests.conftest import EXAMPLES_DATA, shared_path
+from tests.conftest import EXAMPLES_DATA, REPO, shared_path
 
 SCENES = str(EXAMPLES_DATA / "clevr_val_sample_scenes.json")
 QUESTIONS = str(EXAMPLES_DATA / "clevr_val_sample_questions.json")
@@ -237,3 +237,26 @@ def test_eval_reads_native_scenes_and_names_a_missing_one(tmp_path, capsys):
     assert main(["eval", "clevr", "--scenes", str(missing), "--questions", GENERATOR]) == 2
     err = capsys.readouterr().err
     assert f"no scene with image_index {scenes[0].id} in {missing}" in err and ".image_index" in err
+
+
+GQA_SCENES = str(REPO / "tests" / "fixtures" / "gqa_val_scene_graphs_3.json")
+GQA_QUESTIONS = str(REPO / "tests" / "fixtures" / "gqa_questions_hand.json")
+
+
+def test_eval_gqa_json_and_prediction_rows(tmp_path, capsys):
+    preds = tmp_path / "preds.jsonl"
+    argv = ["eval", "gqa", "--scenes", GQA_SCENES, "--questions", GQA_QUESTIONS, "--parser", "gold",
+            "--json", "--predictions", str(preds), "--limit", "5"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 5 and report["accuracy"] == 1.0
+    rows = [json.loads(line) for line in preds.read_text().splitlines()]
+    assert [set(r) for r in rows] == [{"questionId", "prediction"}] * 5
+    assert main(["eval", "gqa", "--scenes", GQA_SCENES, "--questions", GQA_QUESTIONS]) == 0
+    assert "by_structural:" in capsys.readouterr().out
+
+
+def test_eval_gqa_names_the_parsers_not_available_yet(capsys):
+    argv = ["eval", "gqa", "--scenes", GQA_SCENES, "--questions", GQA_QUESTIONS, "--parser", "default"]
+    assert main(argv) == 2
+    assert "parser 'default' is not available for GQA yet" in capsys.readouterr().err

@@ -312,3 +312,32 @@ def not_(ix: SceneIndex, a: bool) -> bool:
 
 
 _THEN = {None: lambda ix, objects: objects, "unique": unique, "count": count, "exist": exist}
+
+
+# -- GQA ----------------------------------------------------------------------------------
+@OPS.register("query_among")
+def query_among(ix: SceneIndex, obj: int, options: str) -> str:
+    """The object's one value among ``options`` (``"white|black|..."``), read under any
+    key or as a free label: a colour on a graph whose attributes carry no category (GQA).
+    Fails when it has none of them or several."""
+    values = ix.value_masks
+    found = [v for v in options.split("|") if values.get(v, 0) >> obj & 1]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ExecutionFailure(
+            "missing_attribute", f"object {ix.ids[obj]} has none of the values {options!r}"
+        )
+    raise ExecutionFailure(
+        "ambiguous_attribute", f"object {ix.ids[obj]} has several of the values: {found}"
+    )
+
+
+@OPS.register("choose")
+def choose(ix: SceneIndex, first_holds: bool, second_holds: bool, first: str, second: str) -> str:
+    """``first`` when only the first test holds, ``second`` when only the second does
+    (GQA's ``choose``); fails when both or neither hold."""
+    if first_holds != second_holds:
+        return first if first_holds else second
+    both = "both" if first_holds else "neither"
+    raise ExecutionFailure("no_choice", f"{both} of {first!r} and {second!r} hold")
