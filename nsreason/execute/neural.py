@@ -67,6 +67,13 @@ SOFT_OPS: Registry[Callable[..., Any]] = Registry("soft op implementation", "nsr
 the rows of their inputs (see :class:`SoftContext`)."""
 
 _EPS = 1e-6
+
+SOFT_LABELS: dict[str, Callable[[tuple[Any, ...]], list[str]]] = {
+    "query_among": lambda consts: str(consts[0]).split("|"),
+    "choose": lambda consts: [str(consts[0]), str(consts[1])],
+}
+"""The labels of soft ops whose output is a distribution over values their arguments name
+(a value type without a domain), from their constants."""
 _KINDS = ("bool", "integer", "value")  # answer kinds with a learned temperature
 
 
@@ -385,6 +392,48 @@ def soft_same_name(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor) -> torch.
     return torch.einsum("mi,mij,mj->m", x, M.to(x.device), y)
 
 
+@_op("query_name")
+def soft_query_name(ctx: SoftContext, o: torch.Tensor) -> torch.Tensor:
+    """The object's category: the distribution over objects itself, read as a
+    distribution over their names when decoded (:func:`name_distribution`)."""
+    return o
+
+
+def name_distribution(final: torch.Tensor, objects: Sequence[Any]) -> tuple[list[str], torch.Tensor]:
+    """``(names, probabilities)`` of a ``query_name`` output (a distribution over the
+    scene's objects): each name's probability is the sum over the objects of that name."""
+    import torch
+
+    names = sorted({str(o.name) for o in objects if o.name is not None})
+    where = {n: k for k, n in enumerate(names)}
+    probs = final.new_zeros(len(names))
+    for i, o in enumerate(objects):
+        if o.name is not None:
+            probs[where[o.name]] += final[i]
+    return names, probs / probs.sum().clamp_min(_EPS) if len(names) else torch.zeros(0)
+
+
+@_op("query_among")
+def soft_query_among(ctx: SoftContext, o: torch.Tensor, options: str) -> torch.Tensor:
+    """A distribution over ``options`` (``"white|black|..."``): each option's probability
+    on the object, ``Σ_i o_i P(i has v)``, normalised (uniform when none is likely)."""
+    import torch
+
+    vals = torch.stack([(o * ctx.rows(lambda t, v=v: t.value(v))).sum(-1) for v in options.split("|")], dim=-1)
+    total = vals.sum(-1, keepdim=True)
+    return torch.where(total > _EPS, vals / total.clamp_min(_EPS), torch.full_like(vals, 1.0 / vals.shape[-1]))
+
+
+@_op("choose")
+def soft_choose(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor, first: str, second: str) -> torch.Tensor:
+    """``[P(first), P(second)]`` given that exactly one of the two tests holds."""
+    import torch
+
+    a, b = x * (1 - y), y * (1 - x)
+    total = (a + b).clamp_min(_EPS)
+    return torch.stack([a / total, b / total], dim=-1)
+
+
 @_op("and")
 def soft_and(ctx: SoftContext, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return x * y
@@ -647,7 +696,14 @@ class NeuralExecutor:
                 values: list[Any], trace: bool, step_ns: list[int]) -> Answer:
         vocab = self._vocab(program)
         out_type = vocab.op(program.steps[-1].op).output
-        value, confidence = decode(self.model, vocab, out_type, values[-1], batch.ids[row])
+        last = vocab.op(program.steps[-1].op)
+        if last.neural == "query_name":
+            names, probs = name_distribution(values[-1], refined.open[row].scene.objects)
+            best = int(probs.argmax()) if len(names) else -1
+            value, confidence = (names[best], float(probs[best])) if names else (None, 0.0)
+        else:
+            value, confidence = decode(self.model, vocab, out_type, values[-1], batch.ids[row],
+                                       open_labels(vocab, program.steps[-1]))
         tr = None
         if trace:
             steps = _trace_steps(self.model, vocab, program, batch.ids[row], values, step_ns,
@@ -718,9 +774,18 @@ def run_programs(model: Any, programs: Sequence[Program], rows: Sequence[int], r
     return values
 
 
-def answer_distribution(model: Any, vocab: Vocabulary, out_type: str, final: torch.Tensor, n: int) -> Any:
+def open_labels(vocab: Vocabulary, step: Any) -> list[str] | None:
+    """The labels of a step whose output is a distribution over values named by its own
+    arguments (:data:`SOFT_LABELS`), else None."""
+    labels = SOFT_LABELS.get(vocab.op(step.op).neural)
+    return labels(step_constants(vocab, step)) if labels is not None else None
+
+
+def answer_distribution(model: Any, vocab: Vocabulary, out_type: str, final: torch.Tensor, n: int,
+                        labels: list[str] | None = None) -> Any:
     """``(labels, probabilities)`` of a final output of a bool, integer or value type,
-    calibrated by the model's temperature for that kind; None for object outputs."""
+    calibrated by the model's temperature for that kind; None for object outputs.
+    ``labels``: those of a value type without a domain (:func:`open_labels`)."""
     import torch
 
     kind = vocab.types[out_type].kind
@@ -731,18 +796,19 @@ def answer_distribution(model: Any, vocab: Vocabulary, out_type: str, final: tor
         probs, labels = final[..., : n + 1], list(range(n + 1))
     elif kind == "value":
         domain = vocab.types[out_type].domain
-        if domain is None:
+        if domain is None and labels is None:
             return None
-        probs, labels = final, list(domain)
+        probs, labels = final, list(domain) if domain is not None else labels
     else:
         return None
     logits = torch.log(probs.clamp_min(_EPS)) / model.temperature(kind if kind in _KINDS else "value")
     return labels, torch.softmax(logits, dim=-1)
 
 
-def decode(model: Any, vocab: Vocabulary, out_type: str, final: torch.Tensor, ids: list[Any]) -> tuple[Any, float]:
+def decode(model: Any, vocab: Vocabulary, out_type: str, final: torch.Tensor, ids: list[Any],
+           labels: list[str] | None = None) -> tuple[Any, float]:
     """The answer value of a final output and its probability."""
-    dist = answer_distribution(model, vocab, out_type, final, len(ids))
+    dist = answer_distribution(model, vocab, out_type, final, len(ids), labels)
     if dist is not None:
         labels, probs = dist
         best = int(probs.argmax())
@@ -805,7 +871,11 @@ def _trace_steps(model: Any, vocab: Vocabulary, program: Program, ids: list[Any]
                 predicate = consts[2] if sig.neural == "relate_filter" else consts[-1]
                 details["edges"] = _edges(*refined_row, predicate, values[step.inputs[0]], ids, direction)
         else:
-            dist = answer_distribution(model, vocab, out_type, value, n)
+            if sig.neural == "query_name" and refined_row is not None:
+                names, probs = name_distribution(value, refined_row[0].open[refined_row[1]].scene.objects)
+                dist = (names, probs) if names else None
+            else:
+                dist = answer_distribution(model, vocab, out_type, value, n, open_labels(vocab, step))
             if dist is None:
                 output = None
             else:

@@ -132,10 +132,21 @@ def test_confidences_outside_zero_one_are_typed_errors(executor):
         executor.execute(Program.from_text("count(scene())"), bad_relation)
 
 
-def test_an_op_without_a_soft_implementation_is_a_typed_error_naming_it(executor, four_objects):
-    program = Program.from_text("query_name(unique(select[sphere](scene())))", "scene_graph")
-    with pytest.raises(RegistryError, match="op 'query_name' of vocabulary 'scene_graph' has no soft implementation"):
-        executor.execute(program, four_objects)
+def test_an_op_without_a_soft_implementation_is_a_typed_error_naming_it(executor, four_objects, tmp_path):
+    from nsreason.program.vocab import load_vocabulary
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "name: mine\n"
+        "types: {ObjectSet: {kind: object_set}, Integer: {kind: integer}}\n"
+        "ops:\n"
+        "  scene: {inputs: [], output: ObjectSet}\n"
+        "  count: {inputs: [ObjectSet], output: Integer}\n"
+        "  sparkly: {inputs: [ObjectSet], output: ObjectSet, impl: sparkly}\n")
+    vocab = load_vocabulary(path)
+    program = Program.from_text("count(sparkly(scene()))", vocab)
+    with pytest.raises(RegistryError, match="op 'sparkly' of vocabulary 'mine' has no soft implementation"):
+        NeuralExecutor(executor.model, vocabulary=vocab, device="cpu").execute(program, four_objects)
 
 
 def test_an_invalid_program_is_a_failure_not_a_crash(executor, four_objects):
@@ -217,3 +228,17 @@ def test_boxes_give_positions_when_coordinates_are_absent():
     assert batch.coords[0, :, :2].flatten().tolist() == pytest.approx([0.125, 0.25, 0.875, 0.125])
     no_boxes = SceneBatch.from_scenes([SceneGraph([SceneObject("a")])], scene_schema(get_vocabulary("clevr")))
     assert no_boxes.has_coords.tolist() == [False]
+
+
+def test_gqa_ops_query_name_query_among_and_choose_agree_with_the_symbolic_executor(executor, four_objects):
+    for text in (
+        "query_name(unique(filter[blue](scene())))",
+        "query_among[red|blue|green](unique(select[cylinder](scene())))",
+        "choose[metal,rubber](verify[metal](unique(select[sphere](scene()))), "
+        "verify[rubber](unique(select[sphere](scene()))))",
+    ):
+        program = Program.from_text(text, "scene_graph")
+        symbolic = SymbolicExecutor().execute(program, four_objects, trace=False)
+        neural = executor.execute(program, four_objects)
+        assert neural.value == symbolic.value and neural.confidence > 0.95, text
+        assert neural.trace.steps[-1].output == symbolic.value
