@@ -234,8 +234,8 @@ def test_gqa_ops_query_name_query_among_and_choose_agree_with_the_symbolic_execu
     for text in (
         "query_name(unique(filter[blue](scene())))",
         "query_among[red|blue|green](unique(select[cylinder](scene())))",
-        "choose[metal,rubber](verify[metal](unique(select[sphere](scene()))), "
-        "verify[rubber](unique(select[sphere](scene()))))",
+        ("choose[metal,rubber](verify[metal](unique(select[sphere](scene()))), "
+         "verify[rubber](unique(select[sphere](scene()))))"),
     ):
         program = Program.from_text(text, "scene_graph")
         symbolic = SymbolicExecutor().execute(program, four_objects, trace=False)
