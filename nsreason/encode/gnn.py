@@ -29,6 +29,7 @@ from .scene import OpenTables, SceneBatch
 __all__ = ["Refined", "SceneEncoder"]
 
 _EPS = 1e-4
+_PREDICATE_DIM = 16
 
 
 @dataclass
@@ -95,6 +96,7 @@ class SceneEncoder(nn.Module):
         layers: int = 2,
         heads: int = 4,
         message_passing: bool = True,
+        predicate_words: bool = False,
     ) -> None:
         from torch_geometric.nn import GATConv
 
@@ -103,10 +105,14 @@ class SceneEncoder(nn.Module):
         self.predicates = list(predicates)
         self.message_passing = message_passing
         self.word_dim = word_dim
+        # the word vectors of the predicates each pair states, projected (a GQA graph's
+        # "wearing" says something too); off in models saved before it existed
+        self.predicate_words = bool(predicate_words and word_dim)
+        self.predicate_proj = nn.Linear(word_dim, _PREDICATE_DIM) if self.predicate_words else None
         words = 32 if word_dim else 0
         self.word_proj = nn.Linear(word_dim, words) if word_dim else None
         node_in = sum(self.domains.values()) + words + 1 + 3 + 1
-        edge_in = 2 * len(self.predicates) + 3 + 1
+        edge_in = 2 * len(self.predicates) + 3 + 1 + (_PREDICATE_DIM if self.predicate_words else 0)
         self.inp = nn.Sequential(nn.Linear(node_in, hidden), nn.ReLU())
         self.convs = nn.ModuleList(
             GATConv(hidden, hidden // heads, heads=heads, edge_dim=edge_in, add_self_loops=False)
@@ -126,7 +132,7 @@ class SceneEncoder(nn.Module):
         return {"domains": self.domains, "predicates": self.predicates, "word_dim": self.word_dim,
                 "hidden": self.inp[0].out_features, "layers": len(self.convs),
                 "heads": self.convs[0].heads if len(self.convs) else 4,
-                "message_passing": self.message_passing}
+                "message_passing": self.message_passing, "predicate_words": self.predicate_words}
 
     def forward(self, batch: SceneBatch) -> Refined:
         from torch_geometric.data import Batch, Data
@@ -148,9 +154,17 @@ class SceneEncoder(nn.Module):
         given = torch.stack([batch.rel_given[p] for p in self.predicates], dim=-1).float() if self.predicates \
             else batch.exist.new_zeros(S, 0)
         offset = coords[:, None, :, :] - coords[:, :, None, :]
-        edge_dense = torch.cat(
-            [rel, given[:, None, None, :].expand(S, N, N, given.shape[-1]), offset,
-             batch.has_coords[:, None, None, None].expand(S, N, N, 1).float()], dim=-1)
+        edge_parts = [rel, given[:, None, None, :].expand(S, N, N, given.shape[-1]), offset,
+                      batch.has_coords[:, None, None, None].expand(S, N, N, 1).float()]
+        if self.predicate_proj is not None:
+            pairs = batch.pair_predicates
+            if pairs.shape[-1]:
+                vec = pairs @ self.predicate_proj(batch.predicate_vectors)
+                vec = vec / pairs.sum(-1, keepdim=True).clamp_min(1.0)
+            else:
+                vec = batch.exist.new_zeros(S, N, N, _PREDICATE_DIM)
+            edge_parts.append(vec)
+        edge_dense = torch.cat(edge_parts, dim=-1)
         graphs = []
         for s in range(S):
             n = int(mask[s].sum())

@@ -11,6 +11,9 @@ A batch of ``S`` scenes with at most ``N`` objects becomes (:class:`SceneBatch`)
   ``i`` stands in relation ``p`` to object ``j`` (its confidence, 1.0 when none is given);
   ``rel_given[p]`` ``[S]`` says whether the scene states relation ``p`` at all (when it does
   not, absent pairs are unknown, not false);
+* ``pair_predicates`` ``[S, N, N, Q]``: the probability of every predicate any scene of the
+  batch states (``predicates``, any word, the vocabulary's or not) for each ordered pair,
+  with ``predicate_vectors`` ``[Q, W]``, their word vectors;
 * ``coords`` ``[S, N, 3]`` with ``has_coords`` ``[S]`` (3D coordinates; for a scene with
   bounding boxes instead, each box's centre and size in units of the scene's extent); ``words`` ``[S, N, W]``: the mean
   word vector of each object's name and values, weighted by their confidences (so that a
@@ -184,6 +187,9 @@ class SceneBatch:
     words: torch.Tensor
     mask: torch.Tensor
     open: list[OpenTables]
+    predicates: list[str]
+    pair_predicates: torch.Tensor
+    predicate_vectors: torch.Tensor
 
     @property
     def size(self) -> int:
@@ -200,7 +206,8 @@ class SceneBatch:
             {k: v.to(device) for k, v in self.rels.items()},
             {k: v.to(device) for k, v in self.rel_given.items()},
             self.coords.to(device), self.has_coords.to(device), self.words.to(device),
-            self.mask.to(device), self.open,
+            self.mask.to(device), self.open, self.predicates, self.pair_predicates.to(device),
+            self.predicate_vectors.to(device),
         )
 
     @classmethod
@@ -231,6 +238,8 @@ class SceneBatch:
         words = np.zeros((S, N, max(word_dim, 1)), np.float32)
         needed: dict[str, int] = {}
         weights: list[tuple[int, int, list[tuple[str, float]]]] = []
+        predicate_index: dict[str, int] = {}
+        pair_entries: list[tuple[int, int, int, int, float]] = []
         for s, scene in enumerate(scenes):
             where = {o.id: i for i, o in enumerate(scene.objects)}
             all_coords = all(o.coords is not None and len(o.coords) >= 2 for o in scene.objects)
@@ -256,11 +265,12 @@ class SceneBatch:
                         needed.setdefault(w, len(needed))
                     weights.append((s, i, terms))
             for r in scene.relations:
-                if r.predicate not in rels:
-                    continue
                 p = _probability(r.confidence, f"scene {scene.id!r}: relation {r.subject!r} {r.predicate} "
                                  f"{r.object!r}.confidence")
                 i, j = where[r.subject], where[r.object]
+                pair_entries.append((s, i, j, predicate_index.setdefault(r.predicate, len(predicate_index)), p))
+                if r.predicate not in rels:
+                    continue
                 rels[r.predicate][s, i, j] = max(rels[r.predicate][s, i, j], p)
                 given[r.predicate][s] = True
         if word_vectors is not None and needed:
@@ -269,13 +279,22 @@ class SceneBatch:
                 total = sum(w for _, w in terms)
                 if total > 0:
                     words[s, i] = sum(w * table[needed[t]] for t, w in terms) / total
+        predicates = list(predicate_index)
+        pair_predicates = np.zeros((S, N, N, len(predicates)), np.float32)
+        for s, i, j, q, p in pair_entries:
+            pair_predicates[s, i, j, q] = max(pair_predicates[s, i, j, q], p)
+        if word_vectors is not None and predicates:
+            predicate_vectors = np.asarray(word_vectors(predicates), np.float32).reshape(len(predicates), -1)
+        else:
+            predicate_vectors = np.zeros((len(predicates), max(word_dim, 1)), np.float32)
         return cls(
             [[o.id for o in sc.objects] for sc in scenes], [sc.id for sc in scenes],
             torch.from_numpy(exist), {k: torch.from_numpy(v) for k, v in attrs.items()},
             {k: torch.from_numpy(v) for k, v in rels.items()},
             {k: torch.from_numpy(v) for k, v in given.items()},
             torch.from_numpy(coords), torch.from_numpy(has_coords), torch.from_numpy(words),
-            torch.from_numpy(mask), [OpenTables(sc) for sc in scenes],
+            torch.from_numpy(mask), [OpenTables(sc) for sc in scenes], predicates,
+            torch.from_numpy(pair_predicates), torch.from_numpy(predicate_vectors),
         )
 
 

@@ -560,7 +560,7 @@ def model_class() -> type:
 
 
 def new_model(vocabulary: str | Vocabulary = "clevr", *, words: Sequence[str] = (), word_table: Any = None,
-              message_passing: bool = True, hidden: int = 64, layers: int = 2) -> Any:
+              message_passing: bool = True, hidden: int = 64, layers: int = 2, predicate_words: bool = True) -> Any:
     """An untrained model for ``vocabulary`` (its corrections start at zero: it reads
     scenes as stated). ``words``/``word_table``: the word vectors to store (MiniLM rows);
     without them the encoder reads no words."""
@@ -573,7 +573,7 @@ def new_model(vocabulary: str | Vocabulary = "clevr", *, words: Sequence[str] = 
     table = torch.as_tensor(word_table, dtype=torch.float32) if word_table is not None else torch.zeros(0, 0)
     encoder = SceneEncoder({k: len(d) for k, d in schema.domains}, list(schema.predicates),
                            word_dim=int(table.shape[1]), hidden=hidden, layers=layers,
-                           message_passing=message_passing)
+                           message_passing=message_passing, predicate_words=predicate_words)
     return model_class()(schema, encoder, list(words), table)
 
 

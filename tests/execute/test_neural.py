@@ -242,3 +242,27 @@ def test_gqa_ops_query_name_query_among_and_choose_agree_with_the_symbolic_execu
         neural = executor.execute(program, four_objects)
         assert neural.value == symbolic.value and neural.confidence > 0.95, text
         assert neural.trace.steps[-1].output == symbolic.value
+
+
+def test_predicate_words_reach_the_encoder_and_older_models_still_load(tmp_path):
+    words = ["left", "right", "behind", "front", "wearing", "cube", "sphere"]
+    table = torch.eye(7, 8)  # distinct vectors, no MiniLM needed
+    model = new_model("clevr", words=words, word_table=table, predicate_words=True)
+    assert model.encoder.config()["predicate_words"] is True
+    torch.manual_seed(0)
+    with torch.no_grad():  # small random weights: corrections that do not saturate
+        model.encoder.predicate_proj.weight.normal_(0.0, 0.1)
+        model.encoder.rel_head[0].weight.normal_(0.0, 0.1)
+        model.encoder.rel_head[-1].weight.normal_(0.0, 0.1)
+    scene = SceneGraph([SceneObject("m", "cube"), SceneObject("h", "sphere")], [Relation("m", "wearing", "h", 0.9)])
+    plain = SceneGraph([SceneObject("m", "cube"), SceneObject("h", "sphere")])
+    batch = model.batch([scene, plain])
+    assert batch.predicates == ["wearing"] and float(batch.pair_predicates[0, 0, 1, 0]) == pytest.approx(0.9)
+    refined = model.encoder(batch)
+    # the open predicate changes what the encoder makes of the pair
+    assert not torch.allclose(refined.rels["left"][0], refined.rels["left"][1])
+    model.save(tmp_path / "m")
+    assert load_model(tmp_path / "m").encoder.predicate_words is True
+    old = new_model("clevr", words=words, word_table=table, predicate_words=False)
+    old.save(tmp_path / "old")
+    assert load_model(tmp_path / "old").encoder.predicate_words is False

@@ -30,7 +30,8 @@ def test_the_shipped_weights_match_their_checksums():
     for name, digest in sums.items():
         assert hashlib.sha256((d / name).read_bytes()).hexdigest() == digest, name
     config = json.loads((d / "config.json").read_text())
-    assert config["format"] == "nsreason.neural-executor/1" and config["encoder"]["message_passing"] is True
+    assert config["format"] == "nsreason.neural-executor/1"
+    assert config["encoder"]["message_passing"] is True and config["encoder"]["predicate_words"] is True
 
 
 @pytest.mark.slow  # the fixture's label "wooden" is not in the model's words: MiniLM loads
