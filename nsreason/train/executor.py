@@ -30,6 +30,7 @@ from typing import Any
 
 from ..datasets.clevr import load_clevr_questions
 from ..datasets.clevr.noise import NoiseLevel, noisy_scene
+from ..encode.scene import scene_schema
 from ..errors import InputError
 from ..execute.neural import answer_distribution, new_model, run_programs
 from ..program.vocab import get_vocabulary
@@ -86,7 +87,10 @@ def train_executor(
     if not qs:
         raise InputError(f"{questions}: no question with an answer and a scene in {scenes}")
     vocab = get_vocabulary("clevr")
-    words = sorted({v for t in vocab.types.values() if t.domain for v in t.domain}
+    # the words the encoder reads (the schema's values and predicates, the scenes' names),
+    # not every word of the vocabulary: ops added to it later leave the model unchanged
+    schema = scene_schema(vocab)
+    words = sorted({v for _, d in schema.domains for v in d} | set(schema.predicates)
                    | {o.name for s in by_index.values() for o in s.objects if o.name})
     from ..encode.text import TextEncoder
 
