@@ -80,7 +80,7 @@ def evaluate_refexp(
     steps_total = steps_ok = 0
     has_outputs = symbolic is not None and bool(jobs) and all(r.outputs is not None for r, _ in jobs)
     for (r, scene), g in zip(jobs, groundings):
-        right = g.failure is None and r.objects is not None and sorted(g.objects) == r.objects  # type: ignore[type-var]
+        right = g.failure is None and r.objects is not None and sorted(g.objects) == r.objects
         correct += right
         family = r.family or "unknown"
         per[family][0] += right

@@ -52,7 +52,7 @@ def load_refexps(source: str | Path | Mapping[str, Any], *, vocabulary: str = "c
     """Read a CLEVR-Ref+ refexps file (or its parsed JSON). A malformed file raises an
     :class:`~nsreason.errors.InputError` naming the file and ``refexps[i].field``."""
     origin = str(source) if isinstance(source, (str, Path)) else None
-    data = read_json(source, InputError) if origin is not None else source
+    data = read_json(source, InputError) if isinstance(source, (str, Path)) else source
     try:
         return _refexps(data, vocabulary)
     except InputError as err:
@@ -74,7 +74,7 @@ def _refexps(data: Any, vocabulary: str) -> list[RefExp]:
         path = f"refexps[{i}]"
         if not isinstance(r, Mapping):
             raise InputError(f"expected an object, got {type(r).__name__}", path=path)
-        image_index = r.get("image_index")
+        image_index: Any = r.get("image_index")
         if not _is_int(image_index):
             raise InputError(f"expected an integer, got {image_index!r}", path=f"{path}.image_index")
         text = r.get("refexp", "")
@@ -83,7 +83,7 @@ def _refexps(data: Any, vocabulary: str) -> list[RefExp]:
         family = r.get("template_filename")
         if family is not None and not isinstance(family, str):
             raise InputError(f"expected a string, got {family!r}", path=f"{path}.template_filename")
-        index = r.get("refexp_index", i)
+        index: Any = r.get("refexp_index", i)
         if not _is_int(index):
             raise InputError(f"expected an integer, got {index!r}", path=f"{path}.refexp_index")
         nodes = r.get("program")
@@ -102,7 +102,7 @@ def _refexps(data: Any, vocabulary: str) -> list[RefExp]:
                     path=f"{path}.program[{len(nodes) - 1}]._output",
                 )
             objects = sorted(last)
-        out.append(RefExp(index, image_index, text, program, objects, family, outputs))
+        out.append(RefExp(int(index), int(image_index), text, program, objects, family, outputs))
     return out
 
 
