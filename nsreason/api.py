@@ -8,6 +8,13 @@
     answer.trace.parse.output    # 'count(filter_color[red](scene()))'
 
 (tests/parse/test_shipped.py and tests/test_api.py run this.)
+
+Referring expressions (CLEVR-Ref+) are grounded from their program for now::
+
+    program = Program.from_text('filter_ordinal["the second one of the", "from left"]'
+                                '(filter_shape[cube](scene()))')
+    g = Reasoner.default().ground(scene, program)
+    g.objects, g.scores          # the referred ids; a score for every object
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from .errors import NotAvailableError
 from .execute.answer import Answer
 from .execute.executors import Executor, execute_pairs, get_executor
+from .execute.grounding import Grounding, ground_program
 from .execute.ops import OPS
 from .execute.symbolic import SymbolicExecutor
 from .parse.base import Alternative, Parser, ParseResult, get_parser
@@ -25,7 +34,7 @@ from .program.ir import Program
 from .scene.graph import SceneGraph
 from .trace.trace import Failure, Trace, TraceStep
 
-__all__ = ["Reasoner", "execution_guided", "parse_step"]
+__all__ = ["Grounding", "Reasoner", "execution_guided", "parse_step", "refexp_text_unavailable"]
 
 
 class Reasoner:
@@ -89,6 +98,20 @@ class Reasoner:
             return self._ask_knowledge(scene, parsed, trace)
         return self.answer_parsed(scene, parsed, trace=trace,
                                   parse_ns=time.perf_counter_ns() - start)
+
+    def ground(self, scene: SceneGraph, text_or_program: str | Program, *, trace: bool = True) -> Grounding:
+        """The objects of ``scene`` a referring expression names: a :class:`Grounding` with
+        their ids, a score for every object (1.0/0.0 from the symbolic executor, the final
+        attention from the neural one) and the trace.
+
+        For now the expression comes as its :class:`Program` (CLEVR-Ref+'s gold program;
+        it must end in an ``ObjectSet`` or ``Object``, else a
+        :class:`~nsreason.errors.ProgramTypeError`). Text is a
+        :class:`~nsreason.errors.NotAvailableError`: no parser reads referring
+        expressions yet, and the question parser's program for one would be a guess."""
+        if isinstance(text_or_program, Program):
+            return ground_program(self.executor, scene, text_or_program, trace=trace)
+        raise NotAvailableError(refexp_text_unavailable(repr(self.parser)))
 
     def knowledge_executor(self) -> SymbolicExecutor:
         """The executor of knowledge programs (loads the KB, the encoder and the ranker
@@ -173,6 +196,17 @@ class Reasoner:
             if answer.confidence is not None:
                 answer.trace.confidence = answer.confidence
         return answer
+
+
+def refexp_text_unavailable(parser: str) -> str:
+    """Why a referring expression in words cannot be grounded yet (the message of the
+    :class:`~nsreason.errors.NotAvailableError`)."""
+    return (
+        f"grounding a referring expression from its text needs a parser that reads referring "
+        f"expressions, and none does yet: the question parser ({parser}) knows CLEVR questions, "
+        "not CLEVR-Ref+ expressions; give the expression's program instead "
+        "(Reasoner.ground(scene, Program.from_text(...)); nsreason ground --program ...)"
+    )
 
 
 def _parser_fits(parser: Parser, scene: SceneGraph) -> bool:

@@ -6,11 +6,15 @@
                  [--executor symbolic|neural|NAME] [--kb default|SPEC ...] [--json] "QUESTION"
     nsreason run --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] --program PROGRAM
                  [--executor symbolic|neural|NAME] [--json]
+    nsreason ground --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] --program PROGRAM
+                    [--executor symbolic|neural|NAME] [--json]
     nsreason eval clevr --scenes FILE [--scene-format auto|clevr|gqa|native] --questions FILE
                         [--parser gold|default|NAME|DIR] [--executor symbolic|neural|NAME]
                         [--images all|even|odd] [--limit N] [--no-trace] [--json] [--predictions FILE]
     nsreason eval gqa --scenes FILE --questions FILE [--parser gold] [--executor NAME] [--limit N]
                       [--json] [--predictions FILE]
+    nsreason eval refexp --scenes FILE --refexps FILE [--parser gold] [--executor NAME] [--limit N]
+                         [--json] [--predictions FILE]
     nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
                         [--mavex FILE] [--answerer prior|kb|NAME|MODULE:FACTORY]
@@ -90,6 +94,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the trace as JSON")
     run.set_defaults(func=_run)
 
+    gr = sub.add_parser("ground", help="ground a referring expression (its program) on one scene")
+    gr.add_argument("expression", nargs="?", default=None,
+                    help="the expression in words (not available yet: give --program)")
+    gr.add_argument("--scene", required=True, help="scene file (CLEVR, CLEVR-Ref+, GQA or native JSON)")
+    gr.add_argument("--index", type=int, default=0, help="which scene of the file (default 0)")
+    gr.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"])
+    gr.add_argument("--program", default=None,
+                    help="the expression's program: one-line form, CLEVR(-Ref+) JSON nodes, prefix/postfix "
+                    "tokens, or @FILE; it must end in an object set or an object")
+    gr.add_argument(
+        "--program-format", default="auto", choices=["auto", "text", "clevr", "prefix", "postfix"]
+    )
+    gr.add_argument("--vocabulary", default="clevr", help="op vocabulary: name or file (default clevr)")
+    gr.add_argument("--executor", default="symbolic", help=executor_help)
+    gr.add_argument("--json", action="store_true",
+                    help="print {objects, scores, failure, trace} as JSON")
+    gr.set_defaults(func=_ground)
+
     ev = sub.add_parser("eval", help="evaluate on a data set")
     ev_sub = ev.add_subparsers(dest="dataset", required=True)
     clevr = ev_sub.add_parser("clevr", help="CLEVR questions (release or generator format)")
@@ -135,6 +157,21 @@ def build_parser() -> argparse.ArgumentParser:
     gqa.add_argument("--predictions", help="write GQA prediction rows {questionId, prediction}, "
                      "one JSON line per question")
     gqa.set_defaults(func=_eval, evaluate=_eval_gqa, width=14)
+
+    rx = ev_sub.add_parser("refexp", help="CLEVR-Ref+ referring expressions (exact-set accuracy)")
+    rx.add_argument("--scenes", required=True, help="CLEVR-Ref+ scenes file (with obj_mask/obj_bbox)")
+    rx.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"],
+                    help="format of --scenes (default: auto-detected)")
+    rx.add_argument("--refexps", required=True, help="CLEVR-Ref+ refexps file")
+    rx.add_argument("--parser", default="gold",
+                    help="'gold': each expression's own program (the only one available yet; "
+                    "'default' and 'tree' are later work)")
+    rx.add_argument("--executor", default="symbolic", help=executor_help)
+    rx.add_argument("--limit", type=int, default=None, help="only the first N expressions")
+    rx.add_argument("--json", action="store_true", help="print one JSON object")
+    rx.add_argument("--predictions", help="write one JSON line per expression, in file order: "
+                    "{refexp_index, objects, scores}")
+    rx.set_defaults(func=_eval, evaluate=_eval_refexp, width=18)
 
     fvqa = ev_sub.add_parser("fvqa", help="FVQA questions on concept labels with a knowledge base")
     fvqa.add_argument("--questions", required=True, help="FVQA questions_*.json")
@@ -431,6 +468,45 @@ def _eval_gqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str
         args.scenes, args.questions, parser=args.parser, executor=args.executor,
         limit=args.limit, predictions=predictions, scene_format=args.scene_format,
     )
+
+
+def _eval_refexp(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str, Any]:
+    from .eval.refexp import evaluate_refexp
+
+    return evaluate_refexp(
+        args.scenes, args.refexps, parser=args.parser, executor=args.executor,
+        limit=args.limit, predictions=predictions, scene_format=args.scene_format,
+    )
+
+
+def _ground(args: argparse.Namespace) -> int:
+    """``nsreason ground``: the referred objects, each object's score, and the trace."""
+    from .errors import InputError, NotAvailableError
+
+    if args.expression is not None:
+        from .api import refexp_text_unavailable
+
+        raise NotAvailableError(refexp_text_unavailable("--parser default"))
+    if args.program is None:
+        raise InputError("give the expression's program with --program")
+    from .execute import get_executor
+    from .execute.grounding import ground_program
+    from .program.formats import read_program
+
+    executor = get_executor(args.executor)
+    scene = _load_scene(args)
+    program = read_program(args.program, args.vocabulary, args.program_format)
+    program.validate()
+    g = ground_program(executor, scene, program)
+    if args.json:
+        print(json.dumps(g.to_dict(), indent=2))
+    else:
+        print("objects: " + (", ".join(map(str, g.objects)) if g.ok else f"(none: {g.failure})"))
+        if g.scores:
+            print("scores:  " + ", ".join(f"{k}: {v:.4g}" for k, v in g.scores.items()))
+        if g.trace is not None:
+            print(g.trace.render_text())
+    return 0 if g.ok else 1
 
 
 def _eval_okvqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str, Any]:

@@ -31,6 +31,7 @@ __all__ = [
     "RegistryError",
     "TraceFormatError",
     "ExecutionFailure",
+    "NotAvailableError",
 ]
 
 
@@ -118,6 +119,11 @@ class UnknownValueError(ProgramError):
 
 class RegistryError(NSReasonError, LookupError):
     """A plug-in name (vocabulary, op implementation, parser...) is not registered."""
+
+
+class NotAvailableError(NSReasonError, NotImplementedError):
+    """Something the interface names is not available in this version yet (a parser for
+    referring expressions, ...): the message says what is and what is not."""
 
 
 class ExecutionFailure(Exception):

@@ -260,3 +260,38 @@ def test_eval_gqa_names_the_parsers_not_available_yet(capsys):
     argv = ["eval", "gqa", "--scenes", GQA_SCENES, "--questions", GQA_QUESTIONS, "--parser", "default"]
     assert main(argv) == 2
     assert "parser 'default' is not available for GQA yet" in capsys.readouterr().err
+
+
+REFPLUS_SCENES = str(REPO / "tests" / "fixtures" / "clevr_refplus_scenes_small.json")
+REFPLUS_REFEXPS = str(REPO / "tests" / "fixtures" / "clevr_refplus_refexps_small.json")
+
+
+def test_ground_prints_objects_scores_and_trace(capsys):
+    program = 'filter_ordinal["the first one of the", "from left"](filter_visible["fully visible"](scene()))'
+    rc = main(["ground", "--scene", REFPLUS_SCENES, "--index", "0", "--program", program, "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and len(out["objects"]) == 1 and out["failure"] is None
+    assert [k for k, v in out["scores"].items() if v == 1.0] == [str(out["objects"][0])]
+    assert [s["op"] for s in out["trace"]["steps"]] == ["scene", "filter_visible", "filter_ordinal"]
+
+
+def test_ground_text_and_counting_programs_exit_2(capsys):
+    assert main(["ground", "--scene", REFPLUS_SCENES, "the second cube from left"]) == 2
+    assert "CLEVR-Ref+" in capsys.readouterr().err
+    assert main(["ground", "--scene", REFPLUS_SCENES, "--program", "count(scene())"]) == 2
+    assert "Object or an ObjectSet" in capsys.readouterr().err
+
+
+def test_eval_refexp_json_and_predictions(tmp_path, capsys):
+    pred = tmp_path / "p.jsonl"
+    rc = main(["eval", "refexp", "--scenes", REFPLUS_SCENES, "--refexps", REFPLUS_REFEXPS, "--json",
+               "--predictions", str(pred), "--limit", "5"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["refexps"] == 5 and report["accuracy"] == 1.0
+    rows = [json.loads(line) for line in pred.read_text().splitlines()]
+    assert len(rows) == 5 and set(rows[0]) == {"refexp_index", "objects", "scores"}
+    assert main(["eval", "refexp", "--scenes", REFPLUS_SCENES, "--refexps", REFPLUS_REFEXPS]) == 0
+    assert "by_family:" in capsys.readouterr().out
+    assert main(["eval", "refexp", "--scenes", REFPLUS_SCENES, "--refexps", REFPLUS_REFEXPS,
+                 "--parser", "default"]) == 2
+    assert "not available" in capsys.readouterr().err

@@ -30,11 +30,20 @@ def render_report(report: dict[str, Any], *, as_json: bool = False, width: int |
         if isinstance(value, dict) and value and all(
                 isinstance(v, dict) and "accuracy" in v for v in value.values()):
             lines.append(f"{key:>{width}}:")
-            lines += [f"{sub:>{width}}  {scores['accuracy']:.4f} ({scores['questions']} questions)"
+            lines += [f"{sub:>{width}}  {scores['accuracy']:.4f}{_count(scores)}"
                       for sub, scores in value.items()]
         else:
             lines.append(f"{key:>{width}}: {_fmt(value)}")
     return "\n".join(lines)
+
+
+def _count(scores: dict[str, Any]) -> str:
+    """`` (N questions)``: the breakdown's count under its own name (``questions``,
+    ``refexps``...), or nothing when it has none."""
+    for name, n in scores.items():
+        if name != "accuracy" and isinstance(n, int) and not isinstance(n, bool):
+            return f" ({n} {name})"
+    return ""
 
 
 def _fmt(value: Any) -> str:

@@ -20,6 +20,8 @@ query                ``Σ_i o_i · P(attribute of i)``: a distribution over the 
 equal (any type)     ``Σ_x p(x) q(x)``; less/greater: ``Σ_{x<y} p(x) q(y)``
 same_<attribute>     other objects weighted by the probability that their value equals its
 union, intersect     ``a + b - ab``, ``ab``; difference ``a (1 - b)``
+filter_ordinal       ``a_i`` × P(exactly k-1 members before i along the direction) (CLEVR-Ref+)
+filter_visible       attention × P(fully / partially visible), read from the scene's occlusion
 ===================  =========================================================================
 
 The answer is the most probable one, with its probability, recalibrated by a temperature
@@ -479,6 +481,80 @@ def soft_most_common(ctx: SoftContext, a: torch.Tensor, attribute: str) -> torch
 
     counts = torch.einsum("mn,mnd->md", a, ctx.attribute(attribute))
     return torch.softmax(4.0 * counts, dim=-1)
+
+
+# -- CLEVR-Ref+ ---------------------------------------------------------------------------------
+def _ordinal_before(ctx: SoftContext, direction: str) -> torch.Tensor:
+    """``[m, N, N]``: 1 where object ``j`` comes before object ``i`` counted ``direction``
+    (the symbolic executor's order, :func:`nsreason.execute.ops.ordinal_order`, read from
+    each scene's ``pixel_coords``)."""
+    import torch
+
+    from ..errors import ExecutionFailure
+    from .ops import ordinal_order
+
+    m, n = ctx.scene.exist.shape
+    out = torch.zeros(m, n, n, dtype=ctx.scene.exist.dtype)
+    for r, tables in enumerate(ctx.scene.open):
+        try:
+            order = ordinal_order(tables.scene.index, direction)
+        except ExecutionFailure as err:
+            raise ExecutionError(err.reason) from None
+        for rank, i in enumerate(order):
+            for j in order[:rank]:
+                out[r, i, j] = 1.0
+    return out.to(ctx.scene.exist.device)
+
+
+@_op("filter_ordinal")
+def soft_filter_ordinal(ctx: SoftContext, a: torch.Tensor, number: str, direction: str) -> torch.Tensor:
+    """The ``k``-th member counted ``direction``, softly: object ``i`` scores
+    ``a_i · P(exactly k-1 members come before i)``, the probability that it is in the set
+    with exactly ``k-1`` members ahead of it when each object is in the set independently
+    with its attention (a Poisson-binomial count over the objects before ``i``; the order
+    itself is read from the scene's image positions, as the symbolic op). On a 0/1
+    attention this is the symbolic op; a set with fewer than ``k`` members gives zeros."""
+    from .ops import ORDINAL_NUMBERS
+
+    k = ORDINAL_NUMBERS.index(number)
+    m, n = a.shape
+    if k >= n:
+        return a * 0
+    before = _ordinal_before(ctx, direction)  # [m, i, j]
+    ahead = count_distribution((a[:, None, :] * before).reshape(m * n, n))  # [m*n, n+1]
+    return a * ahead[:, k].reshape(m, n)
+
+
+def _partially_visible(ctx: SoftContext) -> torch.Tensor:
+    """``[m, N]``: P(object partially visible) = ``min(1, occlusion / 0.2)``: 0 for an
+    object nothing covers, 1 from the generator's 20% on, and a linear reading of the
+    0–20% band the generator leaves undecided."""
+    from ..scene.occlusion import VISIBLE_THRESHOLD
+
+    def read(tables: Any) -> list[float]:
+        row = []
+        for o in tables.scene.objects:
+            covered = o.extra.get("occlusion")
+            if not isinstance(covered, (int, float)) or isinstance(covered, bool):
+                raise ExecutionError(
+                    f"object {o.id!r} has no occlusion measure: filter_visible needs a scene with object "
+                    "masks and boxes (obj_mask, obj_bbox: CLEVR-Ref+ scenes have them)")
+            row.append(min(1.0, max(0.0, float(covered) / VISIBLE_THRESHOLD)))
+        return row
+
+    return ctx.rows(read)
+
+
+@_op("filter_visible")
+def soft_filter_visible(ctx: SoftContext, a: torch.Tensor, visibility: str) -> torch.Tensor:
+    """Attention × P(visible as asked): ``a (1 - p)`` for ``fully visible``, ``a p`` for
+    ``partially visible``, with ``p`` from :func:`_partially_visible`."""
+    p = _partially_visible(ctx)
+    if visibility == "fully visible":
+        return a * (1 - p)
+    if visibility == "partially visible":
+        return a * p
+    raise ExecutionError(f"unknown visibility {visibility!r}")
 
 
 # -- the model ---------------------------------------------------------------------------------

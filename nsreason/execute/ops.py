@@ -341,3 +341,121 @@ def choose(ix: SceneIndex, first_holds: bool, second_holds: bool, first: str, se
         return first if first_holds else second
     both = "both" if first_holds else "neither"
     raise ExecutionFailure("no_choice", f"{both} of {first!r} and {second!r} hold")
+
+
+# -- CLEVR-Ref+ ---------------------------------------------------------------------------
+ORDINAL_NUMBERS: tuple[str, ...] = (
+    "the first one of the", "the second one of the", "the third one of the",
+    "the fourth one of the", "the fifth one of the", "the sixth one of the",
+    "the seventh one of the", "the eighth one of the", "the nineth one of the",
+)
+"""CLEVR-Ref+'s ordinal values (metadata.json ``Ordinal_number``, its spelling kept):
+value ``k`` picks the ``k+1``-th object."""
+ORDINAL_DIRECTIONS: tuple[str, ...] = ("from left", "from right", "from front")
+"""CLEVR-Ref+'s ``Ordinal_direction`` values."""
+VISIBILITY: tuple[str, ...] = ("fully visible", "partially visible")
+"""CLEVR-Ref+'s ``Visible`` values."""
+
+
+def ordinal_order(ix: SceneIndex, direction: str) -> tuple[int, ...]:
+    """Every object position in the order ``filter_ordinal`` counts along ``direction``,
+    made once per scene (:meth:`SceneIndex.memo`). As the official generator (ccvl/
+    clevr-refplus-dataset-gen, ``filter_ordinal``): ``from left`` sorts by image x
+    (``pixel_coords[0]``) ascending, ``from front`` by depth (``pixel_coords[2]``) ascending,
+    both stable over the input set in object order (ties: the lower position first);
+    ``from right`` is ``from left`` read backwards (ties: the higher position first).
+    An object without ``pixel_coords`` is an :class:`ExecutionFailure`."""
+    if direction not in ORDINAL_DIRECTIONS:
+        raise ExecutionFailure("bad_value", f"unknown ordinal direction {direction!r}")
+    return ix.memo(("ordinal_order", direction), lambda ix: _order(ix, direction))  # type: ignore[no-any-return]
+
+
+def _order(ix: SceneIndex, direction: str) -> tuple[int, ...]:
+    axis = 2 if direction == "from front" else 0
+    keys = []
+    for i, obj in enumerate(ix.scene.objects):
+        pc = obj.extra.get("pixel_coords")
+        if not isinstance(pc, (list, tuple)) or len(pc) != 3 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in pc
+        ):
+            raise ExecutionFailure(
+                "missing_attribute",
+                f"object {ix.ids[i]} has no image position (pixel_coords [x, y, depth]) to order by",
+            )
+        keys.append(pc[axis])
+    order = sorted(range(ix.n), key=keys.__getitem__)
+    return tuple(reversed(order)) if direction == "from right" else tuple(order)
+
+
+@OPS.register("filter_ordinal")
+def filter_ordinal(ix: SceneIndex, objects: int, number: str, direction: str) -> int:
+    """The ``number``-th object of the set counted ``direction`` (CLEVR-Ref+: "the second
+    one of the cubes from left"), as a one-object set. Fails when the set has fewer
+    objects. (The generator also never asks for an ordinal among a single object; that is
+    a rule of what it generates, not of the meaning: here the first of one is that one.)"""
+    try:
+        k = ORDINAL_NUMBERS.index(number)
+    except ValueError:
+        raise ExecutionFailure("bad_value", f"unknown ordinal {number!r}") from None
+    seen = 0
+    for i in ordinal_order(ix, direction):
+        if objects >> i & 1:
+            if seen == k:
+                return 1 << i
+            seen += 1
+    raise ExecutionFailure(
+        "no_such_object", f"{number!r} {direction}: the set has only {_describe(ix, objects)}"
+    )
+
+
+def visibility_masks(ix: SceneIndex) -> tuple[int, int, int, int]:
+    """``(fully, partially, ambiguous, unknown)`` visible objects as bitsets, made once per
+    scene from each object's ``extra["occlusion"]`` (set by the CLEVR scene loader from
+    CLEVR-Ref+ masks and boxes; :mod:`nsreason.scene.occlusion`): partially visible at
+    ≥ 0.2 covered, fully visible at 0.0, ambiguous in between (the generator asks nothing
+    about visibility in a scene with such an overlap), unknown without the field."""
+    return ix.memo("visibility", _visibility)  # type: ignore[no-any-return]
+
+
+def _visibility(ix: SceneIndex) -> tuple[int, int, int, int]:
+    from ..scene.occlusion import VISIBLE_THRESHOLD
+
+    fully = partially = ambiguous = unknown = 0
+    for i, obj in enumerate(ix.scene.objects):
+        covered = obj.extra.get("occlusion")
+        if not isinstance(covered, (int, float)) or isinstance(covered, bool):
+            unknown |= 1 << i
+        elif covered >= VISIBLE_THRESHOLD:
+            partially |= 1 << i
+        elif covered > 0:
+            ambiguous |= 1 << i
+        else:
+            fully |= 1 << i
+    return fully, partially, ambiguous, unknown
+
+
+@OPS.register("filter_visible")
+def filter_visible(ix: SceneIndex, objects: int, visibility: str) -> int:
+    """Objects of the set that are ``fully visible`` (no object in front covers any of
+    their box) or ``partially visible`` (one covers ≥ 20% of it), as CLEVR-Ref+'s generator
+    decides (``filter_visible``). Fails when an object of the set has no occlusion
+    measure (a scene without masks) or is covered by more than 0% and less than 20%:
+    the generator leaves such scenes out, and the answer would be a guess."""
+    fully, partially, ambiguous, unknown = visibility_masks(ix)
+    if objects & unknown:
+        raise ExecutionFailure(
+            "missing_attribute",
+            f"visibility of {_describe(ix, objects & unknown)} is unknown: the scene has no "
+            "object masks and boxes (obj_mask, obj_bbox: CLEVR-Ref+ scenes have them)",
+        )
+    if objects & ambiguous:
+        raise ExecutionFailure(
+            "ambiguous_visibility",
+            f"{_describe(ix, objects & ambiguous)} covered between 0% and 20%: neither fully "
+            "nor clearly partially visible",
+        )
+    if visibility == "fully visible":
+        return objects & fully
+    if visibility == "partially visible":
+        return objects & partially
+    raise ExecutionFailure("bad_value", f"unknown visibility {visibility!r}")

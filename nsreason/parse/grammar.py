@@ -40,12 +40,18 @@ class ProgramGrammar:
     """Prefix-token output space of a vocabulary with type-constrained decoding.
 
     A decoding *state* is a tuple of type names (the stack, top last).
+
+    ``tokens``: the output space of a trained parser (its checkpoint's token list): only
+    these tokens, in this order, so that a parser trained before ops joined the vocabulary
+    (CLEVR-Ref+'s ``filter_ordinal``, ``filter_visible``) still loads and decodes the ops it
+    knows. A token the vocabulary does not produce is a :class:`VocabularyError`.
     """
 
-    def __init__(self, vocabulary: str | Vocabulary = "clevr") -> None:
+    def __init__(self, vocabulary: str | Vocabulary = "clevr", tokens: Sequence[str] | None = None) -> None:
         vocab = get_vocabulary(vocabulary)
         self.vocabulary = vocab
-        tokens: list[str] = list(SPECIAL_TOKENS)
+        only = None if tokens is None else list(tokens)
+        made: list[str] = list(SPECIAL_TOKENS)
         outputs: list[str | None] = [None] * len(SPECIAL_TOKENS)
         inputs: list[tuple[str, ...]] = [()] * len(SPECIAL_TOKENS)
         for sig in vocab.ops.values():
@@ -61,13 +67,23 @@ class ProgramGrammar:
             if domains is None:
                 continue  # open-domain arguments need a copy mechanism: not in this grammar
             for values in itertools.product(*domains):
-                tokens.append(format_token(Step(sig.name, (), tuple(values))))
+                made.append(format_token(Step(sig.name, (), tuple(values))))
                 outputs.append(sig.output)
                 inputs.append(sig.inputs)
-        if len(tokens) == len(SPECIAL_TOKENS):
+        if len(made) == len(SPECIAL_TOKENS):
             raise VocabularyError(f"vocabulary {vocab.name!r} has no op with closed-domain arguments")
-        self.tokens = tokens
-        self.index = {t: i for i, t in enumerate(tokens)}
+        if only is not None:
+            where = {t: i for i, t in enumerate(made)}
+            unknown = [t for t in only if t not in where]
+            if unknown:
+                raise VocabularyError(
+                    f"tokens {unknown[:5]} are not in vocabulary {vocab.name!r}'s output space")
+            keep = [where[t] for t in only]
+            made = [made[i] for i in keep]
+            outputs = [outputs[i] for i in keep]
+            inputs = [inputs[i] for i in keep]
+        self.tokens = made
+        self.index = {t: i for i, t in enumerate(made)}
         self.outputs = outputs
         self.inputs = inputs
         self.answer_types = frozenset(

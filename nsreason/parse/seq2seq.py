@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import InputError
+from ..errors import InputError, VocabularyError
 from ..trace.trace import Failure
 from .base import Alternative, ParseResult
 from .grammar import ProgramGrammar
@@ -313,13 +313,14 @@ class Seq2SeqParser:
         if missing:
             raise InputError(f"not a parser checkpoint: missing {missing}", source=str(d))
         config = Seq2SeqConfig(**json.loads((d / CONFIG_FILE).read_text()))
-        grammar = ProgramGrammar(config.vocabulary)
-        if grammar.tokens != config.program_tokens:
+        try:  # the checkpoint's own output space: ops added to the vocabulary since are left out
+            grammar = ProgramGrammar(config.vocabulary, tokens=config.program_tokens)
+        except VocabularyError as err:
             raise InputError(
-                "the checkpoint's program tokens differ from the vocabulary's "
-                f"{config.vocabulary!r} tokens; retrain the parser for this vocabulary",
+                f"the checkpoint's program tokens do not fit the vocabulary {config.vocabulary!r} "
+                f"({err.message}); retrain the parser for this vocabulary",
                 source=str(d),
-            )
+            ) from None
         model = Seq2SeqModel(config)
         model.load_state_dict(load_file(str(d / WEIGHTS_FILE)))
         tokenizer = Tokenizer.from_file(str(d / TOKENIZER_FILE))

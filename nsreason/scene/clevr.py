@@ -6,6 +6,12 @@ and keyed attributes ``size``, ``color``, ``material``, ``shape``; ``3d_coords``
 ``relationships[rel][i]`` lists the objects that stand in ``rel`` to object ``i``; each
 ``j`` in it becomes ``Relation(j, rel, i)`` ("j is left of i").
 
+A CLEVR-Ref+ scene also has ``obj_mask`` and ``obj_bbox`` (keyed ``"1"``, ``"2"``, ... for
+objects 0, 1, ...): each object then gets its ``box`` and ``extra["occlusion"]``, the
+largest fraction of its box that an object in front of it covers (what ``filter_visible``
+reads; :mod:`nsreason.scene.occlusion`). Both fields also stay in ``meta``, as every other
+scene field does; a scene without them loads as before.
+
 >>> scene = clevr_scene_from_dict({"objects": [
 ...     {"shape": "cube", "size": "large", "color": "red", "material": "metal"},
 ...     {"shape": "sphere", "size": "small", "color": "blue", "material": "rubber"}],
@@ -30,7 +36,8 @@ from typing import Any
 from ..errors import DanglingRelationError, SceneFormatError
 from ..jsonio import read_json
 from . import _checks
-from .graph import Attribute, Relation, SceneGraph, SceneObject
+from .graph import Attribute, BoundingBox, Relation, SceneGraph, SceneObject
+from .occlusion import occlusions
 
 __all__ = ["CLEVR_ATTRIBUTES", "clevr_domains", "clevr_scene_from_dict", "load_clevr_scenes"]
 
@@ -75,6 +82,8 @@ def clevr_scene_from_dict(
     objects = [
         _object(i, o, f"{path}.objects[{i}]", domains or None) for i, o in enumerate(raw_objects)
     ]
+    if "obj_mask" in data or "obj_bbox" in data:
+        objects = _with_masks(objects, raw_objects, data, path)
     relations = _relations(data.get("relationships"), len(objects), f"{path}.relationships")
     meta = {k: v for k, v in data.items() if k not in ("objects", "relationships")}
     scene_id = data.get("image_index", data.get("image_filename"))
@@ -112,6 +121,48 @@ def _object(
     return SceneObject(
         id=i, name=raw["shape"], attributes=tuple(attributes), coords=coords, extra=extra
     )
+
+
+def _with_masks(
+    objects: list[SceneObject], raw_objects: list[Any], data: Mapping[str, Any], path: str
+) -> list[SceneObject]:
+    """Objects with their CLEVR-Ref+ ``box`` and ``extra["occlusion"]``."""
+    n = len(objects)
+    keys = [str(i + 1) for i in range(n)]
+    tables = {}
+    for field in ("obj_mask", "obj_bbox"):
+        table = data.get(field)
+        if not isinstance(table, Mapping):
+            raise SceneFormatError(
+                f"expected an object keyed '1'..'{n}' (one entry per object), got {_checks.got(table)}",
+                path=f"{path}.{field}",
+            )
+        missing = [k for k in keys if k not in table]
+        if missing:
+            raise SceneFormatError(
+                f"missing the entries of objects {missing[:8]} (keys are object index + 1)",
+                path=f"{path}.{field}",
+            )
+        tables[field] = table
+    boxes = []
+    for k in keys:
+        box = tables["obj_bbox"][k]
+        if not (isinstance(box, list) and len(box) == 4
+                and all(type(v) is int for v in box)):
+            raise SceneFormatError(
+                f"expected 4 integers [x, y, w, h], got {_checks.got(box)}", path=f"{path}.obj_bbox.{k}"
+            )
+        boxes.append(box)
+    depths = []
+    for i, raw in enumerate(raw_objects):
+        where = f"{path}.objects[{i}].pixel_coords"
+        depths.append(_checks.numbers(raw.get("pixel_coords"), where, 3, "3 numbers [x, y, depth]")[2])
+    covered = occlusions([tables["obj_mask"][k] for k in keys], boxes, depths, path)
+    return [
+        SceneObject(id=o.id, name=o.name, attributes=o.attributes, coords=o.coords,
+                    box=BoundingBox(*boxes[i]), extra={**o.extra, "occlusion": covered[i]})
+        for i, o in enumerate(objects)
+    ]
 
 
 def _relations(raw: Any, n: int, path: str) -> list[Relation]:

@@ -47,8 +47,8 @@ A scene without confidences (clean CLEVR) takes the same path at the same cost: 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .graph import Attribute, ObjectId, SceneGraph
@@ -112,6 +112,7 @@ class SceneIndex:
         "objects_of",
         "_subject_masks",
         "_object_masks",
+        "_memo",
     )
 
     def __init__(self, scene: SceneGraph) -> None:
@@ -171,6 +172,7 @@ class SceneIndex:
         self.objects_of = objects_of
         self._subject_masks: dict[str, dict[int, int]] = {p: {} for p in subjects}
         self._object_masks: dict[str, dict[int, int]] = {p: {} for p in objects_of}
+        self._memo: dict[Any, Any] = {}
 
     def _hide(self, hidden: int) -> None:
         """Leave the objects of ``hidden`` out of ``all`` and of every mask."""
@@ -215,6 +217,23 @@ class SceneIndex:
         if not adj:
             return 0
         return mask_from_positions(_gather(adj, mask), self.n)
+
+    # -- derived tables -----------------------------------------------------------------
+    def memo(self, key: Any, build: Callable[[SceneIndex], Any]) -> Any:
+        """``build(self)``, made on first use per ``key`` and kept with the index: tables
+        an op derives from the scene once (an order of the objects along a direction,
+        their visibility) rather than on every call.
+
+        >>> from nsreason.scene.graph import SceneGraph
+        >>> ix = SceneGraph([]).index
+        >>> ix.memo("n", lambda ix: ix.n), ix.memo("n", lambda ix: -1)
+        (0, 0)
+        """
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = build(self)
+            return value
 
     # -- decoding -----------------------------------------------------------------------
     def decode(self, mask: int) -> list[ObjectId]:

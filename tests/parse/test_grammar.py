@@ -20,9 +20,24 @@ def test_tokens_come_from_the_vocabulary():
     assert G.tokens[:2] == ["<pad>", "<bos>"]
     assert "filter_color[red]" in G.index and "relate[behind]" in G.index and "equal_object" in G.index
     assert not any(t.startswith(("filter[", "filter_unique", "relate_filter")) for t in G.tokens)
-    # 8 colors + 3 shapes + 2 sizes + 2 materials filters, 4 relations
-    assert sum(t.startswith("filter_") for t in G.tokens) == 15
+    # 8 colors + 3 shapes + 2 sizes + 2 materials filters, 4 relations; CLEVR-Ref+: 9 ordinals
+    # x 3 directions, 2 visibilities
+    assert sum(t.startswith(("filter_color", "filter_shape", "filter_size", "filter_material"))
+               for t in G.tokens) == 15
+    assert sum(t.startswith("filter_ordinal[") for t in G.tokens) == 27
+    assert sum(t.startswith("filter_visible[") for t in G.tokens) == 2
     assert sum(t.startswith("relate[") for t in G.tokens) == 4
+
+
+def test_a_checkpoints_tokens_keep_its_output_space():
+    """A parser trained before ops joined the vocabulary decodes over its own tokens."""
+    old = [t for t in G.tokens if not t.startswith(("filter_ordinal", "filter_visible"))]
+    g = ProgramGrammar("clevr", tokens=old)
+    assert g.tokens == old and len(g) == len(old)
+    assert [g.tokens[i] for i in g.allowed((ROOT,))] == [t for t in (G.tokens[i] for i in G.allowed((ROOT,)))
+                                                        if t in g.index]
+    with pytest.raises(VocabularyError, match="filter_colour"):
+        ProgramGrammar("clevr", tokens=[*old, "filter_colour[red]"])
 
 
 def test_answers_are_not_objects():

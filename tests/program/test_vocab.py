@@ -81,10 +81,28 @@ def test_clevr_vocabulary_matches_the_official_metadata():
         assert sig.output == fn["output"], fn["name"]
         assert [a.type for a in sig.args] == fn.get("side_inputs", []), fn["name"]
         assert sig.template_only == fn.get("template_only", False), fn["name"]
-    # what nsreason adds for questions people ask (docs/parser.md)
+    # what nsreason adds for questions people ask (docs/parser.md), and CLEVR-Ref+'s ops
     added = set(vocab.ops) - {fn["name"] for fn in metadata["functions"]}
     assert added == {"extreme", "difference", *(f"{kind}_{attr}" for kind in ("all_same", "most_common")
-                     for attr in ("size", "color", "material", "shape"))}
+                     for attr in ("size", "color", "material", "shape")),
+                     "filter_ordinal", "filter_visible"}
+
+
+@pytest.mark.data
+def test_clevr_vocabulary_has_clevr_refplus_types_and_functions():
+    metadata = json.loads(shared_path("clevr-ref+", "metadata.json").read_text())
+    vocab = get_vocabulary("clevr")
+    for tname, domain in metadata["types"].items():
+        assert vocab.types[tname].domain == (tuple(domain) if domain else None), tname
+    # the metadata lists the visibility filter as `filter_visibleout`, the name of its handler;
+    # programs and the engine's handler table call it `filter_visible`
+    names = {"filter_visible" if fn["name"] == "filter_visibleout" else fn["name"] for fn in metadata["functions"]}
+    for name in names:
+        sig = vocab.op(name)
+        fn = next(f for f in metadata["functions"] if f["name"] in (name, name + "out"))
+        assert list(sig.inputs) == fn["inputs"] and sig.output == fn["output"], name
+    assert [a.type for a in vocab.op("filter_ordinal").args] == ["Ordinal_number", "Ordinal_direction"]
+    assert [a.type for a in vocab.op("filter_visible").args] == ["Visible"]
 
 
 def test_clevr_template_ops_have_optional_attribute_arguments():

@@ -1,0 +1,167 @@
+"""``nsreason eval refexp``: CLEVR-Ref+ referring expressions grounded on their scenes.
+
+:func:`evaluate_refexp` grounds every expression of a CLEVR-Ref+ refexps file
+(:func:`~nsreason.datasets.clevr.refexps.load_refexps`) on its scene, with its own program
+(``parser="gold"``; the question parsers ``default`` and ``tree`` do not read referring
+expressions yet: a :class:`~nsreason.errors.NotAvailableError`), and scores **exact-set
+accuracy**: the predicted set of objects equals the referred set (the last node's
+``_output``), overall and per template family (``template_filename``). With the symbolic
+executor it also checks every step against the generator's ``_output``
+(``step_accuracy``); object sets are compared as sets, since the generator writes some of
+them (``filter_visible``) in Python's set order.
+
+With ``predictions`` (a text file open for writing), one JSON line per expression in file
+order: ``{"refexp_index", "objects": [ids], "scores": {id: score}}``, plus ``"failure"``
+when the program failed on its scene.
+
+Scenes may come in any format :func:`nsreason.scene.load_scenes` reads; CLEVR-Ref+ scenes
+(with ``obj_mask``/``obj_bbox``) are read by the CLEVR loader, which derives what
+``filter_visible`` needs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import IO, Any
+
+from ..datasets.clevr.refexps import RefExp, load_refexps
+from ..errors import InputError, NotAvailableError, ProgramError, RegistryError
+from ..execute.executors import Executor, execute_pairs, get_executor
+from ..execute.grounding import Grounding, check_referring, grounding_from_answer
+from ..execute.symbolic import SymbolicExecutor, decode_value
+from ..scene.graph import SceneGraph
+from ..scene.io import load_scenes
+from .clevr import outputs_match, scenes_by_image
+
+__all__ = ["PARSERS", "evaluate_refexp", "steps_matching"]
+
+PARSERS = ("gold", "default", "tree")
+"""Values of ``parser``; only ``gold`` is available yet."""
+
+
+def evaluate_refexp(
+    scenes: str | Path,
+    refexps: str | Path,
+    *,
+    parser: str = "gold",
+    executor: str | Executor = "symbolic",
+    limit: int | None = None,
+    predictions: IO[str] | None = None,
+    scene_format: str = "auto",
+) -> dict[str, Any]:
+    """Ground every expression and score it (see the module docstring). Returns the report
+    printed by ``nsreason eval refexp --json``: ``refexps``, ``correct``, ``accuracy``,
+    ``by_family`` (``{family: {"accuracy", "refexps"}}``), ``step_accuracy`` and ``steps``
+    (symbolic executor only; else None), ``failures`` and ``failure_codes``, ``seconds``
+    (grounding) and ``load_seconds``."""
+    if parser != "gold":
+        if parser in PARSERS:
+            raise NotAvailableError(
+                f"parser {parser!r} is not available for referring expressions yet: only 'gold' "
+                "(each expression's own program) is; 'default' and 'tree' are later work")
+        raise RegistryError(f"unknown parser {parser!r} for referring expressions; available: gold")
+    runner = get_executor(executor)  # an unknown name fails before anything is loaded
+    symbolic = runner if type(runner) is SymbolicExecutor else None
+    t0 = time.perf_counter()
+    jobs = _load_jobs(scenes, refexps, limit, scene_format)
+    load_seconds = time.perf_counter() - t0
+
+    start = time.perf_counter()
+    answers = execute_pairs(runner, [(r.program, s) for r, s in jobs], trace=symbolic is None)
+    groundings = [grounding_from_answer(a, s) for a, (_, s) in zip(answers, jobs)]
+    seconds = time.perf_counter() - start
+
+    correct = 0
+    failure_codes: Counter[str] = Counter()
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    steps_total = steps_ok = 0
+    has_outputs = symbolic is not None and bool(jobs) and all(r.outputs is not None for r, _ in jobs)
+    for (r, scene), g in zip(jobs, groundings):
+        right = g.failure is None and r.objects is not None and sorted(g.objects) == r.objects
+        correct += right
+        family = r.family or "unknown"
+        per[family][0] += right
+        per[family][1] += 1
+        if g.failure is not None:
+            failure_codes[g.failure.code] += 1
+        if has_outputs and symbolic is not None:
+            ok, total = steps_matching(symbolic, r, scene)
+            steps_ok += ok
+            steps_total += total
+        if predictions is not None:
+            predictions.write(json.dumps(_prediction(r, g)) + "\n")
+    n = len(jobs)
+    return {
+        "parser": parser,
+        "executor": executor if isinstance(executor, str) else repr(executor),
+        "refexps": n,
+        "correct": correct,
+        "accuracy": correct / n if n else None,
+        "by_family": {k: {"accuracy": c / t, "refexps": t} for k, (c, t) in sorted(per.items())},
+        "step_accuracy": steps_ok / steps_total if has_outputs and steps_total else None,
+        "steps": steps_total if has_outputs else None,
+        "failures": sum(failure_codes.values()),
+        "failure_codes": dict(failure_codes),
+        "seconds": seconds,
+        "refexps_per_second": n / seconds if seconds > 0 else None,
+        "load_seconds": load_seconds,
+    }
+
+
+def steps_matching(executor: SymbolicExecutor, r: RefExp, scene: SceneGraph) -> tuple[int, int]:
+    """(steps whose output equals the generator's ``_output``, steps with an ``_output``)
+    for one expression; object sets compared as sets. A program that fails matches up to
+    the failing step."""
+    expected = r.outputs or []
+    compiled = executor.compile(r.program)
+    if compiled.invalid is not None:
+        return 0, len(expected)
+    try:
+        outs, _, _ = executor.run_all(compiled, scene.index)
+    except Exception:  # noqa: BLE001  a failing step: count what ran before it
+        outs = []
+    ok = 0
+    for k, (raw, want) in enumerate(zip(outs, expected)):
+        ours = decode_value(raw, compiled.kinds[k], scene.index)
+        if compiled.kinds[k] == "object_set" and isinstance(want, list) and isinstance(ours, list):
+            ok += sorted(ours) == sorted(want)
+        else:
+            ok += outputs_match(ours, want)
+    return ok, len(expected)
+
+
+def _load_jobs(scenes: str | Path, refexps: str | Path, limit: int | None,
+               scene_format: str) -> list[tuple[RefExp, SceneGraph]]:
+    by_image = scenes_by_image(load_scenes(scenes, scene_format), scenes)
+    rs = load_refexps(refexps)
+    if limit is not None:
+        rs = rs[: max(limit, 0)]
+    jobs = []
+    for i, r in enumerate(rs):
+        scene = by_image.get(r.image_index)
+        if scene is None:
+            raise InputError(
+                f"no scene with image_index {r.image_index} in {scenes} "
+                f"(it has {len(by_image)} scene(s) with an id)",
+                path=f"refexps[{i}].image_index", source=str(refexps))
+        try:
+            check_referring(r.program)  # e.g. a program ending in a count: not a referring expression
+        except ProgramError as err:
+            raise InputError(err.message, path=f"refexps[{i}].program", source=str(refexps)) from None
+        scene.index  # noqa: B018  build the index now, not while timing
+        jobs.append((r, scene))
+    return jobs
+
+
+def _prediction(r: RefExp, g: Grounding) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "refexp_index": r.refexp_index,
+        "objects": list(g.objects),
+        "scores": {str(k): round(v, 6) for k, v in g.scores.items()},
+    }
+    if g.failure is not None:
+        row["failure"] = str(g.failure)
+    return row

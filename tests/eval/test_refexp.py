@@ -1,0 +1,101 @@
+"""``nsreason eval refexp`` and ``Reasoner.ground`` on CLEVR-Ref+ expressions: the fixture
+(a few val expressions and their scenes) and, marked ``data``, the whole shared val file."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from nsreason.errors import InputError, NotAvailableError, ProgramTypeError, RegistryError
+from nsreason.eval.refexp import evaluate_refexp
+from tests.conftest import shared_path
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SCENES = FIXTURES / "clevr_refplus_scenes_small.json"
+REFEXPS = FIXTURES / "clevr_refplus_refexps_small.json"
+
+
+def test_gold_programs_ground_every_fixture_expression_exactly():
+    out = io.StringIO()
+    report = evaluate_refexp(SCENES, REFEXPS, predictions=out)
+    raw = json.loads(REFEXPS.read_text())["refexps"]
+    assert report["refexps"] == len(raw) and report["accuracy"] == 1.0 and report["failures"] == 0
+    assert report["step_accuracy"] == 1.0 and report["steps"] == sum(len(r["program"]) for r in raw)
+    assert sum(f["refexps"] for f in report["by_family"].values()) == len(raw)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["refexp_index"] for r in rows] == [r["refexp_index"] for r in raw]
+    for row, r in zip(rows, raw):
+        assert row["objects"] == sorted(r["program"][-1]["_output"])
+        assert {k for k, v in row["scores"].items() if v == 1.0} == {str(j) for j in row["objects"]}
+
+
+def test_a_wrong_program_counts_as_wrong(tmp_path):
+    data = json.loads(REFEXPS.read_text())
+    first = data["refexps"][0]
+    first["program"][-1]["_output"] = [99]  # the referred set no longer matches
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"refexps": [first]}))
+    report = evaluate_refexp(SCENES, path)
+    assert report["accuracy"] == 0.0 and report["correct"] == 0
+
+
+def test_other_parsers_are_not_available_yet():
+    with pytest.raises(NotAvailableError, match="not available .* yet"):
+        evaluate_refexp(SCENES, REFEXPS, parser="tree")
+    with pytest.raises(NotAvailableError):
+        evaluate_refexp(SCENES, REFEXPS, parser="default")
+    with pytest.raises(RegistryError):
+        evaluate_refexp(SCENES, REFEXPS, parser="oracle")
+
+
+def test_a_program_that_does_not_name_objects_is_refused(tmp_path):
+    data = {"refexps": [{"image_index": 0, "refexp": "how many", "program": [
+        {"type": "scene", "inputs": [], "value_inputs": []},
+        {"type": "count", "inputs": [0], "value_inputs": []}]}]}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError, match="Object or an ObjectSet") as err:
+        evaluate_refexp(SCENES, path)
+    assert err.value.path == "refexps[0].program" and err.value.source == str(path)
+
+
+def test_reasoner_grounds_a_program_and_refuses_text():
+    pytest.importorskip("torch")
+    from nsreason.api import Reasoner
+    from nsreason.datasets.clevr.refexps import load_refexps
+    from nsreason.program import Program
+    from nsreason.scene.clevr import load_clevr_scenes
+
+    scenes = {s.id: s for s in load_clevr_scenes(SCENES)}
+    reasoner = Reasoner()
+    for r in load_refexps(REFEXPS):
+        g = reasoner.ground(scenes[r.image_index], r.program)
+        assert g.ok and g.objects == r.objects and g.trace is not None
+        assert set(g.scores) == {o.id for o in scenes[r.image_index].objects}
+    scene = scenes[0]
+    with pytest.raises(NotAvailableError, match="CLEVR-Ref\\+"):
+        reasoner.ground(scene, "the second cube from left")
+    with pytest.raises(ProgramTypeError):
+        reasoner.ground(scene, Program.from_text("count(scene())"))
+
+
+def test_neural_executor_grounds_the_fixture():
+    pytest.importorskip("torch")
+    out = io.StringIO()
+    report = evaluate_refexp(SCENES, REFEXPS, executor="neural", predictions=out)
+    assert report["accuracy"] == 1.0 and report["step_accuracy"] is None
+    for line in out.getvalue().splitlines():
+        row = json.loads(line)
+        assert all(0.0 <= v <= 1.0 for v in row["scores"].values())
+        assert all(row["scores"][str(j)] >= 0.5 for j in row["objects"])
+
+
+@pytest.mark.data
+def test_shared_val_expressions_all_ground_exactly_with_gold_programs():
+    report = evaluate_refexp(shared_path("clevr-ref+", "CLEVR-Ref+_val_scenes.json"),
+                             shared_path("clevr-ref+", "CLEVR-Ref+_val_refexps.json"))
+    assert report["refexps"] == 2959 and report["accuracy"] == 1.0
+    assert report["step_accuracy"] == 1.0 and report["steps"] == 22030
