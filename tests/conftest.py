@@ -150,7 +150,7 @@ def tiny(tmp_path_factory):
     pairs = [(q.question, q.program) for q in qs]
     out = tmp_path_factory.mktemp("parser")
     report = train_parser(
-        pairs, out, epochs=80, batch_size=8, lr=3e-3, seed=1, dev_fraction=0.0,
+        pairs, out, epochs=100, batch_size=8, lr=3e-3, seed=1, dev_fraction=0.0,
         model_kwargs={"d_model": 64, "feedforward": 128, "encoder_layers": 1, "decoder_layers": 1},
         log=lambda _: None,
     )

@@ -283,6 +283,19 @@ def scenes_by_image(scenes: list[SceneGraph], source: str | Path | None = None) 
     return by_image
 
 
+def scene_of(by_image: dict[Any, SceneGraph], image_index: Any, scenes: str | Path, path: str,
+             source: str | Path) -> SceneGraph:
+    """The scene ``image_index`` names in ``by_image`` (:func:`scenes_by_image`), or an
+    :class:`InputError` naming ``source`` and ``path`` (where the index was read) and
+    ``scenes`` (the file that lacks it)."""
+    scene = by_image.get(image_index)
+    if scene is None:
+        raise InputError(
+            f"no scene with image_index {image_index} in {scenes} (it has {len(by_image)} scene(s) with an id)",
+            path=path, source=str(source))
+    return scene
+
+
 def _load_jobs(
     scenes: str | Path, questions: str | Path, limit: int | None, *, need_programs: bool,
     scene_format: str = "auto",
@@ -294,14 +307,7 @@ def _load_jobs(
         qs = qs[:limit]
     jobs = []
     for i, q in enumerate(qs):
-        scene = by_image.get(q.image_index)
-        if scene is None:
-            raise InputError(
-                f"no scene with image_index {q.image_index} in {scenes} "
-                f"(it has {len(by_image)} scene(s) with an id)",
-                path=f"questions[{i}].image_index",
-                source=str(questions),
-            )
+        scene = scene_of(by_image, q.image_index, scenes, f"questions[{i}].image_index", questions)
         if need_programs and q.program is None:
             raise InputError(
                 "this question has no program; --parser gold needs programs",

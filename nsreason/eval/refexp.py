@@ -34,7 +34,7 @@ from ..execute.grounding import Grounding, check_referring, grounding_from_answe
 from ..execute.symbolic import SymbolicExecutor, decode_value
 from ..scene.graph import SceneGraph
 from ..scene.io import load_scenes
-from .clevr import outputs_match, scenes_by_image
+from .clevr import outputs_match, scene_of, scenes_by_image
 
 __all__ = ["PARSERS", "evaluate_refexp", "steps_matching"]
 
@@ -141,12 +141,7 @@ def _load_jobs(scenes: str | Path, refexps: str | Path, limit: int | None,
         rs = rs[: max(limit, 0)]
     jobs = []
     for i, r in enumerate(rs):
-        scene = by_image.get(r.image_index)
-        if scene is None:
-            raise InputError(
-                f"no scene with image_index {r.image_index} in {scenes} "
-                f"(it has {len(by_image)} scene(s) with an id)",
-                path=f"refexps[{i}].image_index", source=str(refexps))
+        scene = scene_of(by_image, r.image_index, scenes, f"refexps[{i}].image_index", refexps)
         try:
             check_referring(r.program)  # e.g. a program ending in a count: not a referring expression
         except ProgramError as err:

@@ -23,7 +23,7 @@ def test_training_writes_a_safetensors_checkpoint(tiny):
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors", "tokenizer.json", "words.json"]
     config = json.loads((out / "config.json").read_text())
     assert config["vocabulary"] == "clevr" and config["training"]["seed"] == 1
-    assert report["examples"] == 30 and len(report["history"]) == 80
+    assert report["examples"] == 30 and len(report["history"]) == 100
 
 
 @pytest.mark.slow
