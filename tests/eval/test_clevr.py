@@ -88,6 +88,7 @@ def test_an_executor_instance_is_used_as_given():
     assert report["executor"] == "ConfidentExecutor(1.0)"
 
 
+@pytest.mark.slow  # trains the tiny parser (the session fixture) when it runs first
 def test_parsed_programs_run_in_one_batch_and_only_failures_fall_back(tiny, test_executors):
     """With a parser, the parsed programs of all questions run through execute_many; the
     alternatives of a program that fails on its scene run one by one."""

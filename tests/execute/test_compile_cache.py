@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,6 +58,7 @@ WARM = SymbolicExecutor()  # caches grow over every example
 CODE = SymbolicExecutor(generate_after=0)  # generated code at once
 
 
+@pytest.mark.slow  # 200 examples: about 2 s
 @settings(max_examples=200, deadline=None)
 @given(st.lists(programs("clevr", max_depth=6), min_size=1, max_size=4), clevr_scenes())
 def test_warm_caches_answer_as_a_new_executor(batch, scene):
