@@ -9,12 +9,11 @@
 
 (tests/parse/test_shipped.py and tests/test_api.py run this.)
 
-Referring expressions (CLEVR-Ref+) are grounded from their program for now::
+Referring expressions (CLEVR-Ref+) are grounded from their text or their program::
 
-    program = Program.from_text('filter_ordinal["the second one of the", "from left"]'
-                                '(filter_shape[cube](scene()))')
-    g = Reasoner.default().ground(scene, program)
+    g = Reasoner.default().ground(scene, "The second one of the cube(s) from left")
     g.objects, g.scores          # the referred ids; a score for every object
+    g.program                    # filter_ordinal["the second one of the","from left"](filter_shape[cube](scene()))
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from typing import Any, TypeVar
 from .errors import NotAvailableError
 from .execute.answer import Answer
 from .execute.executors import Executor, execute_pairs, get_executor
-from .execute.grounding import Grounding, ground_program
+from .execute.grounding import Grounding, ground_program, grounding_from_answer, is_referring as _is_referring
 from .execute.ops import OPS
 from .execute.symbolic import SymbolicExecutor
 from .parse.base import Alternative, Parser, ParseResult, get_parser
@@ -104,14 +103,57 @@ class Reasoner:
         their ids, a score for every object (1.0/0.0 from the symbolic executor, the final
         attention from the neural one) and the trace.
 
-        For now the expression comes as its :class:`Program` (CLEVR-Ref+'s gold program;
-        it must end in an ``ObjectSet`` or ``Object``, else a
-        :class:`~nsreason.errors.ProgramTypeError`). Text is a
-        :class:`~nsreason.errors.NotAvailableError`: no parser reads referring
-        expressions yet, and the question parser's program for one would be a guess."""
+        The expression comes as text (parsed by the reasoner's parser: the shipped one reads
+        CLEVR-Ref+ expressions as well as questions) or as its :class:`Program` (it must end
+        in an ``ObjectSet`` or ``Object``, else a :class:`~nsreason.errors.ProgramTypeError`).
+        """
         if isinstance(text_or_program, Program):
             return ground_program(self.executor, scene, text_or_program, trace=trace)
-        raise NotAvailableError(refexp_text_unavailable(repr(self.parser)))
+        start = time.perf_counter_ns()
+        parsed = self.parser.parse(text_or_program)
+        return self.ground_parsed(scene, parsed, trace=trace, parse_ns=time.perf_counter_ns() - start)
+
+    def ground_many(self, items: Sequence[tuple[SceneGraph, str]], *, trace: bool = False) -> list[Grounding]:
+        """:meth:`ground` for many (scene, text) pairs, parsed in batches."""
+        start = time.perf_counter_ns()
+        parsed = self.parser.parse_batch([t for _, t in items])
+        each = (time.perf_counter_ns() - start) // max(1, len(items))
+        return [self.ground_parsed(s, p, trace=trace, parse_ns=each) for (s, _), p in zip(items, parsed)]
+
+    def ground_parsed(self, scene: SceneGraph, parsed: ParseResult, *, trace: bool = True,
+                      parse_ns: int = 0) -> Grounding:
+        """Ground a parse of a referring expression on ``scene``. Only the parser's programs
+        that name objects (ending in an ``Object`` or ``ObjectSet``) are candidates: the
+        first of them that runs on the scene is used (:func:`execution_guided`); a text the
+        parser reads only as a question ("how many ...") gets a failure saying so."""
+        referring = [a for a in parsed.alternatives if _is_referring(a.program)]
+        if parsed.ok and referring and not _is_referring(parsed.program):  # type: ignore[arg-type]
+            parsed = ParseResult(parsed.question, referring[0].program, referring[0].score, referring,
+                                 None, {**parsed.details, "not_referring": parsed.program.to_text()})  # type: ignore[union-attr]
+        elif parsed.ok and not referring:
+            failure = Failure("could_not_parse", "the parser reads this text as a question, not as an expression "
+                              f"naming objects: {parsed.program.to_text()}")  # type: ignore[union-attr]
+            parsed = ParseResult(parsed.question, None, parsed.score, parsed.alternatives, failure, parsed.details)
+        else:
+            parsed = ParseResult(parsed.question, parsed.program, parsed.score, referring, parsed.failure,
+                                 parsed.details)
+        if not parsed.ok:
+            t = Trace(failure=parsed.failure, scene_id=scene.id, parse=parse_step(parsed, parse_ns)) if trace else None
+            return Grounding([], {}, t, parsed.failure, None)
+
+        def run(program: Program) -> Answer:
+            if not _is_referring(program):  # a wider beam's question reading
+                why = Failure("not_referring", f"{program.steps[-1].op} does not name objects")
+                return Answer(None, program, None, why)
+            return self.executor.execute(program, scene, trace=True)  # the attention is in the trace
+
+        answer, used, rejected = execution_guided(parsed, run, self.parser, self.fallback_beam)
+        g = grounding_from_answer(answer, scene)
+        if trace and g.trace is not None:
+            g.trace.parse = parse_step(parsed, parse_ns, used=used, rejected=rejected)
+        elif not trace:
+            g.trace = None
+        return g
 
     def knowledge_executor(self) -> SymbolicExecutor:
         """The executor of knowledge programs (loads the KB, the encoder and the ranker

@@ -29,7 +29,7 @@ from ..scene.graph import ObjectId, SceneGraph
 from ..trace.trace import Failure, Trace
 from .answer import Answer
 
-__all__ = ["Grounding", "ground_program", "grounding_from_answer", "check_referring"]
+__all__ = ["Grounding", "check_referring", "ground_program", "grounding_from_answer", "is_referring"]
 
 
 @dataclass(slots=True)
@@ -75,6 +75,15 @@ def check_referring(program: Program) -> None:
             f"this one ends in {sig.name} -> {sig.output}",
             path=f"program[{len(program.steps) - 1}]",
         )
+
+
+def is_referring(program: Program) -> bool:
+    """Whether ``program`` ends in an ``Object`` or ``ObjectSet`` (see :func:`check_referring`)."""
+    try:
+        check_referring(program)
+    except ProgramTypeError:
+        return False
+    return True
 
 
 def grounding_from_answer(answer: Answer, scene: SceneGraph) -> Grounding:
