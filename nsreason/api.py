@@ -9,12 +9,15 @@
 
 (tests/parse/test_shipped.py and tests/test_api.py run this.)
 
-Referring expressions (CLEVR-Ref+) are grounded from their program for now::
+Referring expressions (CLEVR-Ref+) are grounded from their program, or from their words
+by the syntax-tree grounder::
 
     program = Program.from_text('filter_ordinal["the second one of the", "from left"]'
                                 '(filter_shape[cube](scene()))')
     g = Reasoner.default().ground(scene, program)
     g.objects, g.scores          # the referred ids; a score for every object
+    g = Reasoner(parser="tree").ground(scene, "the second one of the cube(s) from left")
+    print(g.trace)               # the composition tree, each node with its scores
 """
 
 from __future__ import annotations
@@ -104,13 +107,20 @@ class Reasoner:
         their ids, a score for every object (1.0/0.0 from the symbolic executor, the final
         attention from the neural one) and the trace.
 
-        For now the expression comes as its :class:`Program` (CLEVR-Ref+'s gold program;
-        it must end in an ``ObjectSet`` or ``Object``, else a
-        :class:`~nsreason.errors.ProgramTypeError`). Text is a
-        :class:`~nsreason.errors.NotAvailableError`: no parser reads referring
-        expressions yet, and the question parser's program for one would be a guess."""
+        The expression comes as its :class:`Program` (CLEVR-Ref+'s gold program; it must
+        end in an ``ObjectSet`` or ``Object``, else a
+        :class:`~nsreason.errors.ProgramTypeError`), or as text with
+        ``Reasoner(parser="tree")``: the syntax-tree grounder
+        (:mod:`nsreason.parse.tree`), whose trace is one ``tree_ground`` step holding the
+        grounded tree (its scores: the root's probabilities). Text with another parser is
+        a :class:`~nsreason.errors.NotAvailableError`."""
         if isinstance(text_or_program, Program):
             return ground_program(self.executor, scene, text_or_program, trace=trace)
+        grounder = getattr(self.parser, "grounder", None)  # the "tree" parser grounds text
+        if grounder is not None:
+            from .execute.grounding import grounding_from_tree
+
+            return grounding_from_tree(grounder.ground(scene, text_or_program), scene.id, trace=trace)
         raise NotAvailableError(refexp_text_unavailable(repr(self.parser)))
 
     def knowledge_executor(self) -> SymbolicExecutor:

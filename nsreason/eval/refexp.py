@@ -2,8 +2,9 @@
 
 :func:`evaluate_refexp` grounds every expression of a CLEVR-Ref+ refexps file
 (:func:`~nsreason.datasets.clevr.refexps.load_refexps`) on its scene, with its own program
-(``parser="gold"``; the question parsers ``default`` and ``tree`` do not read referring
-expressions yet: a :class:`~nsreason.errors.NotAvailableError`), and scores **exact-set
+(``parser="gold"``), or from its words with the syntax-tree grounder (``parser="tree"``:
+:mod:`nsreason.parse.tree`, the shipped weights or ``tree_weights``; ``default`` does not
+read referring expressions yet: a :class:`~nsreason.errors.NotAvailableError`), and scores **exact-set
 accuracy**: the predicted set of objects equals the referred set (the last node's
 ``_output``), overall and per template family (``template_filename``). With the symbolic
 executor it also checks every step against the generator's ``_output``
@@ -30,7 +31,7 @@ from typing import IO, Any
 from ..datasets.clevr.refexps import RefExp, load_refexps
 from ..errors import InputError, NotAvailableError, ProgramError, RegistryError
 from ..execute.executors import Executor, execute_pairs, get_executor
-from ..execute.grounding import Grounding, check_referring, grounding_from_answer
+from ..execute.grounding import Grounding, check_referring, grounding_from_answer, grounding_from_tree
 from ..execute.symbolic import SymbolicExecutor, decode_value
 from ..scene.graph import SceneGraph
 from ..scene.io import load_scenes
@@ -39,7 +40,7 @@ from .clevr import outputs_match, scene_of, scenes_by_image
 __all__ = ["PARSERS", "evaluate_refexp", "steps_matching"]
 
 PARSERS = ("gold", "default", "tree")
-"""Values of ``parser``; only ``gold`` is available yet."""
+"""Values of ``parser``; ``gold`` and ``tree`` are available."""
 
 
 def evaluate_refexp(
@@ -51,12 +52,15 @@ def evaluate_refexp(
     limit: int | None = None,
     predictions: IO[str] | None = None,
     scene_format: str = "auto",
+    tree_weights: str | None = None,
 ) -> dict[str, Any]:
     """Ground every expression and score it (see the module docstring). Returns the report
     printed by ``nsreason eval refexp --json``: ``refexps``, ``correct``, ``accuracy``,
     ``by_family`` (``{family: {"accuracy", "refexps"}}``), ``step_accuracy`` and ``steps``
     (symbolic executor only; else None), ``failures`` and ``failure_codes``, ``seconds``
     (grounding) and ``load_seconds``."""
+    if parser == "tree":
+        return _evaluate_tree(scenes, refexps, limit, predictions, scene_format, tree_weights)
     if parser != "gold":
         if parser in PARSERS:
             raise NotAvailableError(
@@ -160,3 +164,59 @@ def _prediction(r: RefExp, g: Grounding) -> dict[str, Any]:
     if g.failure is not None:
         row["failure"] = str(g.failure)
     return row
+
+
+def _evaluate_tree(scenes: str | Path, refexps: str | Path, limit: int | None, predictions: IO[str] | None,
+                   scene_format: str, weights: str | None) -> dict[str, Any]:
+    """:func:`evaluate_refexp` with ``parser="tree"``: each expression's words grounded by
+    the tree grounder (trees built in one spaCy batch; scene tensors made once a scene)."""
+    from ..parse.tree import BuildError, TreeGrounder, build_tree_from_tokens, scene_tensors, tokens_many
+
+    grounder = TreeGrounder.load(weights)
+    t0 = time.perf_counter()
+    jobs = _load_jobs(scenes, refexps, limit, scene_format)
+    load_seconds = time.perf_counter() - t0
+    start = time.perf_counter()
+    toks = tokens_many([r.text for r, _ in jobs])
+    tensors: dict[int, Any] = {}
+    correct = 0
+    failure_codes: Counter[str] = Counter()
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for (r, scene), t in zip(jobs, toks):
+        key = id(scene)
+        if key not in tensors:
+            tensors[key] = scene_tensors(scene)
+        try:
+            tree = build_tree_from_tokens(t)
+        except BuildError:
+            tree = None  # ground() rebuilds it and reports the failure
+        tg = grounder.ground(scene, r.text, tree=tree, tensors=tensors[key])
+        g = grounding_from_tree(tg, scene.id, trace=False)
+        positions = sorted(scene.index.ids.index(o) for o in g.objects)
+        right = g.failure is None and r.objects is not None and positions == r.objects
+        correct += right
+        family = r.family or "unknown"
+        per[family][0] += right
+        per[family][1] += 1
+        if g.failure is not None:
+            failure_codes[g.failure.code] += 1
+        if predictions is not None:
+            predictions.write(json.dumps(_prediction(r, g)) + "\n")
+    seconds = time.perf_counter() - start
+    n = len(jobs)
+    return {
+        "parser": "tree",
+        "executor": None,
+        "weights": weights or "shipped",
+        "refexps": n,
+        "correct": correct,
+        "accuracy": correct / n if n else None,
+        "by_family": {k: {"accuracy": c / t, "refexps": t} for k, (c, t) in sorted(per.items())},
+        "step_accuracy": None,
+        "steps": None,
+        "failures": sum(failure_codes.values()),
+        "failure_codes": dict(failure_codes),
+        "seconds": seconds,
+        "refexps_per_second": n / seconds if seconds > 0 else None,
+        "load_seconds": load_seconds,
+    }

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, NotAvailableError
 from ..scene.graph import ObjectId, SceneGraph
+from ..trace.render import render_tree
 from ..trace.trace import Failure, TraceStep
 from .base import ParseResult
 
@@ -600,20 +601,6 @@ class TreeGrounding:
         status = "ok" if self.failure is None else "failed"
         return TraceStep(index, "tree_ground", (self.text,), (), list(self.objects), "ObjectSet", status,
                          self.failure, self.time_ns, details)
-
-
-def render_tree(tree: Mapping[str, Any], indent: int = 1, shown: int = 3) -> list[str]:
-    """Indented lines of a grounded tree (``details["tree"]`` of a ``tree_ground`` step):
-    each node's type, phrase and its best objects with their scores."""
-    head = tree["type"] + (f"[{tree['op']}]" if tree.get("op") is not None else "")
-    scores = tree.get("scores") or {}
-    top = sorted(scores.items(), key=lambda kv: -kv[1])[:shown]
-    bar = " ".join(f"{k}:{v:.2f}" for k, v in top)
-    words = f" ({' '.join(tree['words'])})" if tree.get("words") and tree["type"] != "single" else ""
-    lines = [f"{'  ' * indent}{head} {tree['phrase']!r}{words}  [{bar}]"]
-    for child in tree.get("children", ()):
-        lines += render_tree(child, indent + 1, shown)
-    return lines
 
 
 class TreeGrounder:

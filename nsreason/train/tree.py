@@ -29,22 +29,19 @@ from ..parse.tree import (
 )
 from ..scene.graph import SceneGraph
 from ..scene.io import load_scenes
+from .split import IMAGE_SETS, in_images, other_half
 
 __all__ = ["IMAGES", "select_images", "prepare", "train_tree", "exact_set_accuracy"]
 
-IMAGES = ("even", "odd", "all")
+IMAGES = IMAGE_SETS
 
 Example = tuple[RefExp, TreeNode, SceneTensors]
 
 
 def select_images(refexps: Sequence[RefExp], images: str) -> list[RefExp]:
-    """The expressions of the even, odd or all ``image_index`` scenes."""
-    if images not in IMAGES:
-        raise InputError(f"expected images in {list(IMAGES)}, got {images!r}")
-    if images == "all":
-        return list(refexps)
-    parity = 0 if images == "even" else 1
-    return [r for r in refexps if r.image_index % 2 == parity]
+    """The expressions of the even, odd or all ``image_index`` scenes
+    (:func:`nsreason.train.split.in_images`)."""
+    return [r for r in refexps if in_images(r.image_index, images)]
 
 
 def prepare(refexps: Sequence[RefExp], scenes: Sequence[SceneGraph]) -> tuple[list[Example], list[tuple[RefExp, str]]]:
@@ -123,7 +120,7 @@ def train_tree(
     train_rs = select_images(all_refexps, images)
     if limit is not None:
         train_rs = train_rs[:limit]
-    held_rs = [] if images == "all" else select_images(all_refexps, "odd" if images == "even" else "even")
+    held_rs = [] if images == "all" else select_images(all_refexps, other_half(images))
     train, bad = prepare(train_rs, all_scenes)
     if not train:
         raise InputError("no training expression has a tree")
