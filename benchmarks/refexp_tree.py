@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         report = evaluate_refexp(SCENES, half, parser="tree", tree_weights=str(weights))
     held_out = trained.get("images") not in (None, "all", args.images)
     info = machine_info()
-    print(f"CLEVR-Ref+ exact-set accuracy, parser tree (words -> composition tree -> learned scorers)")
+    print("CLEVR-Ref+ exact-set accuracy, parser tree (words -> composition tree -> learned scorers)")
     print(f"weights: {weights} (trained on the {trained.get('images', '?')} image_index scenes, "
           f"{trained.get('epochs', '?')} epochs, seed {trained.get('seed', '?')})")
     print(f"scored: the {len(kept)} expressions of the {args.images} scenes of {REFEXPS.name} "

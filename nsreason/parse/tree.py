@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError, NotAvailableError
 from ..scene.graph import ObjectId, SceneGraph
 from ..trace.render import render_tree
-from ..trace.trace import Failure, TraceStep
+from ..trace.trace import Failure, StepStatus, TraceStep
 from .base import ParseResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -296,7 +296,8 @@ class _Builder:
             if self.antecedent is None:
                 raise self.fail("'it' with nothing before it to refer to")
             return self.antecedent
-        inner, _ = self.core()  # a direction without an ordinal says nothing (the generator's "The cube(s) from front that ...")
+        # a direction without an ordinal says nothing (the generator's "The cube(s) from front that ...")
+        inner, _ = self.core()
         return inner
 
     def core(self) -> tuple[TreeNode, tuple[str, ...] | None]:
@@ -398,8 +399,10 @@ class _Builder:
                 return j + 1
             if t.text in _RELATION_BLOCK or t.text in ORDINALS:
                 break
-        t = self.toks[self.i] if self.i < len(self.toks) else None
-        if t is not None and (t.pos == "ADP" or t.text in ("behind", "above", "below", "beside", "near")) \
+        if self.i >= len(self.toks):
+            return None
+        t = self.toks[self.i]
+        if (t.pos == "ADP" or t.text in ("behind", "above", "below", "beside", "near")) \
                 and t.text not in ("of", "from"):
             return self.i + 1
         return None
@@ -548,7 +551,7 @@ def make_model(config: Mapping[str, Any]) -> Any:
                     k = [self.order_vocab[w] for w in node.words]
                     mix = torch.softmax(self.order_logits[k].sum(0), 0)
                     before = torch.einsum("m,mji->ji", mix, st.orders)  # [j, i]: j comes before i
-                    p = child * _count_equals(before * child[:, None], int(node.op or 1) - 1)  # type: ignore[call-overload]
+                    p = child * _count_equals(before * child[:, None], int(node.op or 1) - 1)
                 else:  # pragma: no cover
                     raise ValueError(node.kind)
                 out[id(node)] = p
@@ -598,7 +601,7 @@ class TreeGrounding:
                                    "scores": {str(k): round(v, 4) for k, v in self.scores.items()}}
         if self.grounded is not None:
             details["tree"] = self.grounded
-        status = "ok" if self.failure is None else "failed"
+        status: StepStatus = "ok" if self.failure is None else "failed"
         return TraceStep(index, "tree_ground", (self.text,), (), list(self.objects), "ObjectSet", status,
                          self.failure, self.time_ns, details)
 

@@ -22,10 +22,18 @@ from typing import Any
 
 from ..datasets.clevr.refexps import RefExp, load_refexps
 from ..errors import InputError
-from ..eval.clevr import scenes_by_image
 from ..parse.tree import (
-    FEATURES, ORDERS, RELATIONS, BuildError, SceneTensors, TreeGrounder, TreeNode, build_tree_from_tokens,
-    make_model, scene_tensors, tokens_many,
+    FEATURES,
+    ORDERS,
+    RELATIONS,
+    BuildError,
+    SceneTensors,
+    TreeGrounder,
+    TreeNode,
+    build_tree_from_tokens,
+    make_model,
+    scene_tensors,
+    tokens_many,
 )
 from ..scene.graph import SceneGraph
 from ..scene.io import load_scenes
@@ -47,7 +55,7 @@ def select_images(refexps: Sequence[RefExp], images: str) -> list[RefExp]:
 def prepare(refexps: Sequence[RefExp], scenes: Sequence[SceneGraph]) -> tuple[list[Example], list[tuple[RefExp, str]]]:
     """(expression, tree, scene tensors) for every expression whose tree builds, and the
     (expression, reason) of those whose tree does not."""
-    by_image = scenes_by_image(list(scenes))
+    by_image = {int(s.id) if isinstance(s.id, str) and s.id.isdigit() else s.id: s for s in scenes}
     tensors: dict[int, SceneTensors] = {}
     toks = tokens_many([r.text for r in refexps])
     ok: list[Example] = []

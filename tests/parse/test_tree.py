@@ -46,17 +46,17 @@ def test_normalise_plural_markers_and_semicolons():
     ("Look at the fourth one of the thing(s) from left; The object(s) that are left of it",
      "sum[and](object, compose<left of>(ordinal[4]<from left>(thing)))"),
     ("Find big thing that is in front of the red cube; The ball(s) that are on the right side of it",
-     "sum[and](ball, compose<on right side of>(sum[and](sum[and](big, thing), compose<in front of>("
-     "sum[and](red, cube)))))"),
+     ("sum[and](ball, compose<on right side of>(sum[and](sum[and](big, thing), compose<in front of>("
+     "sum[and](red, cube)))))")),
     # "either ... or" at the clause; the inner relative clause does not take the "or"
-    ("The things that are either the first one of the cylinder(s) from front that are behind the first one "
-     "of the rubber object(s) from right or tiny thing(s)",
-     "sum[and](thing, sum[or](ordinal[1]<from front>(sum[and](cylinder, compose<behind>(ordinal[1]<from right>("
-     "sum[and](rubber, object))))), sum[and](tiny, thing)))"),
-    ("The big object(s) that are both to the left of the first one of the large thing(s) from front and right "
-     "of the second one of the object(s) from front",
-     "sum[and](sum[and](big, object), sum[and](compose<to left of>(ordinal[1]<from front>(sum[and](large, thing))), "
-     "compose<right of>(ordinal[2]<from front>(object))))"),
+    (("The things that are either the first one of the cylinder(s) from front that are behind the first one "
+     "of the rubber object(s) from right or tiny thing(s)"),
+     ("sum[and](thing, sum[or](ordinal[1]<from front>(sum[and](cylinder, compose<behind>(ordinal[1]<from right>("
+     "sum[and](rubber, object))))), sum[and](tiny, thing)))")),
+    (("The big object(s) that are both to the left of the first one of the large thing(s) from front and right "
+     "of the second one of the object(s) from front"),
+     ("sum[and](sum[and](big, object), sum[and](compose<to left of>(ordinal[1]<from front>(sum[and](large, thing))), "
+     "compose<right of>(ordinal[2]<from front>(object))))")),
     ("Any other metallic object(s) of the same color as the fourth one of the object(s) from left",
      "sum[and](sum[and](metallic, object), compose<of same color as>(ordinal[4]<from left>(object)))"),
     ("Any other things that are made of the same material as the red ball",
