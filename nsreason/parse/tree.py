@@ -37,7 +37,7 @@ the trained vocabulary lacks gives a failure naming it, never a guess.
 ordinal[2] 'the second one of the red cubes from left' (from left)
   sum[and] 'red cubes'
     single 'red'
-    single 'cube'
+    single 'cubes'
 """
 
 from __future__ import annotations
