@@ -9,11 +9,14 @@
 
 (tests/parse/test_shipped.py and tests/test_api.py run this.)
 
-Referring expressions (CLEVR-Ref+) are grounded from their text or their program::
+Referring expressions (CLEVR-Ref+) are grounded from their text (by the program parser, or
+by the syntax-tree grounder) or from their program::
 
     g = Reasoner.default().ground(scene, "The second one of the cube(s) from left")
     g.objects, g.scores          # the referred ids; a score for every object
     g.program                    # filter_ordinal["the second one of the","from left"](filter_shape[cube](scene()))
+    g = Reasoner(parser="tree").ground(scene, "the second one of the cube(s) from left")
+    print(g.trace)               # the composition tree, each node with its scores
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from .errors import NotAvailableError
 from .execute.answer import Answer
 from .execute.executors import Executor, execute_pairs, get_executor
-from .execute.grounding import Grounding, ground_program, grounding_from_answer, is_referring as _is_referring
+from .execute.grounding import Grounding, ground_program, grounding_from_answer
+from .execute.grounding import is_referring as _is_referring
 from .execute.ops import OPS
 from .execute.symbolic import SymbolicExecutor
 from .parse.base import Alternative, Parser, ParseResult, get_parser
@@ -33,7 +36,7 @@ from .program.ir import Program
 from .scene.graph import SceneGraph
 from .trace.trace import Failure, Trace, TraceStep
 
-__all__ = ["Grounding", "Reasoner", "execution_guided", "parse_step", "refexp_text_unavailable"]
+__all__ = ["Grounding", "Reasoner", "execution_guided", "parse_step"]
 
 
 class Reasoner:
@@ -103,18 +106,28 @@ class Reasoner:
         their ids, a score for every object (1.0/0.0 from the symbolic executor, the final
         attention from the neural one) and the trace.
 
-        The expression comes as text (parsed by the reasoner's parser: the shipped one reads
-        CLEVR-Ref+ expressions as well as questions) or as its :class:`Program` (it must end
-        in an ``ObjectSet`` or ``Object``, else a :class:`~nsreason.errors.ProgramTypeError`).
-        """
+        The expression comes as text or as its :class:`Program` (it must end in an
+        ``ObjectSet`` or ``Object``, else a :class:`~nsreason.errors.ProgramTypeError`).
+        Text is parsed by the reasoner's parser: the shipped program parser reads CLEVR-Ref+
+        expressions as well as questions; with ``Reasoner(parser="tree")`` the syntax-tree
+        grounder (:mod:`nsreason.parse.tree`) grounds it, and the trace is one
+        ``tree_ground`` step holding the grounded tree (its scores: the root's
+        probabilities)."""
         if isinstance(text_or_program, Program):
             return ground_program(self.executor, scene, text_or_program, trace=trace)
+        grounder = getattr(self.parser, "grounder", None)  # the "tree" parser grounds text itself
+        if grounder is not None:
+            from .execute.grounding import grounding_from_tree
+
+            return grounding_from_tree(grounder.ground(scene, text_or_program), scene.id, trace=trace)
         start = time.perf_counter_ns()
         parsed = self.parser.parse(text_or_program)
         return self.ground_parsed(scene, parsed, trace=trace, parse_ns=time.perf_counter_ns() - start)
 
     def ground_many(self, items: Sequence[tuple[SceneGraph, str]], *, trace: bool = False) -> list[Grounding]:
         """:meth:`ground` for many (scene, text) pairs, parsed in batches."""
+        if getattr(self.parser, "grounder", None) is not None:
+            return [self.ground(s, t, trace=trace) for s, t in items]
         start = time.perf_counter_ns()
         parsed = self.parser.parse_batch([t for _, t in items])
         each = (time.perf_counter_ns() - start) // max(1, len(items))
@@ -238,17 +251,6 @@ class Reasoner:
             if answer.confidence is not None:
                 answer.trace.confidence = answer.confidence
         return answer
-
-
-def refexp_text_unavailable(parser: str) -> str:
-    """Why a referring expression in words cannot be grounded yet (the message of the
-    :class:`~nsreason.errors.NotAvailableError`)."""
-    return (
-        f"grounding a referring expression from its text needs a parser that reads referring "
-        f"expressions, and none does yet: the question parser ({parser}) knows CLEVR questions, "
-        "not CLEVR-Ref+ expressions; give the expression's program instead "
-        "(Reasoner.ground(scene, Program.from_text(...)); nsreason ground --program ...)"
-    )
 
 
 def _parser_fits(parser: Parser, scene: SceneGraph) -> bool:

@@ -7,19 +7,21 @@
     nsreason run --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] --program PROGRAM
                  [--executor symbolic|neural|NAME] [--json]
     nsreason ground --scene FILE [--index N] [--scene-format auto|clevr|gqa|native]
-                    ("EXPRESSION" [--parser NAME|DIR] | --program PROGRAM) [--executor symbolic|neural|NAME] [--json]
+                    ("EXPRESSION" [--parser NAME|DIR|tree] [--weights DIR] | --program PROGRAM)
+                    [--executor symbolic|neural|NAME] [--json]
     nsreason eval clevr --scenes FILE [--scene-format auto|clevr|gqa|native] --questions FILE
                         [--parser gold|default|NAME|DIR] [--executor symbolic|neural|NAME]
                         [--images all|even|odd] [--limit N] [--no-trace] [--json] [--predictions FILE]
     nsreason eval gqa --scenes FILE --questions FILE [--parser gold] [--executor NAME] [--limit N]
                       [--json] [--predictions FILE]
-    nsreason eval refexp --scenes FILE --refexps FILE [--parser gold|default|NAME|DIR] [--executor NAME] [--limit N]
-                         [--json] [--predictions FILE]
+    nsreason eval refexp --scenes FILE --refexps FILE [--parser gold|default|tree|NAME|DIR] [--weights DIR]
+                         [--executor NAME] [--images all|even|odd] [--limit N] [--json] [--predictions FILE]
     nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
                         [--mavex FILE] [--answerer prior|kb|NAME|MODULE:FACTORY]
                         [--prior-from FILE] [--folds K] [--json] [--predictions FILE]
     nsreason train parser --questions FILE [FILE ...] --out DIR [--epochs N] [--seed S]
+    nsreason train tree --scenes FILE --refexps FILE --out DIR [--images even|odd|all] [--epochs N]
     nsreason train executor --scenes FILE --questions FILE --out DIR [--steps N] [--seed S]
                             [--levels MIN MAX] [--no-message-passing] [--device cpu|cuda]
     nsreason vocab [NAME]
@@ -98,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("expression", nargs="?", default=None,
                     help="the expression in words (or give --program)")
     gr.add_argument("--parser", default="clevr",
-                    help="parser of the text: name or checkpoint folder (default: clevr, the shipped parser)")
+                    help="what reads the words: a program parser's name or checkpoint folder (default: clevr, "
+                    "the shipped one), or 'tree': the syntax-tree grounder (nsreason.parse.tree)")
+    gr.add_argument("--text", default=None, help="the expression in words (same as the positional argument)")
+    gr.add_argument("--weights", default=None, help="with --parser tree: the grounder folder (default: shipped)")
     gr.add_argument("--scene", required=True, help="scene file (CLEVR, CLEVR-Ref+, GQA or native JSON)")
     gr.add_argument("--index", type=int, default=0, help="which scene of the file (default 0)")
     gr.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"])
@@ -166,8 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="format of --scenes (default: auto-detected)")
     rx.add_argument("--refexps", required=True, help="CLEVR-Ref+ refexps file")
     rx.add_argument("--parser", default="gold",
-                    help="'gold': each expression's own program; 'default': the shipped parser reads the text; "
-                    "or a parser name or checkpoint folder")
+                    help="'gold': each expression's own program; 'default': the shipped program parser reads "
+                    "the words; 'tree': the syntax-tree grounder grounds them; or a parser name or checkpoint folder")
+    rx.add_argument("--weights", default=None,
+                    help="with --parser tree: the grounder folder (default: the shipped weights)")
     rx.add_argument("--executor", default="symbolic", help=executor_help)
     rx.add_argument("--images", choices=["all", "even", "odd"], default="all",
                     help="only the expressions about even/odd image indices (held out from a parser "
@@ -242,6 +249,21 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--folds", type=int, default=0,
                     help="first report cross-validated figures on this many folds of the images")
     tr.add_argument("--out", required=True, help="ranker folder to write")
+
+    tt = train_sub.add_parser(
+        "tree", help="train the syntax-tree grounder on CLEVR-Ref+ expressions (nsreason.train.tree)")
+    tt.set_defaults(func=_train_tree)
+    tt.add_argument("--scenes", required=True, help="CLEVR-Ref+ scenes file (with obj_mask/obj_bbox)")
+    tt.add_argument("--refexps", required=True, help="CLEVR-Ref+ refexps file")
+    tt.add_argument("--out", required=True, help="folder to write (model.safetensors, config.json, training.json)")
+    tt.add_argument("--images", default="even", choices=["even", "odd", "all"],
+                    help="train on the expressions of these scenes (image_index parity); the other half "
+                    "is measured (default even)")
+    tt.add_argument("--epochs", type=int, default=20)
+    tt.add_argument("--batch-size", type=int, default=16)
+    tt.add_argument("--lr", type=float, default=0.05)
+    tt.add_argument("--seed", type=int, default=0)
+    tt.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
 
     te = train_sub.add_parser(
         "executor",
@@ -582,6 +604,7 @@ def _eval_refexp(args: argparse.Namespace, predictions: IO[str] | None) -> dict[
     return evaluate_refexp(
         args.scenes, args.refexps, parser=args.parser, executor=args.executor,
         limit=args.limit, predictions=predictions, scene_format=args.scene_format, images=args.images,
+        tree_weights=args.weights,
     )
 
 
@@ -589,19 +612,31 @@ def _ground(args: argparse.Namespace) -> int:
     """``nsreason ground``: the referred objects, each object's score, and the trace."""
     from .errors import InputError
 
-    if args.expression is None and args.program is None:
+    text = args.text if args.text is not None else args.expression
+    if text is None and args.program is None:
         raise InputError("give the expression's text, or its program with --program")
+    if text is not None and args.parser == "tree":
+        from .execute.grounding import grounding_from_tree
+        from .parse.tree import TreeGrounder
+
+        scene = _load_scene(args)
+        g = grounding_from_tree(TreeGrounder.load(args.weights).ground(scene, text), scene.id)
+        return _print_grounding(args, g)
     from .api import Reasoner
     from .program.formats import read_program
 
     reasoner = Reasoner(parser=args.parser, executor=args.executor)
     scene = _load_scene(args)
-    if args.expression is not None:
-        g = reasoner.ground(scene, args.expression)
+    if text is not None:
+        g = reasoner.ground(scene, text)
     else:
         program = read_program(args.program, args.vocabulary, args.program_format)
         program.validate()
         g = reasoner.ground(scene, program)
+    return _print_grounding(args, g)
+
+
+def _print_grounding(args: argparse.Namespace, g: Any) -> int:
     if args.json:
         print(json.dumps(g.to_dict(), indent=2))
     else:
@@ -635,6 +670,16 @@ def _train_ranker(args: argparse.Namespace) -> int:
 
     report = run_train_ranker(args.questions, args.concepts, args.kb, args.out, folds=args.folds)
     print(json.dumps(report, indent=2))
+    return 0
+
+
+def _train_tree(args: argparse.Namespace) -> int:
+    from .train.tree import train_tree
+
+    report = train_tree(args.scenes, args.refexps, out=args.out, images=args.images, epochs=args.epochs,
+                        batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
+                        log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(json.dumps({k: v for k, v in report.items() if k != "loss"}, indent=2))
     return 0
 
 

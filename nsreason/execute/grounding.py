@@ -29,7 +29,8 @@ from ..scene.graph import ObjectId, SceneGraph
 from ..trace.trace import Failure, Trace
 from .answer import Answer
 
-__all__ = ["Grounding", "check_referring", "ground_program", "grounding_from_answer", "is_referring"]
+__all__ = ["Grounding", "check_referring", "ground_program", "grounding_from_answer", "grounding_from_tree",
+           "is_referring"]
 
 
 @dataclass(slots=True)
@@ -116,3 +117,13 @@ def ground_program(executor: Any, scene: SceneGraph, program: Program, *, trace:
     if not trace:
         g.trace = None
     return g
+
+
+def grounding_from_tree(tg: Any, scene_id: Any = None, *, trace: bool = True) -> Grounding:
+    """The :class:`Grounding` of a :class:`~nsreason.parse.tree.TreeGrounding`: its
+    objects and scores, and a trace of one ``tree_ground`` step holding the grounded tree."""
+    t = None
+    if trace:
+        t = Trace([tg.to_trace_step(0)], answer=list(tg.objects) if tg.ok else None, failure=tg.failure,
+                  scene_id=scene_id)
+    return Grounding(list(tg.objects), dict(tg.scores), t, tg.failure, None)

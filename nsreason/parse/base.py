@@ -95,6 +95,15 @@ PARSERS.register("clevr", _shipped_clevr)
 PARSERS.register("default", _shipped_clevr)
 
 
+def _tree() -> Parser:
+    from .tree import TreeParser
+
+    return TreeParser()
+
+
+PARSERS.register("tree", _tree)
+
+
 def get_parser(spec: str | Parser) -> Parser:
     """A parser by registered name, by checkpoint directory, or passed through."""
     if not isinstance(spec, str):

@@ -9,10 +9,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nsreason.datasets.clevr.refexps import load_refexps  # noqa: E402
-from nsreason.parse.grammar import ProgramGrammar  # noqa: E402
-from nsreason.parse.seq2seq import Seq2SeqParser  # noqa: E402
-from nsreason.train.supervised import continue_training, extend_program_tokens  # noqa: E402
+from nsreason.datasets.clevr.refexps import load_refexps
+from nsreason.parse.grammar import ProgramGrammar
+from nsreason.parse.seq2seq import Seq2SeqParser
+from nsreason.train.supervised import continue_training, extend_program_tokens
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REFEXPS = load_refexps(FIXTURES / "clevr_refplus_refexps_small.json")

@@ -16,7 +16,7 @@ from nsreason.program.ir import Program
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 REFEXPS = load_refexps(FIXTURES / "clevr_refplus_refexps_small.json")
-ORDINALS = "first second third fourth fifth sixth seventh eighth nineth".split()
+ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "nineth"]
 
 
 def _ordinal_words(text: str) -> list[str]:
