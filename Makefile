@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml Makefile
 		"torch==2.13.0" -e ".[torch,rich,progress,test,knowledge]"
 	touch $(STAMP)
 
-.PHONY: install demo lint test test-fast test-ci bench parser parser-finetune humans-halves executor tree clean
+.PHONY: install demo lint test test-fast test-ci bench parser parser-finetune parser-continue humans-halves executor tree clean
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -52,9 +52,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/scaling.py
 	$(PY) benchmarks/parser.py
 
-# Retrain the shipped question parser from ../shared/data (about an hour on 2 CPU cores):
-# the supervised run, then answer-only fine-tuning on the CLEVR-Humans questions, then the
-# checksums a test checks. PARSER_OUT=nsreason/parse/weights/clevr replaces the shipped one.
+# Retrain the shipped question parser from ../shared/data (about two hours on 2 CPU cores):
+# the supervised run, then answer-only fine-tuning on the CLEVR-Humans questions, then
+# continued training on CLEVR-Ref+ expressions (below), then the checksums a test checks. PARSER_OUT=nsreason/parse/weights/clevr replaces the shipped one.
 SHARED     ?= ../shared/data
 PARSER_OUT ?= build/parser
 # The answer-only fine-tuning of the shipped parser (MML, the first 4,000 official and 4,000
@@ -77,20 +77,45 @@ REPLAY = $(VENV)/bin/python -m nsreason.datasets.clevr.augment \
 NEEDS_SUPERVISED = @test -d $(PARSER_OUT).supervised || { \
 	echo "no $(PARSER_OUT).supervised: run 'make parser' (its first step makes it; not shipped)"; exit 1; }
 
+# The third step of `parser`: continued supervised training that teaches the parser CLEVR-Ref+
+# referring expressions (those of even val image indices, each with 12 value-swapped copies;
+# the odd ones stay held out) and attribute clauses joined to spatial ones ("the cube that is
+# metal and left of the sphere": 8,000 grown questions on the train scenes), replaying CLEVR
+# train questions, grown ones and its own right programs for the CLEVR-Humans questions
+# (nsreason.train.supervised; about 45 minutes on 2 CPU cores).
+JOINED = $(VENV)/bin/python -m nsreason.datasets.clevr.augment \
+	--scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json \
+	--out $(PARSER_OUT).joined.json --per-scene 4 --clauses joined-only --seed 11
+CONTINUE = $(VENV)/bin/nsreason train supervised \
+	--refexps $(SHARED)/clevr-ref+/CLEVR-Ref+_val_refexps.json --images even --swaps 12 \
+	--replay $(SHARED)/clevr/train/CLEVR_train_questions.json $(PARSER_OUT).replay.json $(PARSER_OUT).joined.json \
+	--replay-limit 10000 --replay-answered $(SHARED)/clevr-humans/CLEVR-Humans_train_questions.json \
+	--replay-scenes $(SHARED)/clevr-humans/CLEVR_train_scenes_1000.json --epochs 10 --lr 1e-3 --seed 0 --threads 2
+
 parser: $(STAMP)
 	$(VENV)/bin/nsreason train parser --questions $(SHARED)/clevr/train/CLEVR_train_questions.json \
 		--generate-scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json --generate-per-scene 40 \
 		--grow-per-scene 15 --epochs 8 --batch-size 128 --lr 1.5e-3 --seed 0 --threads 2 \
 		--out $(PARSER_OUT).supervised
 	$(REPLAY)
-	$(FINETUNE) --parser $(PARSER_OUT).supervised --out $(PARSER_OUT)
+	$(FINETUNE) --parser $(PARSER_OUT).supervised --out $(PARSER_OUT).finetuned
+	$(JOINED)
+	$(CONTINUE) --parser $(PARSER_OUT).finetuned --out $(PARSER_OUT)
 	cd $(PARSER_OUT) && sha256sum config.json model.safetensors tokenizer.json words.json > SHA256SUMS
 
 # The fine-tuning step of `parser` alone, from its supervised checkpoint (about 8 minutes).
 parser-finetune: $(STAMP)
 	$(NEEDS_SUPERVISED)
 	test -f $(PARSER_OUT).replay.json || $(REPLAY)
-	$(FINETUNE) --parser $(PARSER_OUT).supervised --out $(PARSER_OUT)
+	$(FINETUNE) --parser $(PARSER_OUT).supervised --out $(PARSER_OUT).finetuned
+
+# The continued training step of `parser` alone, from its fine-tuned checkpoint (the shipped
+# parser before this step is commit ac4c015's nsreason/parse/weights/clevr).
+parser-continue: $(STAMP)
+	@test -d $(PARSER_OUT).finetuned || { echo "no $(PARSER_OUT).finetuned: run 'make parser-finetune'"; exit 1; }
+	test -f $(PARSER_OUT).replay.json || $(REPLAY)
+	test -f $(PARSER_OUT).joined.json || $(JOINED)
+	$(CONTINUE) --parser $(PARSER_OUT).finetuned --out $(PARSER_OUT)
 	cd $(PARSER_OUT) && sha256sum config.json model.safetensors tokenizer.json words.json > SHA256SUMS
 
 # The CLEVR-Humans held-out halves (docs/parser.md): the fine-tuning step of `parser`, from

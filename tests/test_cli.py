@@ -275,9 +275,14 @@ def test_ground_prints_objects_scores_and_trace(capsys):
     assert [s["op"] for s in out["trace"]["steps"]] == ["scene", "filter_visible", "filter_ordinal"]
 
 
-def test_ground_text_and_counting_programs_exit_2(capsys):
-    assert main(["ground", "--scene", REFPLUS_SCENES, "the second cube from left"]) == 2
-    assert "CLEVR-Ref+" in capsys.readouterr().err
+def test_ground_text_with_the_program_parser_and_counting_programs(capsys):
+    pytest.importorskip("torch")
+    rc = main(["ground", "--scene", REFPLUS_SCENES, "--index", "0", "--json", "The first one of the thing(s) from left"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and len(out["objects"]) == 1 and out["failure"] is None
+    assert out["trace"]["parse"]["output"] == 'filter_ordinal["the first one of the","from left"](scene())'
+    assert main(["ground", "--scene", REFPLUS_SCENES]) == 2  # neither text nor program
+    assert "give the expression" in capsys.readouterr().err
     assert main(["ground", "--scene", REFPLUS_SCENES, "--program", "count(scene())"]) == 2
     assert "Object or an ObjectSet" in capsys.readouterr().err
 
@@ -307,5 +312,7 @@ def test_eval_refexp_json_and_predictions(tmp_path, capsys):
     assert main(["eval", "refexp", "--scenes", REFPLUS_SCENES, "--refexps", REFPLUS_REFEXPS]) == 0
     assert "by_family:" in capsys.readouterr().out
     assert main(["eval", "refexp", "--scenes", REFPLUS_SCENES, "--refexps", REFPLUS_REFEXPS,
-                 "--parser", "default"]) == 2
-    assert "not available" in capsys.readouterr().err
+                 "--parser", "default", "--images", "odd", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["images"] == "odd" and 0 < report["refexps"] < 18 and report["accuracy"] >= 0.9
+    assert report["program_accuracy"] is not None
