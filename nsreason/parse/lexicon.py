@@ -118,6 +118,8 @@ class Lexicon:
         form = self.key(word)
         index = self.index[pos]
         found: list[str] = []
+        if "-" in word and form not in index:
+            form = "_".join(word.lower().split())  # WordNet keeps some hyphens: "t-shirt"
         for candidate in (form, *self.exceptions[pos].get(form, ())):
             if candidate in index and candidate not in found:
                 found.append(candidate)

