@@ -9,12 +9,14 @@
 
 (tests/parse/test_shipped.py and tests/test_api.py run this.)
 
-Referring expressions (CLEVR-Ref+) are grounded from their program for now::
+Referring expressions (CLEVR-Ref+) are grounded from their text (by the program parser, or
+by the syntax-tree grounder) or from their program::
 
-    program = Program.from_text('filter_ordinal["the second one of the", "from left"]'
-                                '(filter_shape[cube](scene()))')
-    g = Reasoner.default().ground(scene, program)
+    g = Reasoner.default().ground(scene, "The second one of the cube(s) from left")
     g.objects, g.scores          # the referred ids; a score for every object
+    g.program                    # filter_ordinal["the second one of the","from left"](filter_shape[cube](scene()))
+    g = Reasoner(parser="tree").ground(scene, "the second one of the cube(s) from left")
+    print(g.trace)               # the composition tree, each node with its scores
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from .errors import NotAvailableError
 from .execute.answer import Answer
 from .execute.executors import Executor, execute_pairs, get_executor
-from .execute.grounding import Grounding, ground_program
+from .execute.grounding import Grounding, ground_program, grounding_from_answer
+from .execute.grounding import is_referring as _is_referring
 from .execute.ops import OPS
 from .execute.symbolic import SymbolicExecutor
 from .parse.base import Alternative, Parser, ParseResult, get_parser
@@ -34,8 +36,7 @@ from .program.ir import Program
 from .scene.graph import SceneGraph
 from .trace.trace import Failure, Trace, TraceStep
 
-__all__ = ["Grounding", "Reasoner", "execution_guided", "parse_step", "refexp_text_unavailable",
-           "scene_graph_parser"]
+__all__ = ["Grounding", "Reasoner", "execution_guided", "parse_step", "scene_graph_parser"]
 
 
 class Reasoner:
@@ -143,14 +144,67 @@ class Reasoner:
         their ids, a score for every object (1.0/0.0 from the symbolic executor, the final
         attention from the neural one) and the trace.
 
-        For now the expression comes as its :class:`Program` (CLEVR-Ref+'s gold program;
-        it must end in an ``ObjectSet`` or ``Object``, else a
-        :class:`~nsreason.errors.ProgramTypeError`). Text is a
-        :class:`~nsreason.errors.NotAvailableError`: no parser reads referring
-        expressions yet, and the question parser's program for one would be a guess."""
+        The expression comes as text or as its :class:`Program` (it must end in an
+        ``ObjectSet`` or ``Object``, else a :class:`~nsreason.errors.ProgramTypeError`).
+        Text is parsed by the reasoner's parser: the shipped program parser reads CLEVR-Ref+
+        expressions as well as questions; with ``Reasoner(parser="tree")`` the syntax-tree
+        grounder (:mod:`nsreason.parse.tree`) grounds it, and the trace is one
+        ``tree_ground`` step holding the grounded tree (its scores: the root's
+        probabilities)."""
         if isinstance(text_or_program, Program):
             return ground_program(self.executor, scene, text_or_program, trace=trace)
-        raise NotAvailableError(refexp_text_unavailable(repr(self.parser)))
+        grounder = getattr(self.parser, "grounder", None)  # the "tree" parser grounds text itself
+        if grounder is not None:
+            from .execute.grounding import grounding_from_tree
+
+            return grounding_from_tree(grounder.ground(scene, text_or_program), scene.id, trace=trace)
+        start = time.perf_counter_ns()
+        parsed = self.parser.parse(text_or_program)
+        return self.ground_parsed(scene, parsed, trace=trace, parse_ns=time.perf_counter_ns() - start)
+
+    def ground_many(self, items: Sequence[tuple[SceneGraph, str]], *, trace: bool = False) -> list[Grounding]:
+        """:meth:`ground` for many (scene, text) pairs, parsed in batches."""
+        if getattr(self.parser, "grounder", None) is not None:
+            return [self.ground(s, t, trace=trace) for s, t in items]
+        start = time.perf_counter_ns()
+        parsed = self.parser.parse_batch([t for _, t in items])
+        each = (time.perf_counter_ns() - start) // max(1, len(items))
+        return [self.ground_parsed(s, p, trace=trace, parse_ns=each) for (s, _), p in zip(items, parsed)]
+
+    def ground_parsed(self, scene: SceneGraph, parsed: ParseResult, *, trace: bool = True,
+                      parse_ns: int = 0) -> Grounding:
+        """Ground a parse of a referring expression on ``scene``. Only the parser's programs
+        that name objects (ending in an ``Object`` or ``ObjectSet``) are candidates: the
+        first of them that runs on the scene is used (:func:`execution_guided`); a text the
+        parser reads only as a question ("how many ...") gets a failure saying so."""
+        referring = [a for a in parsed.alternatives if _is_referring(a.program)]
+        if parsed.ok and referring and not _is_referring(parsed.program):  # type: ignore[arg-type]
+            parsed = ParseResult(parsed.question, referring[0].program, referring[0].score, referring,
+                                 None, {**parsed.details, "not_referring": parsed.program.to_text()})  # type: ignore[union-attr]
+        elif parsed.ok and not referring:
+            failure = Failure("could_not_parse", "the parser reads this text as a question, not as an expression "
+                              f"naming objects: {parsed.program.to_text()}")  # type: ignore[union-attr]
+            parsed = ParseResult(parsed.question, None, parsed.score, parsed.alternatives, failure, parsed.details)
+        else:
+            parsed = ParseResult(parsed.question, parsed.program, parsed.score, referring, parsed.failure,
+                                 parsed.details)
+        if not parsed.ok:
+            t = Trace(failure=parsed.failure, scene_id=scene.id, parse=parse_step(parsed, parse_ns)) if trace else None
+            return Grounding([], {}, t, parsed.failure, None)
+
+        def run(program: Program) -> Answer:
+            if not _is_referring(program):  # a wider beam's question reading
+                why = Failure("not_referring", f"{program.steps[-1].op} does not name objects")
+                return Answer(None, program, None, why)
+            return self.executor.execute(program, scene, trace=True)  # the attention is in the trace
+
+        answer, used, rejected = execution_guided(parsed, run, self.parser, self.fallback_beam)
+        g = grounding_from_answer(answer, scene)
+        if trace and g.trace is not None:
+            g.trace.parse = parse_step(parsed, parse_ns, used=used, rejected=rejected)
+        elif not trace:
+            g.trace = None
+        return g
 
     def knowledge_executor(self) -> SymbolicExecutor:
         """The executor of knowledge programs (loads the KB, the encoder and the ranker
@@ -252,17 +306,6 @@ def scene_graph_parser() -> Parser:
     from .encode.text import TextEncoder
 
     return SceneGraphParser(encoder=TextEncoder())
-
-
-def refexp_text_unavailable(parser: str) -> str:
-    """Why a referring expression in words cannot be grounded yet (the message of the
-    :class:`~nsreason.errors.NotAvailableError`)."""
-    return (
-        f"grounding a referring expression from its text needs a parser that reads referring "
-        f"expressions, and none does yet: the question parser ({parser}) knows CLEVR questions, "
-        "not CLEVR-Ref+ expressions; give the expression's program instead "
-        "(Reasoner.ground(scene, Program.from_text(...)); nsreason ground --program ...)"
-    )
 
 
 def _parser_fits(parser: Parser, scene: SceneGraph) -> bool:

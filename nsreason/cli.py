@@ -6,20 +6,22 @@
                  [--executor symbolic|neural|NAME] [--kb default|SPEC ...] [--json] "QUESTION"
     nsreason run --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] --program PROGRAM
                  [--executor symbolic|neural|NAME] [--json]
-    nsreason ground --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] --program PROGRAM
+    nsreason ground --scene FILE [--index N] [--scene-format auto|clevr|gqa|native]
+                    ("EXPRESSION" [--parser NAME|DIR|tree] [--weights DIR] | --program PROGRAM)
                     [--executor symbolic|neural|NAME] [--json]
     nsreason eval clevr --scenes FILE [--scene-format auto|clevr|gqa|native] --questions FILE
                         [--parser gold|default|NAME|DIR] [--executor symbolic|neural|NAME]
                         [--images all|even|odd] [--limit N] [--no-trace] [--json] [--predictions FILE]
     nsreason eval gqa --scenes FILE --questions FILE [--parser gold|default] [--executor NAME] [--limit N]
                       [--json] [--predictions FILE]
-    nsreason eval refexp --scenes FILE --refexps FILE [--parser gold] [--executor NAME] [--limit N]
-                         [--json] [--predictions FILE]
+    nsreason eval refexp --scenes FILE --refexps FILE [--parser gold|default|tree|NAME|DIR] [--weights DIR]
+                         [--executor NAME] [--images all|even|odd] [--limit N] [--json] [--predictions FILE]
     nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
                         [--mavex FILE] [--answerer prior|kb|NAME|MODULE:FACTORY]
                         [--prior-from FILE] [--folds K] [--json] [--predictions FILE]
     nsreason train parser --questions FILE [FILE ...] --out DIR [--epochs N] [--seed S]
+    nsreason train tree --scenes FILE --refexps FILE --out DIR [--images even|odd|all] [--epochs N]
     nsreason train executor --scenes FILE --questions FILE --out DIR [--steps N] [--seed S]
                             [--levels MIN MAX] [--no-message-passing] [--device cpu|cuda]
     nsreason vocab [NAME]
@@ -94,9 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the trace as JSON")
     run.set_defaults(func=_run)
 
-    gr = sub.add_parser("ground", help="ground a referring expression (its program) on one scene")
+    gr = sub.add_parser("ground", help="ground a referring expression (its text or program) on one scene")
     gr.add_argument("expression", nargs="?", default=None,
-                    help="the expression in words (not available yet: give --program)")
+                    help="the expression in words (or give --program)")
+    gr.add_argument("--parser", default="clevr",
+                    help="what reads the words: a program parser's name or checkpoint folder (default: clevr, "
+                    "the shipped one), or 'tree': the syntax-tree grounder (nsreason.parse.tree)")
+    gr.add_argument("--text", default=None, help="the expression in words (same as the positional argument)")
+    gr.add_argument("--weights", default=None, help="with --parser tree: the grounder folder (default: shipped)")
     gr.add_argument("--scene", required=True, help="scene file (CLEVR, CLEVR-Ref+, GQA or native JSON)")
     gr.add_argument("--index", type=int, default=0, help="which scene of the file (default 0)")
     gr.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"])
@@ -165,9 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="format of --scenes (default: auto-detected)")
     rx.add_argument("--refexps", required=True, help="CLEVR-Ref+ refexps file")
     rx.add_argument("--parser", default="gold",
-                    help="'gold': each expression's own program (the only one available yet; "
-                    "'default' and 'tree' are later work)")
+                    help="'gold': each expression's own program; 'default': the shipped program parser reads "
+                    "the words; 'tree': the syntax-tree grounder grounds them; or a parser name or checkpoint folder")
+    rx.add_argument("--weights", default=None,
+                    help="with --parser tree: the grounder folder (default: the shipped weights)")
     rx.add_argument("--executor", default="symbolic", help=executor_help)
+    rx.add_argument("--images", choices=["all", "even", "odd"], default="all",
+                    help="only the expressions about even/odd image indices (held out from a parser "
+                    "trained with `nsreason train supervised --images` on the other half)")
     rx.add_argument("--limit", type=int, default=None, help="only the first N expressions")
     rx.add_argument("--json", action="store_true", help="print one JSON object")
     rx.add_argument("--predictions", help="write one JSON line per expression, in file order: "
@@ -239,6 +251,21 @@ def build_parser() -> argparse.ArgumentParser:
                     help="first report cross-validated figures on this many folds of the images")
     tr.add_argument("--out", required=True, help="ranker folder to write")
 
+    tt = train_sub.add_parser(
+        "tree", help="train the syntax-tree grounder on CLEVR-Ref+ expressions (nsreason.train.tree)")
+    tt.set_defaults(func=_train_tree)
+    tt.add_argument("--scenes", required=True, help="CLEVR-Ref+ scenes file (with obj_mask/obj_bbox)")
+    tt.add_argument("--refexps", required=True, help="CLEVR-Ref+ refexps file")
+    tt.add_argument("--out", required=True, help="folder to write (model.safetensors, config.json, training.json)")
+    tt.add_argument("--images", default="even", choices=["even", "odd", "all"],
+                    help="train on the expressions of these scenes (image_index parity); the other half "
+                    "is measured (default even)")
+    tt.add_argument("--epochs", type=int, default=20)
+    tt.add_argument("--batch-size", type=int, default=16)
+    tt.add_argument("--lr", type=float, default=0.05)
+    tt.add_argument("--seed", type=int, default=0)
+    tt.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+
     te = train_sub.add_parser(
         "executor",
         help="train the neural executor's scene encoder from (program, answer) pairs on noisy copies "
@@ -292,6 +319,36 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--seed", type=int, default=0)
     ft.add_argument("--threads", type=int, default=None)
     ft.add_argument("--out", required=True, help="checkpoint folder to write")
+
+    sv = train_sub.add_parser(
+        "supervised",
+        help="continue training a parser on (text, program) pairs: CLEVR-Ref+ referring expressions, "
+        "more questions; grows its words and program tokens, replays what it knew "
+        "(nsreason.train.supervised)",
+    )
+    sv.set_defaults(func=_train_supervised)
+    sv.add_argument("--parser", default="clevr", help="parser name or checkpoint folder to start from")
+    sv.add_argument("--refexps", nargs="*", default=[], help="CLEVR-Ref+ refexps files (with programs)")
+    sv.add_argument("--questions", nargs="*", default=[], help="CLEVR question files with programs (new pairs)")
+    sv.add_argument("--images", choices=["all", "even", "odd"], default="all",
+                    help="use only the refexps and questions of even/odd image indices (the others stay unseen)")
+    sv.add_argument("--swaps", type=int, default=0,
+                    help="value-swapped copies of each new pair (nsreason.datasets.clevr.swap)")
+    sv.add_argument("--replay", nargs="*", default=[],
+                    help="CLEVR question files with programs, replayed so nothing is forgotten")
+    sv.add_argument("--replay-limit", type=int, default=None, help="first N questions of each replay file")
+    sv.add_argument("--replay-answered", default=None,
+                    help="CLEVR-format questions with answers (CLEVR-Humans): the starting parser's own programs "
+                    "for them, where they give the right answer on --replay-scenes, are replayed too")
+    sv.add_argument("--replay-scenes", default=None, help="the scenes of --replay-answered")
+    sv.add_argument("--dev-fraction", type=float, default=0.05,
+                    help="share of each source's pairs (by image) kept to choose the epoch")
+    sv.add_argument("--epochs", type=int, default=4)
+    sv.add_argument("--batch-size", type=int, default=64)
+    sv.add_argument("--lr", type=float, default=5e-4)
+    sv.add_argument("--seed", type=int, default=0)
+    sv.add_argument("--threads", type=int, default=None)
+    sv.add_argument("--out", required=True, help="checkpoint folder to write")
 
     vocab = sub.add_parser("vocab", help="list the ops of a vocabulary")
     vocab.add_argument("name", nargs="?", default="clevr")
@@ -374,6 +431,77 @@ def _train_parser(args: argparse.Namespace) -> int:
         progress=None if not sys.stderr.isatty() else _tqdm_desc,
         log=lambda line: print(line, file=sys.stderr, flush=True),
     )
+    print(json.dumps({k: v for k, v in report.items() if k != "history"}, indent=2))
+    return 0
+
+
+def _train_supervised(args: argparse.Namespace) -> int:
+    import random
+
+    from .datasets.clevr import load_clevr_questions
+    from .datasets.clevr.refexps import load_refexps
+    from .datasets.clevr.swap import swapped_pairs
+    from .errors import InputError
+    from .parse.base import get_parser
+    from .parse.seq2seq import Seq2SeqParser
+    from .train.split import in_images
+    from .train.supervised import continue_training
+
+    parser = get_parser(args.parser)
+    if not isinstance(parser, Seq2SeqParser):
+        raise InputError(f"continued training needs a neural (seq2seq) parser, got {parser!r}")
+    rng = random.Random(args.seed)
+
+    def split(items: list[tuple[int, str, Any]]) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
+        """(train, dev) pairs of the chosen images, dev = a share of the images."""
+        kept = [(i, t, p) for i, t, p in items if in_images(i, args.images)]
+        images = sorted({i for i, _, _ in kept})
+        rng.shuffle(images)
+        dev_images = set(images[: int(len(images) * args.dev_fraction)])
+        return ([(t, p) for i, t, p in kept if i not in dev_images],
+                [(t, p) for i, t, p in kept if i in dev_images])
+
+    sources: dict[str, list[tuple[str, Any]]] = {}
+    dev: dict[str, list[tuple[str, Any]]] = {}
+    new: list[tuple[int, str, Any]] = []
+    for path in args.refexps:
+        new += [(r.image_index, r.text, r.program) for r in load_refexps(path)]
+    for path in args.questions:
+        new += [(q.image_index, q.question, q.program) for q in load_clevr_questions(path) if q.program is not None]
+    if new:
+        train, dev["new"] = split(new)
+        sources["new"] = train
+        if args.swaps > 0:
+            sources["swapped"] = swapped_pairs(train, args.swaps, seed=args.seed)
+    replay = []
+    for path in args.replay:
+        qs = load_clevr_questions(path)[: args.replay_limit]
+        replay += [(q.question, q.program) for q in qs if q.program is not None]
+    if args.replay_answered:
+        if not args.replay_scenes:
+            raise InputError("--replay-answered needs --replay-scenes")
+        from .scene.clevr import load_clevr_scenes
+        from .train.finetune import AnswerExample
+        from .train.supervised import right_programs
+
+        scenes = {s.id: s for s in load_clevr_scenes(args.replay_scenes)}
+        answered = [AnswerExample(q.question, scenes[q.image_index], q.answer)
+                    for q in load_clevr_questions(args.replay_answered) if q.image_index in scenes]
+        kept = right_programs(parser, answered)
+        print(f"replaying the starting parser's programs for {len(kept)} of {len(answered)} answered "
+              "questions (those it answers right)", file=sys.stderr, flush=True)
+        replay += kept
+    if replay:
+        rng.shuffle(replay)
+        n_dev = int(len(replay) * args.dev_fraction)
+        dev["replay"], sources["replay"] = replay[:n_dev], replay[n_dev:]
+    if not sources:
+        raise InputError("nothing to train on: give --refexps, --questions or --replay")
+    report = continue_training(
+        parser, sources, dev=dev, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        seed=args.seed, threads=args.threads, log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    parser.save(args.out)
     print(json.dumps({k: v for k, v in report.items() if k != "history"}, indent=2))
     return 0
 
@@ -476,29 +604,40 @@ def _eval_refexp(args: argparse.Namespace, predictions: IO[str] | None) -> dict[
 
     return evaluate_refexp(
         args.scenes, args.refexps, parser=args.parser, executor=args.executor,
-        limit=args.limit, predictions=predictions, scene_format=args.scene_format,
+        limit=args.limit, predictions=predictions, scene_format=args.scene_format, images=args.images,
+        tree_weights=args.weights,
     )
 
 
 def _ground(args: argparse.Namespace) -> int:
     """``nsreason ground``: the referred objects, each object's score, and the trace."""
-    from .errors import InputError, NotAvailableError
+    from .errors import InputError
 
-    if args.expression is not None:
-        from .api import refexp_text_unavailable
+    text = args.text if args.text is not None else args.expression
+    if text is None and args.program is None:
+        raise InputError("give the expression's text, or its program with --program")
+    if text is not None and args.parser == "tree":
+        from .execute.grounding import grounding_from_tree
+        from .parse.tree import TreeGrounder
 
-        raise NotAvailableError(refexp_text_unavailable("--parser default"))
-    if args.program is None:
-        raise InputError("give the expression's program with --program")
-    from .execute import get_executor
-    from .execute.grounding import ground_program
+        scene = _load_scene(args)
+        g = grounding_from_tree(TreeGrounder.load(args.weights).ground(scene, text), scene.id)
+        return _print_grounding(args, g)
+    from .api import Reasoner
     from .program.formats import read_program
 
-    executor = get_executor(args.executor)
+    reasoner = Reasoner(parser=args.parser, executor=args.executor)
     scene = _load_scene(args)
-    program = read_program(args.program, args.vocabulary, args.program_format)
-    program.validate()
-    g = ground_program(executor, scene, program)
+    if text is not None:
+        g = reasoner.ground(scene, text)
+    else:
+        program = read_program(args.program, args.vocabulary, args.program_format)
+        program.validate()
+        g = reasoner.ground(scene, program)
+    return _print_grounding(args, g)
+
+
+def _print_grounding(args: argparse.Namespace, g: Any) -> int:
     if args.json:
         print(json.dumps(g.to_dict(), indent=2))
     else:
@@ -532,6 +671,16 @@ def _train_ranker(args: argparse.Namespace) -> int:
 
     report = run_train_ranker(args.questions, args.concepts, args.kb, args.out, folds=args.folds)
     print(json.dumps(report, indent=2))
+    return 0
+
+
+def _train_tree(args: argparse.Namespace) -> int:
+    from .train.tree import train_tree
+
+    report = train_tree(args.scenes, args.refexps, out=args.out, images=args.images, epochs=args.epochs,
+                        batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
+                        log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(json.dumps({k: v for k, v in report.items() if k != "loss"}, indent=2))
     return 0
 
 

@@ -282,6 +282,20 @@ def test_ground_text_and_counting_programs_exit_2(capsys):
     assert "Object or an ObjectSet" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_ground_text_with_the_tree_parser_draws_the_tree(capsys):
+    pytest.importorskip("torch")
+    pytest.importorskip("spacy")
+    rc = main(["ground", "--scene", REFPLUS_SCENES, "--index", "0", "--parser", "tree",
+               "--text", "The second one of the thing(s) from left"])
+    out = capsys.readouterr().out
+    assert rc == 0 and out.startswith("objects: ") and "tree_ground" in out
+    assert "  ordinal[2] 'the second one of the things from left' (from left)" in out
+    rc = main(["ground", "--scene", REFPLUS_SCENES, "--parser", "tree", "--json", "The crimson thing(s)"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 1 and out["failure"]["code"] == "unknown_word" and "'crimson'" in out["failure"]["reason"]
+
+
 def test_eval_refexp_json_and_predictions(tmp_path, capsys):
     pred = tmp_path / "p.jsonl"
     rc = main(["eval", "refexp", "--scenes", REFPLUS_SCENES, "--refexps", REFPLUS_REFEXPS, "--json",

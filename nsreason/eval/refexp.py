@@ -2,9 +2,12 @@
 
 :func:`evaluate_refexp` grounds every expression of a CLEVR-Ref+ refexps file
 (:func:`~nsreason.datasets.clevr.refexps.load_refexps`) on its scene, with its own program
-(``parser="gold"``; the question parsers ``default`` and ``tree`` do not read referring
-expressions yet: a :class:`~nsreason.errors.NotAvailableError`), and scores **exact-set
-accuracy**: the predicted set of objects equals the referred set (the last node's
+(``parser="gold"``), from its text with a program parser (``"default"``: the shipped parser,
+which reads CLEVR-Ref+ expressions as well as questions; any registered name or checkpoint
+folder; the text goes through :meth:`Reasoner.ground_many <nsreason.api.Reasoner.ground_many>`),
+or from its words with the syntax-tree grounder (``parser="tree"``: :mod:`nsreason.parse.tree`,
+the shipped weights or ``tree_weights``), and scores **exact-set accuracy**: the predicted
+set of objects equals the referred set (the last node's
 ``_output``), overall and per template family (``template_filename``). With the symbolic
 executor it also checks every step against the generator's ``_output``
 (``step_accuracy``); object sets are compared as sets, since the generator writes some of
@@ -27,60 +30,72 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import IO, Any
 
+from ..api import Reasoner
 from ..datasets.clevr.refexps import RefExp, load_refexps
-from ..errors import InputError, NotAvailableError, ProgramError, RegistryError
+from ..errors import InputError, ProgramError
 from ..execute.executors import Executor, execute_pairs, get_executor
-from ..execute.grounding import Grounding, check_referring, grounding_from_answer
+from ..execute.grounding import Grounding, check_referring, grounding_from_answer, grounding_from_tree
 from ..execute.symbolic import SymbolicExecutor, decode_value
+from ..parse.base import Parser, get_parser
 from ..scene.graph import SceneGraph
 from ..scene.io import load_scenes
+from ..train.split import in_images
 from .clevr import outputs_match, scene_of, scenes_by_image
 
 __all__ = ["PARSERS", "evaluate_refexp", "steps_matching"]
 
 PARSERS = ("gold", "default", "tree")
-"""Values of ``parser``; only ``gold`` is available yet."""
+"""The usual values of ``parser`` (a registered parser name or a checkpoint folder works too)."""
 
 
 def evaluate_refexp(
     scenes: str | Path,
     refexps: str | Path,
     *,
-    parser: str = "gold",
+    parser: str | Parser = "gold",
     executor: str | Executor = "symbolic",
     limit: int | None = None,
     predictions: IO[str] | None = None,
     scene_format: str = "auto",
+    images: str = "all",
+    tree_weights: str | None = None,
 ) -> dict[str, Any]:
     """Ground every expression and score it (see the module docstring). Returns the report
     printed by ``nsreason eval refexp --json``: ``refexps``, ``correct``, ``accuracy``,
     ``by_family`` (``{family: {"accuracy", "refexps"}}``), ``step_accuracy`` and ``steps``
     (symbolic executor only; else None), ``failures`` and ``failure_codes``, ``seconds``
-    (grounding) and ``load_seconds``."""
-    if parser != "gold":
-        if parser in PARSERS:
-            raise NotAvailableError(
-                f"parser {parser!r} is not available for referring expressions yet: only 'gold' "
-                "(each expression's own program) is; 'default' and 'tree' are later work")
-        raise RegistryError(f"unknown parser {parser!r} for referring expressions; available: gold")
+    (grounding) and ``load_seconds``; with a parser, ``program_accuracy`` (the parsed program
+    equals the gold one). ``images``: ``all``, or only the expressions about even or odd
+    image indices (the half a parser trained with ``nsreason train supervised --images``
+    or ``nsreason train tree --images`` did not see)."""
+    in_images(0, images)  # an unknown `images` is an error before anything is loaded
+    if parser == "tree":
+        return _evaluate_tree(scenes, refexps, limit, predictions, scene_format, tree_weights, images)
     runner = get_executor(executor)  # an unknown name fails before anything is loaded
     symbolic = runner if type(runner) is SymbolicExecutor else None
+    reasoner = None if parser == "gold" else Reasoner(get_parser(parser), runner)
     t0 = time.perf_counter()
-    jobs = _load_jobs(scenes, refexps, limit, scene_format)
+    jobs = [(r, s) for r, s in _load_jobs(scenes, refexps, limit, scene_format) if in_images(r.image_index, images)]
     load_seconds = time.perf_counter() - t0
 
     start = time.perf_counter()
-    answers = execute_pairs(runner, [(r.program, s) for r, s in jobs], trace=symbolic is None)
-    groundings = [grounding_from_answer(a, s) for a, (_, s) in zip(answers, jobs)]
+    if reasoner is None:
+        answers = execute_pairs(runner, [(r.program, s) for r, s in jobs], trace=symbolic is None)
+        groundings = [grounding_from_answer(a, s) for a, (_, s) in zip(answers, jobs)]
+    else:
+        groundings = reasoner.ground_many([(s, r.text) for r, s in jobs], trace=symbolic is None)
     seconds = time.perf_counter() - start
 
-    correct = 0
+    correct = exact_programs = 0
     failure_codes: Counter[str] = Counter()
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     steps_total = steps_ok = 0
-    has_outputs = symbolic is not None and bool(jobs) and all(r.outputs is not None for r, _ in jobs)
+    has_outputs = (reasoner is None and symbolic is not None and bool(jobs)
+                   and all(r.outputs is not None for r, _ in jobs))
     for (r, scene), g in zip(jobs, groundings):
         right = g.failure is None and r.objects is not None and sorted(g.objects) == r.objects
+        if reasoner is not None and g.program is not None and r.program is not None:
+            exact_programs += g.program == r.program
         correct += right
         family = r.family or "unknown"
         per[family][0] += right
@@ -95,12 +110,14 @@ def evaluate_refexp(
             predictions.write(json.dumps(_prediction(r, g)) + "\n")
     n = len(jobs)
     return {
-        "parser": parser,
+        "parser": parser if isinstance(parser, str) else repr(parser),
         "executor": executor if isinstance(executor, str) else repr(executor),
+        "images": images,
         "refexps": n,
         "correct": correct,
         "accuracy": correct / n if n else None,
         "by_family": {k: {"accuracy": c / t, "refexps": t} for k, (c, t) in sorted(per.items())},
+        "program_accuracy": exact_programs / n if reasoner is not None and n else None,
         "step_accuracy": steps_ok / steps_total if has_outputs and steps_total else None,
         "steps": steps_total if has_outputs else None,
         "failures": sum(failure_codes.values()),
@@ -160,3 +177,60 @@ def _prediction(r: RefExp, g: Grounding) -> dict[str, Any]:
     if g.failure is not None:
         row["failure"] = str(g.failure)
     return row
+
+
+def _evaluate_tree(scenes: str | Path, refexps: str | Path, limit: int | None, predictions: IO[str] | None,
+                   scene_format: str, weights: str | None, images: str) -> dict[str, Any]:
+    """:func:`evaluate_refexp` with ``parser="tree"``: each expression's words grounded by
+    the tree grounder (trees built in one spaCy batch; scene tensors made once a scene)."""
+    from ..parse.tree import BuildError, TreeGrounder, build_tree_from_tokens, scene_tensors, tokens_many
+
+    grounder = TreeGrounder.load(weights)
+    t0 = time.perf_counter()
+    jobs = [(r, s) for r, s in _load_jobs(scenes, refexps, limit, scene_format) if in_images(r.image_index, images)]
+    load_seconds = time.perf_counter() - t0
+    start = time.perf_counter()
+    toks = tokens_many([r.text for r, _ in jobs])
+    tensors: dict[int, Any] = {}
+    correct = 0
+    failure_codes: Counter[str] = Counter()
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for (r, scene), t in zip(jobs, toks):
+        key = id(scene)
+        if key not in tensors:
+            tensors[key] = scene_tensors(scene)
+        try:
+            tree = build_tree_from_tokens(t)
+        except BuildError:
+            tree = None  # ground() rebuilds it and reports the failure
+        tg = grounder.ground(scene, r.text, tree=tree, tensors=tensors[key])
+        g = grounding_from_tree(tg, scene.id, trace=False)
+        positions = sorted(scene.index.ids.index(o) for o in g.objects)
+        right = g.failure is None and r.objects is not None and positions == r.objects
+        correct += right
+        family = r.family or "unknown"
+        per[family][0] += right
+        per[family][1] += 1
+        if g.failure is not None:
+            failure_codes[g.failure.code] += 1
+        if predictions is not None:
+            predictions.write(json.dumps(_prediction(r, g)) + "\n")
+    seconds = time.perf_counter() - start
+    n = len(jobs)
+    return {
+        "parser": "tree",
+        "executor": None,
+        "weights": weights or "shipped",
+        "images": images,
+        "refexps": n,
+        "correct": correct,
+        "accuracy": correct / n if n else None,
+        "by_family": {k: {"accuracy": c / t, "refexps": t} for k, (c, t) in sorted(per.items())},
+        "step_accuracy": None,
+        "steps": None,
+        "failures": sum(failure_codes.values()),
+        "failure_codes": dict(failure_codes),
+        "seconds": seconds,
+        "refexps_per_second": n / seconds if seconds > 0 else None,
+        "load_seconds": load_seconds,
+    }

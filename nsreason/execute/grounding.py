@@ -29,7 +29,8 @@ from ..scene.graph import ObjectId, SceneGraph
 from ..trace.trace import Failure, Trace
 from .answer import Answer
 
-__all__ = ["Grounding", "ground_program", "grounding_from_answer", "check_referring"]
+__all__ = ["Grounding", "check_referring", "ground_program", "grounding_from_answer", "grounding_from_tree",
+           "is_referring"]
 
 
 @dataclass(slots=True)
@@ -77,6 +78,15 @@ def check_referring(program: Program) -> None:
         )
 
 
+def is_referring(program: Program) -> bool:
+    """Whether ``program`` ends in an ``Object`` or ``ObjectSet`` (see :func:`check_referring`)."""
+    try:
+        check_referring(program)
+    except ProgramTypeError:
+        return False
+    return True
+
+
 def grounding_from_answer(answer: Answer, scene: SceneGraph) -> Grounding:
     """The :class:`Grounding` of an executor's answer to a referring program on ``scene``:
     the neural executor's scores are read from the final step's attention in the trace
@@ -107,3 +117,13 @@ def ground_program(executor: Any, scene: SceneGraph, program: Program, *, trace:
     if not trace:
         g.trace = None
     return g
+
+
+def grounding_from_tree(tg: Any, scene_id: Any = None, *, trace: bool = True) -> Grounding:
+    """The :class:`Grounding` of a :class:`~nsreason.parse.tree.TreeGrounding`: its
+    objects and scores, and a trace of one ``tree_ground`` step holding the grounded tree."""
+    t = None
+    if trace:
+        t = Trace([tg.to_trace_step(0)], answer=list(tg.objects) if tg.ok else None, failure=tg.failure,
+                  scene_id=scene_id)
+    return Grounding(list(tg.objects), dict(tg.scores), t, tg.failure, None)

@@ -102,6 +102,15 @@ PARSERS.register("scene_graph", _scene_graph)
 PARSERS.register("default", _shipped_clevr)
 
 
+def _tree() -> Parser:
+    from .tree import TreeParser
+
+    return TreeParser()
+
+
+PARSERS.register("tree", _tree)
+
+
 def get_parser(spec: str | Parser) -> Parser:
     """A parser by registered name, by checkpoint directory, or passed through."""
     if not isinstance(spec, str):

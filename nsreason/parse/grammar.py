@@ -4,14 +4,16 @@ decoding over it.
 Programs are emitted as prefix tokens (``count relate[left] unique filter_color[red]
 scene``). Every op of the vocabulary whose value arguments have closed domains gives one
 token per combination of values. Decoding keeps a stack of the types still to be produced:
-it starts with the *answer* types, a token may be emitted only if its op outputs the type on
-top of the stack, and emitting it replaces that type by the op's input types. When the stack
+it starts with the *root* types (an answer, or objects: a referring expression's program
+ends in an object set), a token may be emitted only if its op outputs the type on top of the
+stack, and emitting it replaces that type by the op's input types. When the stack
 is empty the program is complete, and it type-checks by construction.
 
 >>> g = ProgramGrammar("clevr")
 >>> state = g.start()
->>> [g.tokens[t] for t in g.allowed(state)][:3]
-['count', 'query_shape', 'query_color']
+>>> first = [g.tokens[t] for t in g.allowed(state)]
+>>> first[:2], "count" in first, "unique" in first
+(['scene', 'filter_color[gray]'], True, True)
 >>> for tok in ["count", "filter_color[red]", "scene"]:
 ...     state = g.advance(state, g.index[tok])
 >>> g.is_complete(state)
@@ -31,7 +33,8 @@ from ..program.vocab import Vocabulary, get_vocabulary
 __all__ = ["ProgramGrammar", "ROOT", "SPECIAL_TOKENS"]
 
 ROOT = "<answer>"
-"""Pseudo-type on the stack at the start: any answer type (not an object or object set)."""
+"""Pseudo-type on the stack at the start: any answer type, or an object or object set (what a
+referring expression's program ends in)."""
 
 SPECIAL_TOKENS = ("<pad>", "<bos>")
 
@@ -93,8 +96,10 @@ class ProgramGrammar:
         for i, out in enumerate(outputs):
             if out is not None:
                 self._by_type.setdefault(out, []).append(i)
+        self.root_types = self.answer_types | frozenset(
+            name for name, t in vocab.types.items() if t.kind in ("object", "object_set"))
         self._by_type[ROOT] = sorted(
-            i for i, out in enumerate(outputs) if out is not None and out in self.answer_types
+            i for i, out in enumerate(outputs) if out is not None and out in self.root_types
         )
         self.min_length = self._min_lengths()
 
@@ -115,7 +120,7 @@ class ProgramGrammar:
                 if out is None:
                     continue
                 cost = 1 + sum(best[t] for t in self.inputs[i])
-                for target in (out, ROOT) if out in self.answer_types else (out,):
+                for target in (out, ROOT) if out in self.root_types else (out,):
                     if cost < best[target]:
                         best[target] = cost
                         changed = True

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .trace import Trace, TraceStep
 
-__all__ = ["format_time", "format_value", "render_rich", "render_text"]
+__all__ = ["format_time", "format_value", "render_rich", "render_text", "render_tree"]
 
 _HEADER = ("#", "op", "args", "inputs", "output", "time")
 
@@ -94,7 +94,33 @@ def render_text(trace: Trace) -> str:
     for step in trace.steps:
         if step.status == "ok" and isinstance(step.output, dict):
             lines.extend(_evidence(step))
+        tree = step.details.get("tree")
+        if step.op == "tree_ground" and isinstance(tree, dict):
+            lines.append(f"step {step.index} tree (node, phrase, best objects with their scores):")
+            lines.extend(render_tree(tree))
     return "\n".join(lines)
+
+
+def render_tree(tree: dict[str, Any], indent: int = 1, shown: int = 3) -> list[str]:
+    """Indented lines of a grounded composition tree (``details["tree"]`` of a
+    ``tree_ground`` step, :mod:`nsreason.parse.tree`): each node's type, phrase and its
+    best objects with their scores.
+
+    >>> print("\\n".join(render_tree({"type": "sum", "op": "and", "phrase": "red cubes",
+    ...     "scores": {"0": 0.98, "1": 0.01}, "children": [
+    ...     {"type": "single", "phrase": "red", "words": ["red"], "scores": {"0": 0.99, "1": 0.02}}]})))
+      sum[and] 'red cubes'  [0:0.98 1:0.01]
+        single 'red'  [0:0.99 1:0.02]
+    """
+    head = tree.get("type", "?") + (f"[{tree['op']}]" if tree.get("op") is not None else "")
+    scores = tree.get("scores") or {}
+    top = sorted(scores.items(), key=lambda kv: -kv[1])[:shown]
+    bar = " ".join(f"{k}:{v:.2f}" for k, v in top)
+    words = f" ({' '.join(tree['words'])})" if tree.get("words") and tree.get("type") != "single" else ""
+    lines = [f"{'  ' * indent}{head} {tree.get('phrase', '')!r}{words}  [{bar}]"]
+    for child in tree.get("children", ()):
+        lines += render_tree(child, indent + 1, shown)
+    return lines
 
 
 def _fact_line(fact: dict[str, Any]) -> str:

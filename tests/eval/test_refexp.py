@@ -42,11 +42,7 @@ def test_a_wrong_program_counts_as_wrong(tmp_path):
     assert report["accuracy"] == 0.0 and report["correct"] == 0
 
 
-def test_other_parsers_are_not_available_yet():
-    with pytest.raises(NotAvailableError, match="not available .* yet"):
-        evaluate_refexp(SCENES, REFEXPS, parser="tree")
-    with pytest.raises(NotAvailableError):
-        evaluate_refexp(SCENES, REFEXPS, parser="default")
+def test_an_unknown_parser_is_a_registry_error():
     with pytest.raises(RegistryError):
         evaluate_refexp(SCENES, REFEXPS, parser="oracle")
 
@@ -80,6 +76,38 @@ def test_reasoner_grounds_a_program_and_refuses_text():
         reasoner.ground(scene, "the second cube from left")
     with pytest.raises(ProgramTypeError):
         reasoner.ground(scene, Program.from_text("count(scene())"))
+
+
+@pytest.mark.slow
+def test_tree_parser_grounds_the_fixture_from_words():
+    pytest.importorskip("torch")
+    pytest.importorskip("spacy")
+    out = io.StringIO()
+    report = evaluate_refexp(SCENES, REFEXPS, parser="tree", predictions=out)
+    raw = json.loads(REFEXPS.read_text())["refexps"]
+    assert report["parser"] == "tree" and report["refexps"] == len(raw) and report["accuracy"] >= 17 / 18
+    assert sum(f["refexps"] for f in report["by_family"].values()) == len(raw)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["refexp_index"] for r in rows] == [r["refexp_index"] for r in raw]
+    for row in rows:
+        assert all(0.0 <= v <= 1.0 for v in row["scores"].values())
+        assert {k for k, v in row["scores"].items() if v >= 0.5} == {str(j) for j in row["objects"]}
+
+
+@pytest.mark.slow
+def test_reasoner_with_the_tree_parser_grounds_text():
+    pytest.importorskip("torch")
+    pytest.importorskip("spacy")
+    from nsreason.api import Reasoner
+    from nsreason.scene.clevr import load_clevr_scenes
+
+    scene = {s.id: s for s in load_clevr_scenes(SCENES)}[0]
+    reasoner = Reasoner(parser="tree")
+    g = reasoner.ground(scene, "Any other things that are the same size as the second one of the thing(s) from left")
+    assert g.ok and g.trace is not None and g.trace.steps[0].op == "tree_ground"
+    assert g.objects == [1]
+    assert "compose 'the same size as" in g.trace.render_text()
+    assert not reasoner.ask(scene, "How many cubes?").ok  # it grounds expressions, it answers no question
 
 
 def test_neural_executor_grounds_the_fixture():

@@ -40,10 +40,12 @@ def test_a_checkpoints_tokens_keep_its_output_space():
         ProgramGrammar("clevr", tokens=[*old, "filter_colour[red]"])
 
 
-def test_answers_are_not_objects():
+def test_programs_end_in_an_answer_or_in_objects():
     roots = {G.tokens[i].split("[")[0] for i in G.allowed((ROOT,))}
     assert "count" in roots and "exist" in roots and "query_color" in roots
-    assert not roots & {"scene", "unique", "filter_color", "relate", "union"}
+    # a referring expression's program ends in objects (CLEVR-Ref+)
+    assert {"scene", "unique", "filter_color", "relate", "union", "filter_ordinal"} <= roots
+    assert G.root_types == {n for n, t in G.vocabulary.types.items() if t.kind != "record"}
 
 
 _CLEVR = get_vocabulary("clevr")

@@ -79,8 +79,20 @@ __all__ = [
     "substitute_values",
 ]
 
-CLAUSES = ("spatial", "same_size", "same_color", "same_material", "same_shape", "both", "superlative")
+CLAUSES = ("spatial", "same_size", "same_color", "same_material", "same_shape", "both", "superlative",
+           "and_size", "and_color", "and_material", "or_size", "or_color", "or_material")
 """Kinds of clause :func:`grow_template` can attach."""
+
+CLAUSE_WEIGHTS: dict[str, int] = {"spatial": 3, "same_size": 1, "same_color": 1, "same_material": 1,
+                                  "same_shape": 1, "both": 2, "superlative": 3}
+"""The clauses :func:`augmented_templates` draws by default, with their weights (the shipped
+parser's first training stage); the attribute clauses joined to a spatial one ("and_*",
+"or_*": "the cylinder that is metal and left of the cube", "things that are either red or
+behind the ball") are drawn only when asked for (:data:`JOINED_CLAUSE_WEIGHTS`)."""
+
+JOINED_CLAUSE_WEIGHTS: dict[str, int] = {**CLAUSE_WEIGHTS, "and_size": 2, "and_color": 2, "and_material": 2,
+                                         "or_size": 1, "or_color": 1, "or_material": 1}
+"""Every clause, the attribute clauses joined to a spatial clause among them."""
 
 _OBJECT_NODES = frozenset({"filter", "filter_unique", "filter_count", "filter_exist"})
 _LETTERS = {"Size": "Z", "Color": "C", "Material": "M", "Shape": "S"}
@@ -134,8 +146,9 @@ def _next_suffix(template: ClevrTemplate) -> str:
 
 def _grow_text(text: str, phrase: str, clause: str, new: str, attr: str | None) -> str | None:
     """``text`` with the clause after the one occurrence of ``phrase`` (None if not once)."""
-    if text.count(phrase) != 1 or (clause == "both" and re.search(r"\band\b", text)):
-        return None  # "both ... and ..." beside another "and" reads two ways
+    joins = clause == "both" or clause.startswith(("and_", "or_"))
+    if text.count(phrase) != 1 or (joins and re.search(r"\b(and|or)\b", text)):
+        return None  # "both ... and ..." beside another "and" or "or" reads two ways
     start = text.index(phrase)
     end = start + len(phrase)
     plural = text[end : end + 1] == "s"
@@ -147,9 +160,13 @@ def _grow_text(text: str, phrase: str, clause: str, new: str, attr: str | None) 
     if clause == "spatial":
         grown = f"{head} [{'that are' if plural else 'that is'}] {new}"
         return text[:start] + grown + text[end + plural :]
-    if clause == "both":
+    if clause == "both" or clause.startswith("and_"):
         grown = f"{head} {'that are' if plural else 'that is'} [both] {new}"
         return text[:start] + grown + text[end + plural :]
+    if clause.startswith("or_"):  # "things that are either red or left of the ball": a set
+        if not plural:
+            return None
+        return text[:start] + f"{head} that are [either] {new}" + text[end + plural :]
     assert attr is not None
     grown = f"{head} {'that are' if plural else 'that is'} {_SAME_PHRASE[attr]} {new}"
     before = text[:start]
@@ -175,7 +192,8 @@ def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTempl
     params = _object_params(node)
     if params is None or slot not in growable_slots(template):
         raise InputError(f"node {slot} of {template.filename}[{template.family}] cannot take a clause")
-    if clause == "both" and any(n.type == "intersect" for n in template.nodes):
+    if (clause == "both" or clause.startswith(("and_", "or_"))) and any(
+            n.type in ("intersect", "union") for n in template.nodes):
         return None  # "both ... and ..." inside another reads two ways
     if clause == "superlative" and node.type != "filter_unique":
         return None  # only a phrase naming one object: "the leftmost cube"
@@ -183,6 +201,7 @@ def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTempl
     obj = tuple(f"<{letter}{k}>" for letter in "ZCMS")
     new_params: list[tuple[str, str]] = list(zip(obj, ("Size", "Color", "Material", "Shape")))
     attr = clause.removeprefix("same_") if clause.startswith("same_") else None
+    joined = clause.split("_", 1)[1] if clause.startswith(("and_", "or_")) else None
     # the nodes put before the slot: inputs are "scene" (the slot's scene) or positions
     # within this block; the slot then reads the block's last node
     block: list[tuple[str, tuple[int | str, ...], tuple[str, ...]]]
@@ -198,6 +217,18 @@ def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTempl
                  ("filter_unique", ("scene",), obj2), ("relate", (2,), (f"<R{k + 1}>",)),
                  ("intersect", (1, 3), ())]
         new_text = f"<R{k}> the {' '.join(obj)} and <R{k + 1}> the {' '.join(obj2)}"
+    elif joined is not None:  # an attribute clause joined to a spatial one
+        value = f"<{_LETTERS[joined.capitalize()]}{k + 1}>"
+        new_params += [(f"<R{k}>", "Relation"), (value, joined.capitalize())]
+        spoken = f"[made of] {value}" if joined == "material" else value
+        if clause.startswith("and_"):  # filter_<attr>[value](relate[R](unique(<k>)))
+            block = [("filter_unique", ("scene",), obj), ("relate", (0,), (f"<R{k}>",)),
+                     ("filter", (1,), (value,))]
+        else:  # union(filter_<attr>[value](scene()), relate[R](unique(<k>)))
+            block = [("filter", ("scene",), (value,)), ("filter_unique", ("scene",), obj),
+                     ("relate", (1,), (f"<R{k}>",)), ("union", (0, 2), ())]
+        both_orders = [f"{spoken} and <R{k}> the {' '.join(obj)}", f"<R{k}> the {' '.join(obj)} and {spoken}"]
+        new_text = both_orders[0] if clause.startswith("and_") else f"{spoken} or <R{k}> the {' '.join(obj)}"
     elif clause == "superlative":  # the slot's own filter moves into the block
         new_params = [(f"<D{k}>", "Relation")]
         block = [("filter", ("scene",), params), ("extreme", (0,), (f"<D{k}>",))]
@@ -206,11 +237,13 @@ def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTempl
         block = [("filter_unique", ("scene",), obj), (f"same_{attr}", (0,), ())]
         new_text = f"the {' '.join(obj)}"
     texts = []
+    variants = both_orders if clause.startswith("and_") else [new_text]
     for text in template.texts:
         for where in ("before", "after") if clause == "superlative" else (attr,):
-            grown = _grow_text(text, " ".join(params), clause, new_text, where)
-            if grown is not None:
-                texts.append(grown)
+            for said in variants:
+                grown = _grow_text(text, " ".join(params), clause, said, where)
+                if grown is not None:
+                    texts.append(grown)
     if not texts:
         return None
 
@@ -239,6 +272,10 @@ def grow_template(template: ClevrTemplate, slot: int, clause: str) -> ClevrTempl
         constraints.append((ctype, cparams))
     if clause == "both":  # two different objects, as in single_and
         constraints.append(("OUT_NEQ", (slot, slot + 2)))
+    if joined is not None:  # "the metal cube that is rubber and ..." contradicts itself
+        letter = _LETTERS[joined.capitalize()]
+        constraints.append(("NOT_NULL", (f"<{letter}{k + 1}>",)))
+        constraints.append(("NULL", (next(p for p in params if p[1] == letter),)))
     if attr is not None:  # "the red thing that is the same color as ..." says nothing
         letter = _LETTERS[attr.capitalize()]
         constraints.append(("NULL", (f"<{letter}{k}>",)))
@@ -260,6 +297,7 @@ def augmented_templates(
     max_clauses: int = 2,
     max_hops: int = 5,
     seed: int = 0,
+    clauses: Mapping[str, int] | None = None,
 ) -> list[ClevrTemplate]:
     """Up to ``per_template`` distinct grown variants of each template: each gets 1 to
     ``max_clauses`` clauses on random growable phrases (including phrases added by an
@@ -269,7 +307,11 @@ def augmented_templates(
     where they came from."""
     rng = random.Random(seed)
     out: list[ClevrTemplate] = []
-    weights = [3, 1, 1, 1, 1, 2, 3]  # spatial, four same-attribute, both ... and ..., superlative
+    drawn = dict(CLAUSE_WEIGHTS if clauses is None else clauses)
+    unknown = set(drawn) - set(CLAUSES)
+    if unknown:
+        raise InputError(f"unknown clauses {sorted(unknown)}; known: {list(CLAUSES)}")
+    kinds, weights = list(drawn), list(drawn.values())
     seen: set[tuple[Any, ...]] = set()
     for template in templates:
         made = 0
@@ -281,7 +323,7 @@ def augmented_templates(
                 slots = growable_slots(grown)
                 if not slots:
                     break
-                candidate = grow_template(grown, rng.choice(slots), rng.choices(CLAUSES, weights)[0])
+                candidate = grow_template(grown, rng.choice(slots), rng.choices(kinds, weights)[0])
                 if candidate is None or hops(candidate) > max_hops:
                     continue
                 grown = candidate
@@ -327,6 +369,7 @@ def generate_augmented(
     everyday: bool = True,
     synonyms: Mapping[str, Sequence[str]] | None = None,
     stats: dict[str, Any] | None = None,
+    clauses: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Up to ``per_scene`` questions per scene from the grown variants of ``templates``
     (default: the official ones) and, with ``everyday``, from :func:`everyday_templates`
@@ -336,28 +379,24 @@ def generate_augmented(
     # "the cube left of the sphere that is not red" would say which is not red two ways
     growable = [t for t in extra if not any(n.type == "difference" for n in t.nodes)]
     grown = augmented_templates(base + growable, per_template=per_template,
-                                max_clauses=max_clauses, max_hops=max_hops, seed=seed)
+                                max_clauses=max_clauses, max_hops=max_hops, seed=seed, clauses=clauses)
     return generate_questions(scenes, per_scene=per_scene, seed=seed + 1, templates=grown + extra,
                               synonyms=synonyms, stats=stats)
 
 
 # -- value substitution (for few annotated programs) -----------------------------------------
-_SUBSTITUTABLE = {"filter_size": "Size", "filter_color": "Color", "filter_material": "Material",
-                  "filter_shape": "Shape"}
-
-
 def substitute_values(
     question: str,
     program: Program,
     rng: random.Random,
     synonyms: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[str, Program] | None:
-    """The same question and program with the attribute values renamed consistently:
-    one random permutation per attribute type (sizes, colors, materials, shapes) applied
-    to the program's filter values and to every word of the question that names a value
-    (CLEVR's synonyms: "ball" is a sphere, "shiny" is metal; plurals kept), each written
-    with a random synonym. None when a filter value of the program is not written in the
-    question (renaming it would make question and program disagree).
+    """The same question and program with the attribute values renamed consistently: one
+    random permutation per attribute type (sizes, colors, materials, shapes), applied to the
+    program's filter values and to the words of the question that name them, each written
+    with a random synonym (:func:`nsreason.datasets.clevr.swap.swap_shown` restricted to the
+    attributes). None when a filter value of the program is not written in the question
+    (renaming it would make question and program disagree).
 
     A few annotated programs thus teach every value, not only those they happen to use
     (no new annotation: the structure of each pair is unchanged).
@@ -367,54 +406,17 @@ def substitute_values(
     ...                             "unique(filter_shape[sphere](filter_size[large](scene())))))))")
     >>> q, p = substitute_values("How many red cubes are left of the big ball?", program, rng)
     >>> q
-    'How many purple cylinders are left of the large cube?'
+    'How many red cubes are left of the large cylinder?'
     >>> p.to_text()
-    'count(filter_shape[cylinder](filter_color[purple](relate[left](unique(filter_shape[cube](filter_size[large](scene())))))))'
+    'count(filter_shape[cube](filter_color[red](relate[left](unique(filter_shape[cylinder](filter_size[large](scene())))))))'
     >>> substitute_values("How many cubes are there?", Program.from_text(
     ...     "count(filter_color[red](scene()))"), rng) is None  # "red" is not in the question
     True
     """
-    from ...program.ir import Step
-    from ...program.vocab import get_vocabulary
+    from .swap import swap_shown
 
-    synonyms = SYNONYMS if synonyms is None else synonyms
-    types = get_vocabulary(program.vocabulary_name).types
-    word_value: dict[str, tuple[str, str]] = {}  # surface word -> (type, value)
-    for type_name in _SUBSTITUTABLE.values():
-        for value in types[type_name].domain or ():
-            for word in synonyms.get(value, (value,)):
-                if " " not in word:
-                    word_value[word] = (type_name, value)
-    words_ = re.findall(r"[A-Za-z]+|[^A-Za-z]+", question)
-    found: set[tuple[str, str]] = set()
-    for w in words_:
-        key = w.lower()
-        hit = word_value.get(key) or (word_value.get(key[:-1]) if key.endswith("s") else None)
-        if hit:
-            found.add(hit)
-    used = {(_SUBSTITUTABLE[s.op], s.args[0]) for s in program.steps if s.op in _SUBSTITUTABLE}
-    if not used <= found:
-        return None
-    mapping: dict[tuple[str, str], str] = {}
-    for type_name in _SUBSTITUTABLE.values():
-        domain = list(types[type_name].domain or ())
-        shuffled = domain[:]
-        rng.shuffle(shuffled)
-        mapping.update({(type_name, a): b for a, b in zip(domain, shuffled)})
-    out = []
-    for w in words_:
-        key = w.lower()
-        plural = key not in word_value and key.endswith("s") and key[:-1] in word_value
-        hit = word_value.get(key[:-1] if plural else key)
-        if not hit:
-            out.append(w)
-            continue
-        new = rng.choice(tuple(synonyms.get(mapping[hit], (mapping[hit],))))
-        new = new + "s" if plural else new
-        out.append(new.capitalize() if w[0].isupper() else new)
-    steps = [Step(s.op, s.inputs, (mapping[(_SUBSTITUTABLE[s.op], s.args[0])],)) if s.op in _SUBSTITUTABLE
-             else s for s in program.steps]
-    return "".join(out), Program(steps, program.vocabulary_name)
+    return swap_shown(question, program, rng, synonyms=SYNONYMS if synonyms is None else synonyms,
+                      types=("Size", "Color", "Material", "Shape"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -431,14 +433,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--templates", default=None, help="folder of template *.json files")
     parser.add_argument("--synonyms", default=None, help="synonyms.json (default: CLEVR's)")
+    parser.add_argument("--clauses", choices=["default", "joined", "joined-only"], default="default",
+                        help="clauses drawn: the default ones (CLAUSE_WEIGHTS), all of them (JOINED_CLAUSE_WEIGHTS), "
+                        "or only the attribute clauses joined to a spatial one")
     args = parser.parse_args(argv)
+    clauses = {"default": CLAUSE_WEIGHTS, "joined": JOINED_CLAUSE_WEIGHTS,
+               "joined-only": {k: v for k, v in JOINED_CLAUSE_WEIGHTS.items() if k not in CLAUSE_WEIGHTS}}[args.clauses]
     return run_generator(
         args, "nsreason.datasets.clevr.augment",
         lambda scenes, synonyms, stats: generate_augmented(
             scenes, per_scene=args.per_scene, per_template=args.per_template,
             max_clauses=args.max_clauses, max_hops=args.max_hops, seed=args.seed,
             templates=load_templates(args.templates) if args.templates else None,
-            synonyms=synonyms, stats=stats),
+            synonyms=synonyms, stats=stats, clauses=clauses),
         per_scene=args.per_scene,
     )
 
