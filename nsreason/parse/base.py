@@ -91,7 +91,14 @@ def _shipped_clevr() -> Parser:
     return Seq2SeqParser.load(SHIPPED / "clevr")
 
 
+def _scene_graph() -> Parser:
+    from .scene_graph import SceneGraphParser
+
+    return SceneGraphParser()
+
+
 PARSERS.register("clevr", _shipped_clevr)
+PARSERS.register("scene_graph", _scene_graph)
 PARSERS.register("default", _shipped_clevr)
 
 

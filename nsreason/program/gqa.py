@@ -22,6 +22,9 @@ and in a public GQA executor (``OpSelect``/``OpRelate``/``OpVerify``/``OpChoose`
   (``"pitcher (2827701) "``, ``"small "``);
 * ``dependencies``: indices of earlier steps whose results the operation reads.
 
+GQA's release has no counting questions; ``count`` (the size of its one input set) is
+read too, for question sets in GQA's format that count (``nsreason.datasets.gqa``).
+
 **Object ids are annotations, not program input.** A gold program selects by *name*, as
 GQA's own executors do (``select: shirt (1234567)`` becomes ``select[shirt](scene())``);
 where a step needs one object (``query``, ``verify``, ``choose``, ``same``) the set is
@@ -356,6 +359,11 @@ def _exist(conv: _Converter, i: int, category: str, argument: str, deps: list[in
     return conv.emit("exist", (conv.input(i, deps, 0, "set"),)), "bool"
 
 
+def _count(conv: _Converter, i: int, category: str, argument: str, deps: list[int]) -> tuple[int, str]:
+    conv.arity(i, deps, 1, "count")
+    return conv.emit("count", (conv.input(i, deps, 0, "set"),)), "integer"
+
+
 def _logic(op: str) -> _Handler:
     def handler(conv: _Converter, i: int, category: str, argument: str, deps: list[int]) -> tuple[int, str]:
         conv.arity(i, deps, 2, op)
@@ -398,6 +406,7 @@ _HANDLERS: dict[str, _Handler] = {
     "query": _query,
     "choose": _choose,
     "exist": _exist,
+    "count": _count,
     "and": _logic("and"),
     "or": _logic("or"),
     "same": _compare(False),

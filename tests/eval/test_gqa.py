@@ -91,3 +91,30 @@ def test_every_object_of_the_100_shared_graphs_can_be_selected_and_queried():
                 assert query.failure is not None and query.failure.code == "not_unique"
             checked += 1
     assert checked == 1580
+
+
+@pytest.mark.slow
+def test_the_default_parser_reads_the_question_text():
+    pytest.importorskip("spacy")
+    out = io.StringIO()
+    report = evaluate_gqa(SCENES, QUESTIONS, parser="default", predictions=out)
+    assert report["parser"] == "default" and report["failures"] == {}
+    assert report["accuracy"] == 1.0
+    # text only: no semantic programs needed
+    questions = {k: {kk: v for kk, v in q.items() if kk != "semantic"}
+                 for k, q in json.loads(QUESTIONS.read_text()).items()}
+    assert evaluate_gqa(SCENES, questions, parser="default")["accuracy"] == 1.0
+    with pytest.raises(InputError, match=r"q\.question"):
+        evaluate_gqa(SCENES, {"q": {"imageId": "1", "answer": "no"}}, parser="default")
+
+
+@pytest.mark.slow
+def test_cli_eval_gqa_parser_default(tmp_path, capsys):
+    pytest.importorskip("spacy")
+    from nsreason.cli import main
+
+    rows = tmp_path / "pred.jsonl"
+    assert main(["eval", "gqa", "--scenes", str(SCENES), "--questions", str(QUESTIONS),
+                 "--parser", "default", "--json", "--predictions", str(rows)]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == 1.0
+    assert len(rows.read_text().splitlines()) == len(json.loads(QUESTIONS.read_text()))

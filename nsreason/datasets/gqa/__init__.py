@@ -1,0 +1,1 @@
+"""GQA-format question sets generated on GQA scene graphs (:mod:`.generate`)."""
