@@ -104,7 +104,8 @@ class Reasoner:
         if getattr(self.parser, "scene_aware", False) or not _parser_fits(self.parser, scene):
             return self._ask_scene(scene, question, trace)
         parsed = self.parser.parse(question)
-        if self.kb_spec is not None and not parsed.ok:
+        if self.kb_spec is not None and not parsed.ok and (
+                parsed.failure is None or parsed.failure.code != "unknown_word"):  # refused by name, not guessed
             return self._ask_knowledge(scene, parsed, trace)
         return self.answer_parsed(scene, parsed, trace=trace,
                                   parse_ns=time.perf_counter_ns() - start)
@@ -228,11 +229,9 @@ class Reasoner:
 
         start = time.perf_counter_ns()
         program = knowledge_program(refused.question)
-        if reason is not None:
-            pass
-        elif refused.ok:
+        if reason is None and refused.ok:
             reason = "the scene's objects lack the attributes the question parser's vocabulary reads"
-        else:
+        elif reason is None:
             reason = "the question parser could not map it: " + (
                 refused.failure.reason if refused.failure else "no program")
         parsed = ParseResult(refused.question, program, 1.0, [Alternative(program, 1.0)],

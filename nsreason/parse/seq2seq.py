@@ -28,9 +28,17 @@ from ..errors import InputError, VocabularyError
 from ..trace.trace import Failure
 from .base import Alternative, ParseResult
 from .grammar import ProgramGrammar
-from .text import correct_typos, words
+from .text import FUNCTION_WORDS, correct_typos, words
 
 __all__ = ["Seq2SeqConfig", "Seq2SeqModel", "Seq2SeqParser", "beam_search"]
+
+
+def _english(word: str) -> bool:
+    """Whether ``word`` is a number, an English function word or a word WordNet knows
+    (inflections included)."""
+    from .lexicon import load_lexicon
+
+    return any(c.isdigit() for c in word) or word in FUNCTION_WORDS or load_lexicon().known(word)
 
 CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, WORDS_FILE = (
     "config.json",
@@ -381,6 +389,14 @@ class Seq2SeqParser:
             return ParseResult(question, None, None, [], failure, details)
         best = alternatives[0]
         unknown = details.get("unknown_words", [])
+        strange = [w for w in unknown if not _english(w)]
+        if strange:  # a word nothing knows (not the parser, not WordNet): refuse, naming it
+            failure = Failure(
+                "unknown_word",
+                f"unknown word{'s' if len(strange) > 1 else ''} {', '.join(map(repr, strange))}: not in the "
+                "parser's vocabulary, not a one-letter typo of a word in it, and not an English word (WordNet)",
+            )
+            return ParseResult(question, None, best.score, alternatives, failure, details)
         if len(unknown) * 3 > len(ws):
             failure = Failure(
                 "could_not_parse",

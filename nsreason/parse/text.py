@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
-__all__ = ["CLOSED_CLASS", "correct_typos", "edits1", "first_words", "words"]
+__all__ = ["CLOSED_CLASS", "FUNCTION_WORDS", "correct_typos", "edits1", "first_words", "words"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -37,6 +37,25 @@ CLOSED_CLASS = frozenset([
 ])
 """Function words (auxiliaries, prepositions, determiners, pronouns, conjunctions): what is
 left out when the content words of a phrase are wanted."""
+
+
+FUNCTION_WORDS = CLOSED_CLASS | frozenset([
+    "about", "across", "after", "against", "along", "although", "among", "around", "because",
+    "before", "beneath", "beside", "besides", "between", "beyond", "both", "despite", "during",
+    "each", "either", "every", "except", "few", "how", "however", "if", "inside", "itself",
+    "many", "more", "most", "much", "neither", "nor", "off", "once", "onto", "other", "others",
+    "out", "outside", "own", "same", "several", "since", "some", "through", "toward", "towards",
+    "unless", "until", "upon", "via", "what", "whatever", "when", "where", "whether", "which",
+    "while", "who", "whom", "whose", "why", "within", "without", "yet", "himself", "herself",
+    "themselves", "ourselves", "yourself", "myself", "anything", "everything", "nothing",
+    "something", "anyone", "everyone", "someone", "none", "any", "all", "whats", "thats",
+    "theres", "doesnt", "dont", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt",
+    "wouldnt", "shouldnt", "wont", "hasnt", "havent", "hadnt", "its", "lets", "im", "youre",
+    "theyre", "ive", "id", "ill",
+])
+"""English function words, apostrophes dropped as :func:`words` drops them ("doesn't" →
+"doesnt"): words a parser may not know yet that are still English (WordNet lists content
+words only)."""
 
 
 def words(text: str) -> list[str]:

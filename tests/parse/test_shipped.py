@@ -76,3 +76,32 @@ def test_config_records_how_it_was_trained():
     config = json.loads((CHECKPOINT / "config.json").read_text())
     assert config["vocabulary"] == "clevr"
     assert config["training"]["seed"] == 0 and config["training"]["examples"] > 20000
+
+
+def test_a_word_nothing_knows_is_refused_by_name(reasoner):
+    result = reasoner.parser.parse("What color is the blorptastic cube?")
+    assert not result.ok and result.failure.code == "unknown_word" and "'blorptastic'" in result.failure.reason
+    # words the parser never saw but English knows are read as before (not refused)
+    assert reasoner.parser.parse("What color is the big cube pictured here?").ok
+    assert reasoner.parser.parse("What color is the cube without any doubt?").failure is None or (
+        reasoner.parser.parse("What color is the cube without any doubt?").failure.code != "unknown_word")
+
+
+@pytest.mark.parametrize(
+    ("text", "program"),
+    [
+        ("The second one of the cube(s) from left", 'filter_ordinal["the second one of the","from left"](filter_shape[cube](scene()))'),
+        ("The fully visible red object(s)", 'filter_visible["fully visible"](filter_color[red](scene()))'),
+        ("Any other things that are the same size as the first one of the sphere(s) from front",
+         'same_size(unique(filter_ordinal["the first one of the","from front"](filter_shape[sphere](scene()))))'),
+    ],
+)
+def test_referring_expressions_parse_to_programs_that_name_objects(reasoner, text, program):
+    result = reasoner.parser.parse(text)
+    assert result.ok and result.program.to_text() == program
+
+
+def test_config_records_the_continued_training_on_referring_expressions():
+    config = json.loads((CHECKPOINT / "config.json").read_text())
+    (continued,) = config["training"]["continued"]
+    assert continued["sources"]["new"]["pairs"] > 1000 and "filter_ordinal" in " ".join(continued["added_tokens"])
