@@ -79,16 +79,25 @@ NEEDS_SUPERVISED = @test -d $(PARSER_OUT).supervised || { \
 
 # The third step of `parser`: continued supervised training that teaches the parser CLEVR-Ref+
 # referring expressions (those of even val image indices, each with 12 value-swapped copies;
-# the odd ones stay held out) and attribute clauses joined to spatial ones ("the cube that is
-# metal and left of the sphere": 8,000 grown questions on the train scenes), replaying CLEVR
-# train questions, grown ones and its own right programs for the CLEVR-Humans questions
-# (nsreason.train.supervised; about 45 minutes on 2 CPU cores).
+# the odd ones stay held out) and attributes joined to spatial relations ("the cube that is
+# metal and left of the sphere", "how many things are red and behind the ball": 8,000 grown
+# questions with joined clauses and 6,000 from the official templates with an attribute moved
+# into a predicate, on the train scenes), replaying CLEVR train questions, grown ones and its
+# own right programs for the CLEVR-Humans questions (nsreason.train.supervised; about 40
+# minutes on 2 CPU cores).
 JOINED = $(VENV)/bin/python -m nsreason.datasets.clevr.augment \
 	--scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json \
 	--out $(PARSER_OUT).joined.json --per-scene 4 --clauses joined-only --seed 11
+PREDICATES = $(VENV)/bin/python -m nsreason.datasets.clevr.augment \
+	--scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json \
+	--out $(PARSER_OUT).predicates.json --per-scene 3 --predicates --seed 12
+GROWN2 = $(VENV)/bin/python -m nsreason.datasets.clevr.augment \
+	--scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json \
+	--out $(PARSER_OUT).grown2.json --per-scene 2 --seed 13
 CONTINUE = $(VENV)/bin/nsreason train supervised \
 	--refexps $(SHARED)/clevr-ref+/CLEVR-Ref+_val_refexps.json --images even --swaps 12 \
-	--replay $(SHARED)/clevr/train/CLEVR_train_questions.json $(PARSER_OUT).replay.json $(PARSER_OUT).joined.json \
+	--replay $(SHARED)/clevr/train/CLEVR_train_questions.json $(PARSER_OUT).replay.json \
+	$(PARSER_OUT).joined.json $(PARSER_OUT).predicates.json $(PARSER_OUT).grown2.json \
 	--replay-limit 10000 --replay-answered $(SHARED)/clevr-humans/CLEVR-Humans_train_questions.json \
 	--replay-scenes $(SHARED)/clevr-humans/CLEVR_train_scenes_1000.json --epochs 10 --lr 1e-3 --seed 0 --threads 2
 
@@ -100,6 +109,8 @@ parser: $(STAMP)
 	$(REPLAY)
 	$(FINETUNE) --parser $(PARSER_OUT).supervised --out $(PARSER_OUT).finetuned
 	$(JOINED)
+	$(PREDICATES)
+	$(GROWN2)
 	$(CONTINUE) --parser $(PARSER_OUT).finetuned --out $(PARSER_OUT)
 	cd $(PARSER_OUT) && sha256sum config.json model.safetensors tokenizer.json words.json > SHA256SUMS
 
@@ -115,6 +126,8 @@ parser-continue: $(STAMP)
 	@test -d $(PARSER_OUT).finetuned || { echo "no $(PARSER_OUT).finetuned: run 'make parser-finetune'"; exit 1; }
 	test -f $(PARSER_OUT).replay.json || $(REPLAY)
 	test -f $(PARSER_OUT).joined.json || $(JOINED)
+	test -f $(PARSER_OUT).predicates.json || $(PREDICATES)
+	test -f $(PARSER_OUT).grown2.json || $(GROWN2)
 	$(CONTINUE) --parser $(PARSER_OUT).finetuned --out $(PARSER_OUT)
 	cd $(PARSER_OUT) && sha256sum config.json model.safetensors tokenizer.json words.json > SHA256SUMS
 

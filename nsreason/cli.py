@@ -437,6 +437,7 @@ def _train_parser(args: argparse.Namespace) -> int:
 
 def _train_supervised(args: argparse.Namespace) -> int:
     import random
+    from pathlib import Path
 
     from .datasets.clevr import load_clevr_questions
     from .datasets.clevr.refexps import load_refexps
@@ -497,9 +498,14 @@ def _train_supervised(args: argparse.Namespace) -> int:
         dev["replay"], sources["replay"] = replay[:n_dev], replay[n_dev:]
     if not sources:
         raise InputError("nothing to train on: give --refexps, --questions or --replay")
+    provenance = {"images": args.images, "refexps": [Path(p).name for p in args.refexps],
+                  "questions": [Path(p).name for p in args.questions], "swaps": args.swaps,
+                  "replay": [Path(p).name for p in args.replay], "replay_limit": args.replay_limit,
+                  "replay_answered": Path(args.replay_answered).name if args.replay_answered else None}
     report = continue_training(
         parser, sources, dev=dev, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, threads=args.threads, log=lambda line: print(line, file=sys.stderr, flush=True),
+        provenance=provenance,
     )
     parser.save(args.out)
     print(json.dumps({k: v for k, v in report.items() if k != "history"}, indent=2))

@@ -389,7 +389,8 @@ class Seq2SeqParser:
             return ParseResult(question, None, None, [], failure, details)
         best = alternatives[0]
         unknown = details.get("unknown_words", [])
-        strange = [w for w in unknown if not _english(w)]
+        # a word of three letters or fewer is more likely a slip ("hw many") than a concept
+        strange = [w for w in unknown if len(w) > 3 and not _english(w)]
         if strange:  # a word nothing knows (not the parser, not WordNet): refuse, naming it
             failure = Failure(
                 "unknown_word",

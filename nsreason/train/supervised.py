@@ -103,13 +103,16 @@ def continue_training(
     new_word_noise: float = 1.0,
     threads: int | None = None,
     log: Callable[[str], None] = print,
+    provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train ``parser`` further on the pairs of every source (named, e.g. ``refexps``,
     ``replay``); ``dev`` pairs per source choose the epoch kept. Grows words and tokens first
     (see the module docstring). New words start as the word they were read as before plus
     Gaussian noise of ``new_word_noise`` times the embeddings' standard deviation: words that
     all were ``[UNK]`` ("first", "second", ... "nineth") would otherwise start identical and
-    separate slowly. Returns a report; the caller saves the parser."""
+    separate slowly. ``provenance`` (where the pairs came from: files, the half of the
+    images) is recorded in the report and in the checkpoint's ``config.json``. Returns a
+    report; the caller saves the parser."""
     random.seed(seed)
     torch.manual_seed(seed)
     if threads:
@@ -178,6 +181,7 @@ def continue_training(
     model.load_state_dict(best)
     model.eval()
     report = {
+        **dict(provenance or {}),
         "sources": counts,
         "dev_pairs": {name: len(s) for name, (s, _) in dev_sets.items()},
         "added_words": added_words,

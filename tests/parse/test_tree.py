@@ -125,7 +125,7 @@ def test_shipped_grounder_grounds_the_fixture_expressions(grounder, scenes):
         assert set(g.scores) == {o.id for o in scenes[r.image_index].objects}
         assert all(g.scores[o] >= 0.5 for o in g.objects)
         right += sorted(g.objects) == r.objects
-    assert right >= len(rs) - 1  # held-out figures: benchmarks/refexp_tree.py
+    assert right >= len(rs) - 1  # held-out figures: benchmarks/refexp.py
 
 
 @pytest.mark.slow

@@ -69,6 +69,8 @@ from .text import SYNONYMS
 
 __all__ = [
     "CLAUSES",
+    "CLAUSE_WEIGHTS",
+    "JOINED_CLAUSE_WEIGHTS",
     "augmented_templates",
     "everyday_templates",
     "generate_augmented",
@@ -76,6 +78,7 @@ __all__ = [
     "growable_slots",
     "hops",
     "main",
+    "predicate_templates",
     "substitute_values",
 ]
 
@@ -345,6 +348,68 @@ def augmented_templates(
     return named
 
 
+_PREDICATE = re.compile(r"<Z(\d*)> <C\1> <M\1> <S\1>(s?) (\[that are\]|\[that is\]|that are|that is|are|is) (<R\d*>)")
+
+
+def predicate_templates(templates: Sequence[ClevrTemplate]) -> list[ClevrTemplate]:
+    """Variants of ``templates`` where an attribute of a noun phrase followed by a spatial
+    relation becomes a predicate joined to it: "How many <Z2> <C2> <M2> <S2>s are <R> the
+    ...?" also reads "How many <Z2> <C2> <S2>s are [both] [made of] <M2> and <R> the ...?"
+    (one variant per moved attribute: size, color, material; the moved one must not be
+    empty). The programs are the templates' own: only the wording moves, so the parser
+    learns that "are metal and left of" filters what "metal ... left of" filters. Wordings
+    that already say "and" or "or" are left out (the new "and" would read two ways), as are
+    templates with no such phrase.
+
+    >>> t = ClevrTemplate.from_dict({
+    ...     "text": ["How many <Z2> <C2> <M2> <S2>s are <R> the <Z> <C> <M> <S>?"],
+    ...     "nodes": [{"type": "scene", "inputs": []},
+    ...               {"type": "filter_unique", "inputs": [0], "side_inputs": ["<Z>", "<C>", "<M>", "<S>"]},
+    ...               {"type": "relate_filter_count", "inputs": [1],
+    ...                "side_inputs": ["<R>", "<Z2>", "<C2>", "<M2>", "<S2>"]}],
+    ...     "params": [{"type": t, "name": f"<{n}>"} for t, n in [("Size", "Z"), ("Color", "C"),
+    ...                ("Material", "M"), ("Shape", "S"), ("Relation", "R"), ("Size", "Z2"),
+    ...                ("Color", "C2"), ("Material", "M2"), ("Shape", "S2")]],
+    ...     "constraints": []}, "one_hop.json", 0)
+    >>> [v.texts[0] for v in predicate_templates([t])][2]
+    'How many <Z2> <C2> <S2>s are [both] [made of] <M2> and <R> the <Z> <C> <M> <S>?'
+    """
+    out = []
+    for template in templates:
+        for letter in "ZCM":
+            texts = []
+            moved: set[str] = set()
+            for text in template.texts:
+                if re.search(r"\b(and|or)\b", text):
+                    continue
+                m = _PREDICATE.search(text)
+                if m is None:
+                    continue
+                k, plural, verb, relation = m.groups()
+                verb = verb.strip("[]")  # "[that are] <R>" -> "that are [both] metal and <R>"
+                words = {ch: f"<{ch}{k}>" for ch in "ZCMS"}
+                value = words[letter]
+                spoken = f"[made of] {value}" if letter == "M" else value
+                head = " ".join(words[ch] for ch in "ZCMS" if ch != letter)
+                phrase = f"{head}{plural} {verb} [both] {spoken} and {relation}"
+                texts.append(text[: m.start()] + phrase + text[m.end():])
+                moved.add(value)
+            if not texts:
+                continue
+            constraints = [*template.constraints, ("NOT_NULL", (next(iter(moved)),))] if len(moved) == 1 else None
+            if constraints is None:
+                continue  # the wordings move different phrases' attributes: not one constraint
+            out.append(ClevrTemplate(f"predicate_{template.filename}", 0, tuple(texts), template.nodes,
+                                     template.params, tuple(constraints)))
+    counters: dict[str, int] = {}
+    named = []
+    for t in out:
+        family = counters.get(t.filename, 0)
+        counters[t.filename] = family + 1
+        named.append(ClevrTemplate(t.filename, family, t.texts, t.nodes, t.params, t.constraints))
+    return named
+
+
 def everyday_templates() -> list[ClevrTemplate]:
     """Templates for questions people ask that CLEVR's templates never do, written in the
     official format (``nsreason/datasets/templates/everyday.json``) over the ops nsreason
@@ -433,12 +498,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--templates", default=None, help="folder of template *.json files")
     parser.add_argument("--synonyms", default=None, help="synonyms.json (default: CLEVR's)")
+    parser.add_argument("--predicates", action="store_true",
+                        help="instead: the official templates with an attribute moved into a predicate joined to "
+                        "a spatial relation (predicate_templates: 'how many things are metal and left of ...')")
     parser.add_argument("--clauses", choices=["default", "joined", "joined-only"], default="default",
                         help="clauses drawn: the default ones (CLAUSE_WEIGHTS), all of them (JOINED_CLAUSE_WEIGHTS), "
                         "or only the attribute clauses joined to a spatial one")
     args = parser.parse_args(argv)
     clauses = {"default": CLAUSE_WEIGHTS, "joined": JOINED_CLAUSE_WEIGHTS,
                "joined-only": {k: v for k, v in JOINED_CLAUSE_WEIGHTS.items() if k not in CLAUSE_WEIGHTS}}[args.clauses]
+    if args.predicates:
+        return run_generator(
+            args, "nsreason.datasets.clevr.augment",
+            lambda scenes, synonyms, stats: generate_questions(
+                scenes, per_scene=args.per_scene, seed=args.seed,
+                templates=predicate_templates(load_templates(args.templates) if args.templates else load_templates()),
+                synonyms=synonyms, stats=stats),
+            per_scene=args.per_scene,
+        )
     return run_generator(
         args, "nsreason.datasets.clevr.augment",
         lambda scenes, synonyms, stats: generate_augmented(

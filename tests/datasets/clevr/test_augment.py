@@ -3,18 +3,21 @@ that run to their answers, texts that carry the clause, deeper nesting than any 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
 
 from nsreason.datasets.clevr import ClevrTemplate, generate_questions, load_templates
 from nsreason.datasets.clevr.augment import (
+    CLAUSE_WEIGHTS,
     CLAUSES,
     augmented_templates,
     generate_augmented,
     grow_template,
     growable_slots,
     hops,
+    predicate_templates,
 )
 from nsreason.datasets.clevr.compositional import OFFICIAL_STRUCTURES, template_structure
 from nsreason.errors import InputError
@@ -206,8 +209,9 @@ def test_official_templates_grow_into_new_shapes(scenes):
     for q in questions:
         check_text(q["question"])
         Program.from_clevr(q["program"]).validate()
-    assert set(CLAUSES) == {"spatial", "same_size", "same_color", "same_material", "same_shape", "both",
-                            "superlative"}
+    # the default draw is the shipped parser's first training stage: its clauses are fixed
+    assert set(CLAUSE_WEIGHTS) == {"spatial", "same_size", "same_color", "same_material", "same_shape", "both",
+                                   "superlative"} and set(CLAUSE_WEIGHTS) < set(CLAUSES)
     superlatives = [q for q in questions if any(n["function"] == "extreme" for n in q["program"])]
     assert len(superlatives) >= 5
     assert any("intersect" in {n.type for n in t.nodes} and not t.filename.endswith("single_and.json")
@@ -276,3 +280,38 @@ def test_grown_questions_keep_the_negated_phrase_last(scenes):
         functions = [n["function"] for n in q["program"]]
         if "difference" in functions:
             assert "relate" not in functions and "same_color" not in functions, q["question"]
+
+
+def test_an_attribute_clause_joins_a_spatial_one_with_and_or_or():
+    grown = grow_template(QUERY, 1, "and_material")
+    assert grown is not None
+    assert grown.texts[0] == ("What color is the <Z> <C> <M> <S> that is [both] [made of] <M3> and <R2> the "
+                              "<Z2> <C2> <M2> <S2>?")
+    assert any(t.endswith("<R2> the <Z2> <C2> <M2> <S2> and [made of] <M3>?") for t in grown.texts)
+    assert [(n.type, n.inputs, n.side_inputs) for n in grown.nodes[1:4]] == [
+        ("filter_unique", (0,), tuple(_obj("2"))), ("relate", (1,), ("<R2>",)), ("filter", (2,), ("<M3>",))]
+    assert ("NOT_NULL", ("<M3>",)) in grown.constraints and ("NULL", ("<M>",)) in grown.constraints
+    assert grow_template(QUERY, 1, "or_color") is None  # "either ... or" needs a set: a plural phrase
+    union = grow_template(COUNT_ONE_HOP, 2 - 1, "or_color")
+    assert union is None or any(n.type == "union" for n in union.nodes)
+
+
+def test_joined_clause_questions_run_to_their_answers(scenes):
+    questions = generate_augmented(scenes, per_scene=6, seed=1, everyday=False,
+                                   templates=[QUERY, COUNT_ONE_HOP, COMPARE_COUNTS],
+                                   clauses={"and_color": 1, "and_material": 1, "and_size": 1, "or_color": 1})
+    assert len(questions) >= 10
+    check_questions(questions, scenes)
+    assert all(re.search(r"\b(and|or)\b", q["question"]) for q in questions)
+
+
+def test_predicate_templates_move_an_attribute_next_to_the_relation(scenes):
+    variants = predicate_templates([COUNT_ONE_HOP, QUERY])
+    assert [v.texts for v in variants] == [
+        ("How many <C2> <M2> <S2>s are [both] <Z2> and <R> the <Z> <C> <M> <S>?",),
+        ("How many <Z2> <M2> <S2>s are [both] <C2> and <R> the <Z> <C> <M> <S>?",),
+        ("How many <Z2> <C2> <S2>s are [both] [made of] <M2> and <R> the <Z> <C> <M> <S>?",)]
+    assert all(v.nodes == COUNT_ONE_HOP.nodes for v in variants)  # the same programs
+    questions = generate_questions(scenes, per_scene=3, seed=0, templates=variants)
+    assert questions and all(" and " in q["question"] for q in questions)
+    check_questions(questions, scenes)
