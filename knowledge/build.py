@@ -33,7 +33,6 @@ import io
 import json
 import re
 import sys
-import tarfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from nsreason.errors import InputError
+from nsreason.parse.lexicon import read_archive_files
 
 __all__ = [
     "NS",
@@ -365,14 +365,7 @@ class WordNet:
     def from_tarball(cls, path: Path) -> WordNet:
         """Read ``wordnet/{data,index}.noun``, ``noun.exc`` and ``lexnames`` from the archive."""
         wanted = ("data.noun", "index.noun", "noun.exc", "lexnames")
-        texts: dict[str, str] = {}
-        with tarfile.open(path, "r:gz") as tar:
-            for member in tar.getmembers():
-                name = member.name.rsplit("/", 1)[-1]
-                if name in wanted and member.isfile():
-                    handle = tar.extractfile(member)
-                    assert handle is not None
-                    texts[name] = handle.read().decode("utf-8")
+        texts = read_archive_files(path, wanted)
         missing = [w for w in wanted if w not in texts]
         if missing:
             raise WordNetFormatError(str(path), None, f"the files {wanted}", f"no {missing}")

@@ -69,17 +69,18 @@ def evaluate_refexp(
     image indices (the half a parser trained with ``nsreason train supervised --images``
     or ``nsreason train tree --images`` did not see)."""
     in_images(0, images)  # an unknown `images` is an error before anything is loaded
-    if parser == "tree":
-        return _evaluate_tree(scenes, refexps, limit, predictions, scene_format, tree_weights, images)
+    tree = parser == "tree"
     runner = get_executor(executor)  # an unknown name fails before anything is loaded
-    symbolic = runner if type(runner) is SymbolicExecutor else None
-    reasoner = None if parser == "gold" else Reasoner(get_parser(parser), runner)
+    symbolic = runner if type(runner) is SymbolicExecutor and not tree else None
+    reasoner = None if parser == "gold" or tree else Reasoner(get_parser(parser), runner)
     t0 = time.perf_counter()
     jobs = [(r, s) for r, s in _load_jobs(scenes, refexps, limit, scene_format) if in_images(r.image_index, images)]
     load_seconds = time.perf_counter() - t0
 
     start = time.perf_counter()
-    if reasoner is None:
+    if tree:
+        groundings = _tree_groundings(jobs, tree_weights)
+    elif reasoner is None:
         answers = execute_pairs(runner, [(r.program, s) for r, s in jobs], trace=symbolic is None)
         groundings = [grounding_from_answer(a, s) for a, (_, s) in zip(answers, jobs)]
     else:
@@ -93,7 +94,8 @@ def evaluate_refexp(
     has_outputs = (reasoner is None and symbolic is not None and bool(jobs)
                    and all(r.outputs is not None for r, _ in jobs))
     for (r, scene), g in zip(jobs, groundings):
-        right = g.failure is None and r.objects is not None and sorted(g.objects) == r.objects
+        positions = sorted(scene.index.ids.index(o) for o in g.objects)
+        right = g.failure is None and r.objects is not None and positions == r.objects
         if reasoner is not None and g.program is not None and r.program is not None:
             exact_programs += g.program == r.program
         correct += right
@@ -111,7 +113,8 @@ def evaluate_refexp(
     n = len(jobs)
     return {
         "parser": parser if isinstance(parser, str) else repr(parser),
-        "executor": executor if isinstance(executor, str) else repr(executor),
+        "executor": None if tree else executor if isinstance(executor, str) else repr(executor),
+        **({"weights": tree_weights or "shipped"} if tree else {}),
         "images": images,
         "refexps": n,
         "correct": correct,
@@ -179,22 +182,15 @@ def _prediction(r: RefExp, g: Grounding) -> dict[str, Any]:
     return row
 
 
-def _evaluate_tree(scenes: str | Path, refexps: str | Path, limit: int | None, predictions: IO[str] | None,
-                   scene_format: str, weights: str | None, images: str) -> dict[str, Any]:
-    """:func:`evaluate_refexp` with ``parser="tree"``: each expression's words grounded by
-    the tree grounder (trees built in one spaCy batch; scene tensors made once a scene)."""
+def _tree_groundings(jobs: list[tuple[RefExp, SceneGraph]], weights: str | None) -> list[Grounding]:
+    """Each expression's words grounded by the tree grounder (``parser="tree"``): trees
+    built in one spaCy batch, scene tensors made once a scene."""
     from ..parse.tree import BuildError, TreeGrounder, build_tree_from_tokens, scene_tensors, tokens_many
 
     grounder = TreeGrounder.load(weights)
-    t0 = time.perf_counter()
-    jobs = [(r, s) for r, s in _load_jobs(scenes, refexps, limit, scene_format) if in_images(r.image_index, images)]
-    load_seconds = time.perf_counter() - t0
-    start = time.perf_counter()
     toks = tokens_many([r.text for r, _ in jobs])
     tensors: dict[int, Any] = {}
-    correct = 0
-    failure_codes: Counter[str] = Counter()
-    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    out = []
     for (r, scene), t in zip(jobs, toks):
         key = id(scene)
         if key not in tensors:
@@ -204,33 +200,5 @@ def _evaluate_tree(scenes: str | Path, refexps: str | Path, limit: int | None, p
         except BuildError:
             tree = None  # ground() rebuilds it and reports the failure
         tg = grounder.ground(scene, r.text, tree=tree, tensors=tensors[key])
-        g = grounding_from_tree(tg, scene.id, trace=False)
-        positions = sorted(scene.index.ids.index(o) for o in g.objects)
-        right = g.failure is None and r.objects is not None and positions == r.objects
-        correct += right
-        family = r.family or "unknown"
-        per[family][0] += right
-        per[family][1] += 1
-        if g.failure is not None:
-            failure_codes[g.failure.code] += 1
-        if predictions is not None:
-            predictions.write(json.dumps(_prediction(r, g)) + "\n")
-    seconds = time.perf_counter() - start
-    n = len(jobs)
-    return {
-        "parser": "tree",
-        "executor": None,
-        "weights": weights or "shipped",
-        "images": images,
-        "refexps": n,
-        "correct": correct,
-        "accuracy": correct / n if n else None,
-        "by_family": {k: {"accuracy": c / t, "refexps": t} for k, (c, t) in sorted(per.items())},
-        "step_accuracy": None,
-        "steps": None,
-        "failures": sum(failure_codes.values()),
-        "failure_codes": dict(failure_codes),
-        "seconds": seconds,
-        "refexps_per_second": n / seconds if seconds > 0 else None,
-        "load_seconds": load_seconds,
-    }
+        out.append(grounding_from_tree(tg, scene.id, trace=False))
+    return out

@@ -44,7 +44,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["SHIPPED", "Lexicon", "build_lexicon", "load_lexicon"]
+__all__ = ["SHIPPED", "Lexicon", "build_lexicon", "load_lexicon", "read_archive_files"]
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "wordnet-3.0-lexicon.txt.gz"
 """The shipped derived file (WordNet 3.0, Princeton University; licence in its header)."""
@@ -213,16 +213,25 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
 
 
 # -- building --------------------------------------------------------------------------------
-def _read_tarball(path: Path) -> dict[str, str]:
-    wanted = {*_INDEX_FILES.values(), *_EXC_FILES.values(), "data.noun", "LICENSE"}
+def read_archive_files(path: Path, wanted: Iterable[str]) -> dict[str, str]:
+    """The text of each file of a ``.tar.gz`` archive whose base name is in ``wanted``
+    (Princeton's WordNet archive: ``wordnet-3.0/dict/data.noun``...); absent ones are left
+    out, for the caller to report."""
+    names = set(wanted)
     texts: dict[str, str] = {}
     with tarfile.open(path, "r:gz") as tar:
         for member in tar.getmembers():
             name = member.name.rsplit("/", 1)[-1]
-            if name in wanted and member.isfile():
+            if name in names and member.isfile():
                 handle = tar.extractfile(member)
                 assert handle is not None
                 texts[name] = handle.read().decode("utf-8")
+    return texts
+
+
+def _read_tarball(path: Path) -> dict[str, str]:
+    wanted = {*_INDEX_FILES.values(), *_EXC_FILES.values(), "data.noun", "LICENSE"}
+    texts = read_archive_files(path, wanted)
     missing = sorted(wanted - set(texts))
     if missing:
         raise InputError(f"the WordNet archive lacks {missing}", path=str(path))

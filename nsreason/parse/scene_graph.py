@@ -670,28 +670,24 @@ def _left_or_right(toks: Toks, i: int) -> tuple[int, bool] | None:
     """"to the left or (to the) right (of)", "on the left or (on the) right (side)":
     (end, whether "of" follows)."""
     w = [t.text for t in toks]
-    j = i
-    if j < len(w) and w[j] in ("to", "on", "at"):
+
+    def side(j: int) -> int | None:
+        """The end of "(to|on|at) (the) left|right (side)" from ``j``, or None."""
+        if j < len(w) and w[j] in ("to", "on", "at"):
+            j += 1
+        if j < len(w) and w[j] == "the":
+            j += 1
+        if j >= len(w) or w[j] not in ("left", "right"):
+            return None
         j += 1
-    if j < len(w) and w[j] == "the":
-        j += 1
-    if j >= len(w) or w[j] not in ("left", "right"):
+        return j + 1 if j < len(w) and w[j] == "side" else j
+
+    first = side(i)
+    if first is None or first >= len(w) or w[first] != "or":
         return None
-    j += 1
-    if j < len(w) and w[j] == "side":
-        j += 1
-    if j >= len(w) or w[j] != "or":
+    j = side(first + 1)
+    if j is None:
         return None
-    j += 1
-    if j < len(w) and w[j] in ("to", "on", "at"):
-        j += 1
-    if j < len(w) and w[j] == "the":
-        j += 1
-    if j >= len(w) or w[j] not in ("left", "right"):
-        return None
-    j += 1
-    if j < len(w) and w[j] == "side":
-        j += 1
     if j < len(w) and w[j] == "of":
         return j + 1, True
     return j, False

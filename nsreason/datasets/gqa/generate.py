@@ -298,10 +298,7 @@ def _questions(g: _Graph, rng: random.Random, names_pool: Sequence[str]) -> dict
             if ref_s is not None and len(objects) == 1:
                 text_s, steps_s = ref_s
                 ks = len(steps_s)
-                if pred in _VERB_PREDICATES:
-                    text = f"what {_be(sname)} {text_s} {pred}"
-                else:
-                    text = f"what {_be(sname)} {text_s} {pred}"
+                text = f"what {_be(sname)} {text_s} {pred}"  # "what is the man wearing", "what is the cup on"
                 q("relation_query", "relO", "query", "rel", text, oname,
                   [*steps_s, {"operation": "relate", "argument": f"_,{pred},o ({o.id})",
                               "dependencies": [ks - 1]},
