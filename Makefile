@@ -78,13 +78,16 @@ NEEDS_SUPERVISED = @test -d $(PARSER_OUT).supervised || { \
 	echo "no $(PARSER_OUT).supervised: run 'make parser' (its first step makes it; not shipped)"; exit 1; }
 
 # The third step of `parser`: continued supervised training that teaches the parser CLEVR-Ref+
-# referring expressions (those of even val image indices, each with 12 value-swapped copies;
-# the odd ones stay held out) and attributes joined to spatial relations ("the cube that is
+# referring expressions (the val expressions of CONTINUE_IMAGES: all for the shipped parser;
+# even or odd for the held-out halves of docs/parser.md; each with 12 value-swapped copies)
+# and attributes joined to spatial relations ("the cube that is
 # metal and left of the sphere", "how many things are red and behind the ball": 8,000 grown
 # questions with joined clauses and 6,000 from the official templates with an attribute moved
 # into a predicate, on the train scenes), replaying CLEVR train questions, grown ones and its
 # own right programs for the CLEVR-Humans questions (nsreason.train.supervised; about 40
 # minutes on 2 CPU cores).
+CONTINUE_IMAGES ?= all
+CONTINUE_OUT    ?= $(PARSER_OUT)
 JOINED = $(VENV)/bin/python -m nsreason.datasets.clevr.augment \
 	--scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json \
 	--out $(PARSER_OUT).joined.json --per-scene 4 --clauses joined-only --seed 11
@@ -95,7 +98,7 @@ GROWN2 = $(VENV)/bin/python -m nsreason.datasets.clevr.augment \
 	--scenes $(SHARED)/clevr/train/CLEVR_train_scenes.json \
 	--out $(PARSER_OUT).grown2.json --per-scene 2 --seed 13
 CONTINUE = $(VENV)/bin/nsreason train supervised \
-	--refexps $(SHARED)/clevr-ref+/CLEVR-Ref+_val_refexps.json --images even --swaps 12 \
+	--refexps $(SHARED)/clevr-ref+/CLEVR-Ref+_val_refexps.json --images $(CONTINUE_IMAGES) --swaps 12 \
 	--replay $(SHARED)/clevr/train/CLEVR_train_questions.json $(PARSER_OUT).replay.json \
 	$(PARSER_OUT).joined.json $(PARSER_OUT).predicates.json $(PARSER_OUT).grown2.json \
 	--replay-limit 10000 --replay-answered $(SHARED)/clevr-humans/CLEVR-Humans_train_questions.json \
@@ -121,15 +124,17 @@ parser-finetune: $(STAMP)
 	$(FINETUNE) --parser $(PARSER_OUT).supervised --out $(PARSER_OUT).finetuned
 
 # The continued training step of `parser` alone, from its fine-tuned checkpoint (the shipped
-# parser before this step is commit ac4c015's nsreason/parse/weights/clevr).
+# parser before this step is commit ac4c015's nsreason/parse/weights/clevr). The held-out
+# halves: CONTINUE_IMAGES=even CONTINUE_OUT=build/parser.refexp-even (scored on the odd
+# expressions by benchmarks/refexp.py --parser build/parser.refexp-even --images odd), and odd.
 parser-continue: $(STAMP)
 	@test -d $(PARSER_OUT).finetuned || { echo "no $(PARSER_OUT).finetuned: run 'make parser-finetune'"; exit 1; }
 	test -f $(PARSER_OUT).replay.json || $(REPLAY)
 	test -f $(PARSER_OUT).joined.json || $(JOINED)
 	test -f $(PARSER_OUT).predicates.json || $(PREDICATES)
 	test -f $(PARSER_OUT).grown2.json || $(GROWN2)
-	$(CONTINUE) --parser $(PARSER_OUT).finetuned --out $(PARSER_OUT)
-	cd $(PARSER_OUT) && sha256sum config.json model.safetensors tokenizer.json words.json > SHA256SUMS
+	$(CONTINUE) --parser $(PARSER_OUT).finetuned --out $(CONTINUE_OUT)
+	cd $(CONTINUE_OUT) && sha256sum config.json model.safetensors tokenizer.json words.json > SHA256SUMS
 
 # The CLEVR-Humans held-out halves (docs/parser.md): the fine-tuning step of `parser`, from
 # the same supervised checkpoint, on the questions of even images only and of odd images

@@ -77,7 +77,7 @@ def test_reasoner_grounds_programs_and_text():
     right = [g.ok and g.objects == r.objects for g, r in zip(grounded, load_refexps(REFEXPS))]
     assert sum(right) >= len(texts) - 1  # the shipped parser reads CLEVR-Ref+ expressions
     parse = grounded[0].trace.parse
-    assert parse is not None and parse.inputs == (texts[0],) and parse.output == grounded[0].program.to_text()
+    assert parse is not None and parse.args == (texts[0],) and parse.output == grounded[0].program.to_text()
     g = reasoner.ground(scene, "How many cubes are there?")  # a question names no objects
     assert not g.ok and "question" in g.failure.reason and g.objects == []
     with pytest.raises(ProgramTypeError):
