@@ -41,7 +41,7 @@ def test_demo_runs():
     )
     assert proc.returncode == 0, proc.stderr
     assert "All 30 bundled questions: " in proc.stdout
-    assert "could_not_parse" in proc.stdout and "not_unique" in proc.stdout
+    assert "unknown_word: unknown word 'unladen'" in proc.stdout and "not_unique" in proc.stdout
 
 
 def test_every_subpackage_is_listed_for_the_wheel():
