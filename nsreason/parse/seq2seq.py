@@ -286,6 +286,10 @@ class Seq2SeqParser:
         batch_size: int = 256,
     ) -> None:
         self.model = model.eval()
+        self.refuse_unknown_words = True
+        """Refuse a question with a word nothing knows (``unknown_word``); False reads it
+        as the parser's vocabulary lets it (training code that replays the parser's own
+        programs)."""
         self.tokenizer = tokenizer
         self.grammar = grammar
         self.word_counts = word_counts
@@ -391,7 +395,7 @@ class Seq2SeqParser:
         unknown = details.get("unknown_words", [])
         # a word of three letters or fewer is more likely a slip ("hw many") than a concept
         strange = [w for w in unknown if len(w) > 3 and not _english(w)]
-        if strange:  # a word nothing knows (not the parser, not WordNet): refuse, naming it
+        if strange and self.refuse_unknown_words:  # nothing knows it (not the parser, not WordNet): refuse
             failure = Failure(
                 "unknown_word",
                 f"unknown word{'s' if len(strange) > 1 else ''} {', '.join(map(repr, strange))}: not in the "

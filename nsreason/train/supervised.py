@@ -84,7 +84,11 @@ def right_programs(parser: Seq2SeqParser, examples: Sequence[AnswerExample]) -> 
     the question's scene: replaying them keeps what answer-only fine-tuning taught it (the
     CLEVR-Humans wordings) while it learns something new."""
     executor = _default_executor(None)
-    parsed = parser.parse_batch([e.question for e in examples])
+    refusing, parser.refuse_unknown_words = parser.refuse_unknown_words, False  # its own reading, as trained
+    try:
+        parsed = parser.parse_batch([e.question for e in examples])
+    finally:
+        parser.refuse_unknown_words = refusing
     return [(e.question, r.program) for e, r in zip(examples, parsed)
             if r.program is not None and _answer_of(executor, r.program, e.scene) == str(e.answer).lower()]
 
