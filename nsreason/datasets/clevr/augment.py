@@ -338,14 +338,7 @@ def augmented_templates(
             seen.add(key)
             made += 1
             out.append(grown)
-    counters: dict[str, int] = {}
-    named = []
-    for t in out:
-        filename = f"augmented_{t.filename}"
-        family = counters.get(filename, 0)
-        counters[filename] = family + 1
-        named.append(ClevrTemplate(filename, family, t.texts, t.nodes, t.params, t.constraints))
-    return named
+    return _numbered(out, "augmented_")
 
 
 _PREDICATE = re.compile(r"<Z(\d*)> <C\1> <M\1> <S\1>(s?) (\[that are\]|\[that is\]|that are|that is|are|is) (<R\d*>)")
@@ -394,19 +387,24 @@ def predicate_templates(templates: Sequence[ClevrTemplate]) -> list[ClevrTemplat
                 phrase = f"{head}{plural} {verb} [both] {spoken} and {relation}"
                 texts.append(text[: m.start()] + phrase + text[m.end():])
                 moved.add(value)
-            if not texts:
+            if len(moved) != 1:  # none, or wordings moving different phrases' attributes
                 continue
-            constraints = [*template.constraints, ("NOT_NULL", (next(iter(moved)),))] if len(moved) == 1 else None
-            if constraints is None:
-                continue  # the wordings move different phrases' attributes: not one constraint
-            out.append(ClevrTemplate(f"predicate_{template.filename}", 0, tuple(texts), template.nodes,
-                                     template.params, tuple(constraints)))
+            constraints = (*template.constraints, ("NOT_NULL", (moved.pop(),)))
+            out.append(ClevrTemplate(template.filename, 0, tuple(texts), template.nodes, template.params,
+                                     constraints))
+    return _numbered(out, "predicate_")
+
+
+def _numbered(templates: Sequence[ClevrTemplate], prefix: str) -> list[ClevrTemplate]:
+    """``templates`` renamed ``<prefix><file>`` with consecutive family numbers per file, so
+    questions made from them say where they came from."""
     counters: dict[str, int] = {}
     named = []
-    for t in out:
-        family = counters.get(t.filename, 0)
-        counters[t.filename] = family + 1
-        named.append(ClevrTemplate(t.filename, family, t.texts, t.nodes, t.params, t.constraints))
+    for t in templates:
+        filename = f"{prefix}{t.filename}"
+        family = counters.get(filename, 0)
+        counters[filename] = family + 1
+        named.append(ClevrTemplate(filename, family, t.texts, t.nodes, t.params, t.constraints))
     return named
 
 
