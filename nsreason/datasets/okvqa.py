@@ -43,8 +43,8 @@ from typing import Any
 
 from ..errors import InputError
 from ..jsonio import read_json
+from ..retrieve.vqa_answers import accuracy_from_counts, soft_score
 from ..scene.graph import Attribute, SceneGraph, SceneObject
-from .vqa_answers import accuracy_from_counts, soft_score
 
 __all__ = [
     "KNOWLEDGE_TYPES",

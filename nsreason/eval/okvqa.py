@@ -14,7 +14,9 @@ fold the plug-in is fitted on the other folds' questions (text, scene, human ans
 questions (text and scene only). No answerer ever receives the answers of a question it
 answers, nor of any other question about the same image. With ``prior_from`` (another
 answers file, sharing no question with the evaluated ones) the plug-in is fitted once on
-that file's questions and answers all.
+that file's questions and answers all. With ``model`` (a folder ``nsreason train okvqa``
+wrote) nothing is fitted: the saved model answers every question (no folds), so any split
+can be evaluated on a model trained once.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ def evaluate_okvqa(
     seed: int = 0,
     limit: int | None = None,
     predictions: IO[str] | None = None,
+    model: str | Path | None = None,
 ) -> dict[str, Any]:
     """Answer every question on its image's scene and score it (folds: module docstring).
 
@@ -144,6 +147,9 @@ def evaluate_okvqa(
     ``"unlabelled"``), ``by_category`` (OK-VQA's categories, when the answers have them),
     ``folds`` (None when nothing was cross-validated), ``qps`` (questions answered per
     second, fitting and scoring excluded) and timings (``fit_seconds``: all fits).
+    ``model``: a saved answer model's folder, which answers every question instead of
+    ``answerer`` (nothing fitted, ``folds`` None; the report's ``model`` holds its
+    provenance).
     ``predictions`` gets one JSON line per question: ``question_id``, ``answer``,
     ``fact``, ``score``, ``accuracy``.
     """
@@ -179,7 +185,18 @@ def evaluate_okvqa(
             scene = scenes[image_id] = detection_scene(image_id, ())
         return scene
 
-    name = answerer if isinstance(answerer, str) else repr(answerer)
+    saved = None
+    if model is not None:
+        if prior_from is not None:
+            raise InputError("a saved model (--model) learns nothing here: leave --prior-from out",
+                             path="prior_from")
+        from ..retrieve.answer_model import AnswerModel
+
+        t0 = time.perf_counter()
+        answerer = saved = AnswerModel.load(model)
+        load_seconds += time.perf_counter() - t0
+    name = (answerer if isinstance(answerer, str) else
+            f"model {model} ({saved.config.get('answerer')})" if saved is not None else repr(answerer))
     plugin: Any = get_answerer(answerer) if isinstance(answerer, str) else answerer
     learns = callable(getattr(plugin, "fit", None))
     todo = qs[:limit] if limit is not None else qs
@@ -257,4 +274,5 @@ def evaluate_okvqa(
         "answer_seconds": answer_seconds,
         "fit_seconds": fit_seconds,
         "load_seconds": load_seconds,
+        "model": None if saved is None else {"path": str(model), **saved.config},
     }

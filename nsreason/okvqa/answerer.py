@@ -32,12 +32,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..datasets.okvqa import OkvqaAnswers
 from ..errors import InputError, RegistryError
 from ..registry import Registry
+from ..retrieve.answer_cache import KbCandidate, RetrievalCache, default_retrieval
+from ..retrieve.answer_candidates import (
+    CandidateModels,
+    Candidates,
+    Vectors,
+    build_candidates,
+    default_vectors,
+    scene_labels,
+)
+from ..retrieve.answer_model import AnswerModel
+from ..retrieve.answer_prior import AnswerPrior, question_prefix
 from ..scene.graph import SceneGraph
-from .cache import KbCandidate, RetrievalCache, default_retrieval
-from .candidates import Candidates, FoldModels, build_candidates, fit_fold_models
-from .features import Vectors, answer_targets, default_vectors, scene_labels
-from .prior import AnswerPrior, question_prefix
-from .reranker import Reranker
+from .candidates import fit_fold_models
+from .features import answer_targets
+from .reranker import fit_reranker
 
 if TYPE_CHECKING:
     import numpy as np
@@ -132,28 +141,10 @@ OKVQA_ANSWERERS.register("prior", PriorPlugin)
 
 # -- kb ----------------------------------------------------------------------------------
 
-class KbAnswerer:
-    """Answers with one fit's models: candidates of the question (KB ones from
-    ``retrieval``), the reranker's best. Returns ``(answer, fact or None, predicted
-    accuracy)``; the fact is given when the KB proposed the answer (the fact's far end)."""
-
-    def __init__(self, models: FoldModels, reranker: Reranker, vectors: Vectors,
-                 retrieval: RetrievalCache | None, per_source: int = 10) -> None:
-        self.models, self.reranker, self.vectors = models, reranker, vectors
-        self.retrieval, self.per_source = retrieval, per_source
-
-    def __repr__(self) -> str:
-        return f"KbAnswerer(vocabulary={len(self.models.classifier.classes)}, kb={self.retrieval!r})"
-
-    def candidates(self, question: str, scene: SceneGraph) -> Candidates:
-        kb = self.retrieval.get(question, scene_labels(scene)) if self.retrieval is not None else []
-        X = self.vectors.question_image(question, scene)[None]
-        V = self.vectors.neighbour_key(question, scene)[None]
-        return build_candidates(self.models, self.vectors, [question], [scene], X, V, [kb],
-                                per_source=self.per_source)[0]
-
-    def __call__(self, question: str, scene: SceneGraph) -> tuple[str | None, Any, float | None]:
-        return self.reranker.choose(self.candidates(question, scene))
+KbAnswerer = AnswerModel
+"""What the ``kb`` plug-in's :meth:`KbPlugin.fit` returns: an
+:class:`~nsreason.retrieve.answer_model.AnswerModel` (inference code, which
+``nsreason train okvqa`` saves and ``Reasoner(okvqa_model=DIR)`` loads)."""
 
 
 class KbPlugin:
@@ -170,16 +161,19 @@ class KbPlugin:
 
     ``kb``: the KB specs the retriever uses (None: no KB candidates, the ablation);
     ``top``: the classifier's answer vocabulary; ``k``: neighbours; ``per_source``:
-    candidates taken from the classifier and from the neighbours."""
+    candidates taken from the classifier and from the neighbours; ``stack_folds``: the
+    image folds of the stacking when the examples all share one fold; ``seed``: their
+    split's and the reranker's seed."""
 
     def __init__(self, *, kb: Sequence[str] | None = ("default",), top: int = 500, k: int = 20,
-                 per_source: int = 10, vectors: Vectors | None = None,
+                 per_source: int = 10, stack_folds: int = 4, seed: int = 0, vectors: Vectors | None = None,
                  retrieval: RetrievalCache | None = None,
                  log: Callable[[str], None] | None = None) -> None:
         self.kb, self.top, self.k, self.per_source = kb, top, k, per_source
+        self.stack_folds, self.seed = stack_folds, seed
         self._vectors, self._retrieval = vectors, retrieval
         self.say = log or _log.info
-        self._models: dict[frozenset[int], FoldModels] = {}
+        self._models: dict[frozenset[int], CandidateModels] = {}
         self._rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def __repr__(self) -> str:
@@ -212,7 +206,7 @@ class KbPlugin:
                 np.stack([self._rows[e.question_id][1] for e in examples]))
 
     def _fold_models(self, examples: Sequence[TrainingExample], rows: np.ndarray, X: np.ndarray,
-                     V: np.ndarray, targets: Sequence[dict[str, float]]) -> FoldModels:
+                     V: np.ndarray, targets: Sequence[dict[str, float]]) -> CandidateModels:
         key = frozenset(examples[i].question_id for i in rows)
         hit = self._models.get(key)
         if hit is None:
@@ -227,7 +221,7 @@ class KbPlugin:
         t0 = time.perf_counter()
         groups = [e.fold for e in examples]
         if len(set(groups)) < 2:  # one fold given: split the examples by image
-            fold_of = image_folds((e.scene.id for e in examples), 4)  # type: ignore[misc]
+            fold_of = image_folds((e.scene.id for e in examples), self.stack_folds, self.seed)  # type: ignore[misc]
             groups = [fold_of[e.scene.id] for e in examples]  # type: ignore[index]
         if len(set(groups)) < 2:
             raise InputError(f"the kb answerer needs training questions on at least 2 images, "
@@ -256,11 +250,15 @@ class KbPlugin:
                                     [kb[i] for i in held], per_source=self.per_source)
             cands.extend(made)
             accs.extend([examples[i].answers.accuracy(a) for a in c.answers] for i, c in zip(held, made))
-        reranker = Reranker().fit(cands, accs)
+        reranker = fit_reranker(cands, accs, seed=self.seed)
         self.vectors.store.save()
         self.say(f"fitted on {len(examples)} questions ({sum(len(c.answers) for c in cands)} "
                  f"candidates) in {time.perf_counter() - t0:.0f} s")
-        return KbAnswerer(final, reranker, self.vectors, retrieval, self.per_source)
+        config = {"answerer": "kb" if self.kb is not None else "kb-without-kb",
+                  "kb": list(self.kb) if self.kb is not None else None, "top": self.top,
+                  "stack_folds": len(set(groups)), "seed": self.seed, "encoder": "all-MiniLM-L6-v2"}
+        return AnswerModel(final, reranker, vectors=self.vectors, retrieval=retrieval,
+                           per_source=self.per_source, config=config)
 
 
 OKVQA_ANSWERERS.register("kb", KbPlugin)

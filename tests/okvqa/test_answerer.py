@@ -19,10 +19,18 @@ from nsreason.encode.text import EmbeddingStore
 from nsreason.errors import InputError
 from nsreason.eval.okvqa import evaluate_okvqa
 from nsreason.okvqa import OKVQA_ANSWERERS, KbPlugin, TrainingExample, get_answerer, image_folds
-from nsreason.okvqa.cache import KbCandidate, RetrievalCache, aggregate
-from nsreason.okvqa.candidates import Candidates, FoldModels, NeighbourVotes, build_candidates
-from nsreason.okvqa.features import FEATURES, Vectors, answer_targets, scene_labels
-from nsreason.okvqa.reranker import Reranker
+from nsreason.okvqa.features import answer_targets
+from nsreason.okvqa.reranker import fit_reranker
+from nsreason.retrieve.answer_cache import KbCandidate, RetrievalCache, aggregate
+from nsreason.retrieve.answer_candidates import (
+    FEATURES,
+    CandidateModels,
+    Candidates,
+    NeighbourVotes,
+    Vectors,
+    build_candidates,
+    scene_labels,
+)
 from tests.conftest import shared_path
 
 torch = pytest.importorskip("torch")
@@ -184,7 +192,7 @@ class FakePrior:
 
 
 def _models():
-    return FoldModels(FakeClassifier(), NeighbourVotes(k=1).fit(np.eye(2, dtype=np.float32), [{"tree": 1.0}, {"cat": 1.0}]),
+    return CandidateModels(FakeClassifier(), NeighbourVotes(k=1).fit(np.eye(2, dtype=np.float32), [{"tree": 1.0}, {"cat": 1.0}]),
                       {"tree": 9.0, "africa": 1.0}, FakePrior())
 
 
@@ -220,12 +228,11 @@ def test_reranker_learns_which_feature_pays():
         X[right, col("is_label")] = 1
         cands.append(Candidates([f"a{j}" for j in range(5)], X, {f"a{right}": {"head": "h"}}))
         accs.append([1.0 if j == right else 0.0 for j in range(5)])
-    rr = Reranker(max_iter=50).fit(cands, accs)
+    rr = fit_reranker(cands, accs, max_iter=50)
     X = np.zeros((3, len(FEATURES)), dtype=np.float32)
     X[2, col("is_label")] = 1
-    answer, fact, score = rr.choose(Candidates(["x", "y", "z"], X, {"z": {"head": "h"}}))
-    assert answer == "z" and fact == {"head": "h"} and score > 0.5
-    assert rr.choose(Candidates([], np.zeros((0, len(FEATURES))))) == (None, None, None)
+    scores = rr.predict(X)
+    assert int(np.argmax(scores)) == 2 and scores[2] > 0.5
 
 
 # -- the answerer, end to end on a toy data set ---------------------------------------------

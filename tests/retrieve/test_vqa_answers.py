@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nsreason.datasets.vqa_answers import (
+from nsreason.retrieve.vqa_answers import (
     accuracy_from_counts,
     answer_counts,
     leave_one_out_accuracy,

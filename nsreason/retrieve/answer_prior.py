@@ -1,17 +1,29 @@
-"""The answer prior: the most rewarding answer per question prefix (the "question type")."""
+"""The answer prior: the most rewarding answer per question prefix (the "question type").
+
+Inference code (layer 3): the OK-VQA answerers (:mod:`nsreason.okvqa`) fit it, a saved
+answer model (:mod:`nsreason.retrieve.answer_model`) keeps it as JSON."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..datasets.vqa_answers import normalize_answer
+from ..errors import InputError
 from ..parse.text import first_words
+from .vqa_answers import normalize_answer
 
 if TYPE_CHECKING:
-    from ..datasets.okvqa import OkvqaAnswers
     from ..scene.graph import SceneGraph
+
+
+class HumanAnswers(Protocol):
+    """What the prior learns from per question (as :class:`nsreason.datasets.okvqa.OkvqaAnswers`):
+    the human answers' counts and the official accuracy of an answer."""
+
+    counts: Mapping[str, int]
+
+    def accuracy(self, answer: str | None) -> float: ...
 
 __all__ = ["AnswerPrior", "question_prefix"]
 
@@ -59,7 +71,7 @@ class AnswerPrior:
         return (f"AnswerPrior(max_words={self.max_words}, min_support={self.min_support}, "
                 f"prefixes={len(self._best)})")
 
-    def fit(self, examples: Iterable[tuple[str, OkvqaAnswers]]) -> AnswerPrior:
+    def fit(self, examples: Iterable[tuple[str, HumanAnswers]]) -> AnswerPrior:
         """Learn from ``(question text, answers)`` pairs; returns ``self``."""
         gains: dict[str, Counter[str]] = defaultdict(Counter)
         support: Counter[str] = Counter()
@@ -82,6 +94,29 @@ class AnswerPrior:
                 if answer:
                     self._best[key] = (answer, total / n)
         return self
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything :meth:`from_json` needs (the fitted prefixes and their answers).
+
+        >>> from nsreason.datasets.okvqa import OkvqaAnswers
+        >>> p = AnswerPrior(min_support=1).fit([("How many legs?", OkvqaAnswers(1, 1, {"4": 10}))])
+        >>> AnswerPrior.from_json(p.to_json()).predict("How many eyes?")
+        ('4', 1.0, 'how many')
+        """
+        return {"max_words": self.max_words, "min_support": self.min_support,
+                "best": {k: [a, s] for k, (a, s) in sorted(self._best.items())}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, source: str | None = None) -> AnswerPrior:
+        """The prior :meth:`to_json` wrote; a malformed one raises
+        :class:`~nsreason.errors.InputError` naming the field."""
+        try:
+            prior = cls(int(data["max_words"]), int(data["min_support"]))
+            prior._best = {str(k): (str(v[0]), float(v[1])) for k, v in data["best"].items()}
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise InputError(f"expected an answer prior (max_words, min_support, best: "
+                             f"{{prefix: [answer, score]}}): {exc!r}", path="prior", source=source) from None
+        return prior
 
     def predict(self, question: str) -> tuple[str | None, float | None, str | None]:
         """``(answer, mean training accuracy, prefix used)``; Nones before fitting."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..datasets.vqa_answers import normalize_answer
+from .vqa_answers import normalize_answer
 
 if TYPE_CHECKING:
     import numpy as np
