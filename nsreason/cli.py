@@ -3,7 +3,8 @@
 ::
 
     nsreason ask --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] [--parser NAME|DIR]
-                 [--executor symbolic|neural|NAME] [--kb default|SPEC ...] [--json] "QUESTION"
+                 [--executor symbolic|neural|NAME] [--kb default|SPEC ...] [--okvqa-model DIR] [--json]
+                 "QUESTION"
     nsreason run --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] --program PROGRAM
                  [--executor symbolic|neural|NAME] [--json]
     nsreason ground --scene FILE [--index N] [--scene-format auto|clevr|gqa|native]
@@ -77,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="knowledge base for questions the parser cannot map: 'default' (bundled), "
                      "a spec (rdf:FILE, oxigraph:DIR, sparql:URL, ...) or 'none'; repeat to add RDF "
                      "files next to the default KB (default: default)")
+    ask.add_argument("--okvqa-model", default=None, metavar="DIR",
+                     help="a saved OK-VQA answer model (nsreason train okvqa --out DIR) that answers "
+                     "questions about detection scenes (objects whose 'source' attribute names a detector)")
     ask.add_argument("--json", action="store_true", help="print the trace as JSON")
     ask.set_defaults(func=_ask)
 
@@ -410,7 +414,8 @@ def _ask(args: argparse.Namespace) -> int:
 
     scene = _load_scene(args)
     kb = args.kb or ["default"]
-    reasoner = Reasoner(args.parser, args.executor, kb=None if kb == ["none"] else kb)
+    reasoner = Reasoner(args.parser, args.executor, kb=None if kb == ["none"] else kb,
+                        okvqa_model=args.okvqa_model)
     answer = reasoner.ask(scene, args.question)
     _print_trace(answer.trace, args.json)
     return 0 if answer.ok else 1

@@ -12,7 +12,9 @@ pytest.importorskip("sklearn")
 pytest.importorskip("torch")
 
 from nsreason.cli import main
+from nsreason.datasets.okvqa import Detection, detection_scene
 from nsreason.errors import InputError
+from nsreason.scene.native import save_native_scenes
 from nsreason.train.okvqa import train_okvqa
 
 ANIMALS = ["giraffe", "zebra", "elephant", "dog"]
@@ -59,6 +61,15 @@ def test_train_then_eval_a_saved_model(tmp_path, monkeypatch, capsys):
     assert ev["questions"] == 24 and ev["folds"] is None and ev["fit_seconds"] == 0
     assert ev["model"]["provenance"]["n_questions"] == 64
     assert ev["accuracy"] > 0.6  # the animals are named by their label; most live in africa
+    # the saved model answers a detection scene through `nsreason ask` (a native scene file)
+    scene = detection_scene(7, [Detection("zebra", "imagenet", 0), Detection("fence", "imagenet", 1)])
+    save_native_scenes([scene], tmp_path / "scene.json")
+    assert main(["ask", "--scene", str(tmp_path / "scene.json"), "--okvqa-model", str(out), "--json",
+                 "What animal is this?"]) == 0
+    trace = json.loads(capsys.readouterr().out)
+    assert trace["answer"] == "zebra" and trace["program"].startswith("model_answer(model_rank[")
+    rank = next(s for s in trace["steps"] if s["op"] == "model_rank")
+    assert rank["output"]["candidates"][0]["answer"] == "zebra" and rank["output"]["labels"] == ["zebra", "fence"]
 
 
 def test_train_okvqa_refuses_what_it_cannot_save(tmp_path):
