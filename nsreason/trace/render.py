@@ -134,7 +134,8 @@ def _fact_line(fact: dict[str, Any]) -> str:
 
 
 def _evidence(step: TraceStep, shown: int = 5) -> list[str]:
-    """Readable lines for record outputs of knowledge steps (see nsreason.retrieve.ops)."""
+    """Readable lines for record outputs of knowledge steps (see nsreason.retrieve.ops) and
+    of an answer model's candidates (``model_rank``, nsreason.retrieve.answer_model)."""
     out = step.output
     lines = []
     if "objects" in out:  # kb_link
@@ -142,7 +143,15 @@ def _evidence(step: TraceStep, shown: int = 5) -> list[str]:
         for row in out["objects"]:
             found = ", ".join(f"{e['label']} ({e['method']})" for e in row["entities"]) or "nothing"
             lines.append(f"  {row['mention']} -> {found}")
-    if "candidates" in out:  # kb_rank
+    if "candidates" in out and all("from" in c for c in out["candidates"]):  # model_rank
+        lines.append(f"step {step.index} candidates ({out.get('considered', len(out['candidates']))} "
+                     f"considered; best {min(shown, len(out['candidates']))}, the first used; score = "
+                     "predicted accuracy):")
+        for k, c in enumerate(out["candidates"][:shown], 1):
+            lines.append(f"  {k}. {c['score']:+.2f}  {c['answer']}  (from {', '.join(c['from']) or 'nothing'})")
+            if c.get("fact"):
+                lines.append(f"       fact: {_fact_line(c['fact'])}")
+    elif "candidates" in out:  # kb_rank
         asks = (out.get("asks_for") or {}).get("answer_type")
         if asks:
             where = " (no object of the scene is one)" if out.get("answer_outside_scene") else ""

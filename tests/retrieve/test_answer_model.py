@@ -131,6 +131,9 @@ def test_reasoner_answers_a_detection_scene_with_the_model(tmp_path):
     assert best["answer"] == "africa" and "kb" in best["from"] and best["fact"]["source"] == "test"
     assert best["score"] == max(c["score"] for c in rank["output"]["candidates"])
     assert t["parse"]["details"]["parser"] == "answer_model"
+    text = answer.trace.render_text()
+    assert "step 1 candidates (" in text and "  1. " in text and "africa  (from " in text
+    assert "fact: " in text and "[test]" in text  # the KB fact behind the answer, with its source
     # saved and loaded by folder: the same answer
     model.save(tmp_path / "m")
     loaded = AnswerModel.load(tmp_path / "m", vectors=model.vectors, retrieval=model.retrieval)
