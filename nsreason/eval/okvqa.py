@@ -148,8 +148,8 @@ def evaluate_okvqa(
     ``folds`` (None when nothing was cross-validated), ``qps`` (questions answered per
     second, fitting and scoring excluded) and timings (``fit_seconds``: all fits).
     ``model``: a saved answer model's folder, which answers every question instead of
-    ``answerer`` (nothing fitted, ``folds`` None; the report's ``model`` holds its
-    provenance).
+    ``answerer`` (nothing fitted, ``folds`` None; the report gives its folder, ``model``,
+    and what it was trained on, ``model_trained_on``).
     ``predictions`` gets one JSON line per question: ``question_id``, ``answer``,
     ``fact``, ``score``, ``accuracy``.
     """
@@ -274,5 +274,19 @@ def evaluate_okvqa(
         "answer_seconds": answer_seconds,
         "fit_seconds": fit_seconds,
         "load_seconds": load_seconds,
-        "model": None if saved is None else {"path": str(model), **saved.config},
+        "model": None if saved is None else str(model),
+        "model_trained_on": None if saved is None else _trained_on(saved.config),
     }
+
+
+def _trained_on(config: Mapping[str, Any]) -> str:
+    """One line on what a saved model was trained on (its ``config.json`` has the rest).
+
+    >>> _trained_on({"answerer": "kb", "provenance": {"n_questions": 9, "n_images": 8,
+    ...     "detection_sources": {"imagenet": 8}, "command": "nsreason train okvqa ..."}})
+    'kb: 9 questions on 8 images, labels from imagenet (8 images); nsreason train okvqa ...'
+    """
+    p = config.get("provenance") or {}
+    sources = ", ".join(f"{k} ({v} images)" for k, v in (p.get("detection_sources") or {}).items())
+    return (f"{config.get('answerer')}: {p.get('n_questions')} questions on {p.get('n_images')} images, "
+            f"labels from {sources or 'no detector'}; {p.get('command')}")
