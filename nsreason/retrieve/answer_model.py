@@ -22,6 +22,7 @@ Loading checks every file and field and raises
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,6 +168,14 @@ class AnswerModel:
             if specs:
                 from .answer_cache import default_retrieval
 
+                fitted_on = (self.config.get("provenance") or {}).get("kb_key")
+                if fitted_on and list(specs) == ["default"]:
+                    from ..kb.default import default_kb_key
+
+                    if default_kb_key() != fitted_on:
+                        warnings.warn(f"the answer model was fitted on KB candidates of the default KB "
+                                      f"{fitted_on}; the default KB is now {default_kb_key()}: its "
+                                      "candidates' features may differ (train the model again)", stacklevel=3)
                 self.retrieval = default_retrieval(specs)
         return self.retrieval
 

@@ -43,6 +43,16 @@ def _file_info(path: str | Path) -> dict[str, Any]:
     return {"path": str(path), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+def _kb_key(specs: Sequence[str] | None) -> str | None:
+    """The content key of the default KB when the model's KB candidates came from it alone
+    (the KB a loaded model must retrieve from to see what it was fitted on), else None."""
+    if list(specs or []) != ["default"]:
+        return None
+    from ..kb.default import default_kb_key
+
+    return default_kb_key()
+
+
 def train_okvqa(questions: str | Path, answers: str | Path, detections: Sequence[str | Path], out: str | Path, *,
                 answerer: str = "kb", kb: Sequence[str] = ("default",), seed: int = 0, stack_folds: int = 4,
                 command: str | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -89,6 +99,7 @@ def train_okvqa(questions: str | Path, answers: str | Path, detections: Sequence
         "detection_sources": dict(sorted(sources.items())),
         "n_questions": len(qs), "n_images": len(images),
         "images_without_detections": sum(1 for i in images if i not in scenes),
+        "kb_key": _kb_key(model.config.get("kb")),
         "seed": seed, "fit_seconds": round(fit_seconds, 1), "load_seconds": round(load_seconds, 1),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }

@@ -138,3 +138,14 @@ def test_reasoner_answers_a_detection_scene_with_the_model(tmp_path):
     model.save(tmp_path / "m")
     loaded = AnswerModel.load(tmp_path / "m", vectors=model.vectors, retrieval=model.retrieval)
     assert Reasoner(okvqa_model=loaded).ask(scenes[2], "What animal is this?").text == model("What animal is this?", scenes[2])[0]
+
+
+@pytest.mark.slow
+def test_a_model_fitted_on_another_default_kb_warns(tmp_path):
+    model, _, _ = _fitted(tmp_path, False)
+    model.config.update(kb=["default"], provenance={"kb_key": "0123456789abcdef"})
+    d = model.save(tmp_path / "m")
+    loaded = AnswerModel.load(d, vectors=hashing_vectors())
+    with pytest.warns(UserWarning, match="fitted on KB candidates of the default KB 0123456789abcdef"):
+        retrieval = loaded._retrieval()
+    assert retrieval is not None and loaded._retrieval() is retrieval  # made once, warned once
