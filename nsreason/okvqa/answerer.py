@@ -123,7 +123,7 @@ def get_answerer(spec: str) -> AnswererPlugin:
 # -- prior -------------------------------------------------------------------------------
 
 class PriorPlugin:
-    """The answer prior (:class:`~nsreason.okvqa.prior.AnswerPrior`; keyword arguments go
+    """The answer prior (:class:`~nsreason.retrieve.answer_prior.AnswerPrior`; keyword arguments go
     to it), fitted on the examples' questions and answers."""
 
     def __init__(self, **kwargs: Any) -> None:
