@@ -287,7 +287,17 @@ class Reasoner:
 
     def ask_many(self, items: Sequence[tuple[SceneGraph, str]], *, trace: bool = False) -> list[Answer]:
         """Answer many (scene, question) pairs, parsing them in batches (and executing
-        them in one batch when the executor has ``execute_many``)."""
+        them in one batch when the executor has ``execute_many``). With an ``okvqa_model``,
+        detection scenes' questions go to it (:meth:`ask`), the others in batches."""
+        if self.okvqa_model_spec is not None:
+            from .retrieve.answer_model import is_detection_scene
+
+            routed = [k for k, (s, _) in enumerate(items) if is_detection_scene(s)]
+            if routed:
+                rest = [k for k in range(len(items)) if k not in set(routed)]
+                out: dict[int, Answer] = {k: self._ask_model(*items[k], trace) for k in routed}
+                out.update(zip(rest, self.ask_many([items[k] for k in rest], trace=trace) if rest else []))
+                return [out[k] for k in range(len(items))]
         start = time.perf_counter_ns()
         parsed = self.parser.parse_batch([q for _, q in items])
         each = (time.perf_counter_ns() - start) // max(1, len(items))

@@ -134,6 +134,15 @@ def test_reasoner_answers_a_detection_scene_with_the_model(tmp_path):
     text = answer.trace.render_text()
     assert "step 1 candidates (" in text and "  1. " in text and "africa  (from " in text
     assert "fact: " in text and "[test]" in text  # the KB fact behind the answer, with its source
+    # in a batch, detection scenes go to the model too (a CLEVR scene would go to the parser)
+    from nsreason import load_clevr_scenes
+    from tests.conftest import REPO
+
+    clevr = load_clevr_scenes(REPO / "examples" / "data" / "clevr_val_sample_scenes.json")[1]
+    many = reasoner.ask_many([(scenes[3], "Where does this animal live in the wild?"),
+                              (clevr, "How many red things are there?"), (scenes[2], "What animal is this?")])
+    assert [a.text for a in many] == ["africa", "3", model("What animal is this?", scenes[2])[0]]
+    assert reasoner.ask(clevr, "How many red things are there?").program.to_text() == "count(filter_color[red](scene()))"
     # saved and loaded by folder: the same answer
     model.save(tmp_path / "m")
     loaded = AnswerModel.load(tmp_path / "m", vectors=model.vectors, retrieval=model.retrieval)
