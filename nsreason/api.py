@@ -64,6 +64,17 @@ class Reasoner:
         :class:`~nsreason.kb.KnowledgeBase`. Loaded on the first such question. Such a
         question runs as the program of :func:`nsreason.retrieve.ops.knowledge_program`,
         whose trace lists every fact considered with its source and score.
+    verifier:
+        A second reader of referring expressions that :meth:`ground` consults on CLEVR
+        scenes: ``"tree"`` (the default: the shipped syntax-tree grounder,
+        :mod:`nsreason.parse.tree`), a tree-grounder folder, a
+        :class:`~nsreason.parse.tree.TreeGrounder`, or None (off). When the program the
+        parser chose names other objects than the tree grounder finds, the parser's next
+        candidates (its beam, then ``fallback_beam``) are run and the first that names the
+        tree grounder's objects is used: the two readers are independent, so agreement
+        is strong evidence (CLEVR-Ref+ held out: 99.32% alone, 99.76% verified;
+        docs/grounding.md). The parse step records the check (``details["verified"]``).
+        Questions (:meth:`ask`) are not verified.
     """
 
     def __init__(
@@ -73,6 +84,7 @@ class Reasoner:
         *,
         fallback_beam: int = 20,
         kb: Any = None,
+        verifier: Any = "tree",
     ) -> None:
         self.executor: Executor = get_executor(executor)  # a bad name fails before the parser loads
         self.parser = get_parser(parser)
@@ -80,6 +92,8 @@ class Reasoner:
         self.kb_spec = kb
         self._knowledge: SymbolicExecutor | None = None
         self._scene_parser: Parser | None = None
+        self.verifier_spec = verifier
+        self._verifier: Any = None
 
     @classmethod
     def default(cls) -> Reasoner:
@@ -200,12 +214,35 @@ class Reasoner:
             return self.executor.execute(program, scene, trace=True)  # the attention is in the trace
 
         answer, used, rejected = execution_guided(parsed, run, self.parser, self.fallback_beam)
+        verified = None
+        verifier = self._tree_verifier() if answer.failure is None else None
+        if verifier is not None and _parser_fits(self.parser, scene):
+            answer, used, verified = verify_grounding(verifier, scene, parsed, answer, used, run, self.parser,
+                                                      self.fallback_beam)
         g = grounding_from_answer(answer, scene)
         if trace and g.trace is not None:
             g.trace.parse = parse_step(parsed, parse_ns, used=used, rejected=rejected)
+            if verified is not None:
+                g.trace.parse.details["verified"] = verified
         elif not trace:
             g.trace = None
         return g
+
+    def _tree_verifier(self) -> Any:
+        """The tree grounder that checks :meth:`ground`'s programs (None: off, or the
+        parser is not a CLEVR program parser), loaded once."""
+        spec = self.verifier_spec
+        vocabulary = getattr(getattr(self.parser, "grammar", None), "vocabulary", None)
+        if spec is None or vocabulary is None or vocabulary.name != "clevr":
+            return None
+        if self._verifier is None:
+            from .parse.tree import TreeGrounder
+
+            if isinstance(spec, TreeGrounder):
+                self._verifier = spec
+            else:
+                self._verifier = TreeGrounder.load(None if spec == "tree" else spec)
+        return self._verifier
 
     def knowledge_executor(self) -> SymbolicExecutor:
         """The executor of knowledge programs (loads the KB, the encoder and the ranker
@@ -368,6 +405,65 @@ def execution_guided(
     if found is None:
         return first, None, rejected
     return found[0], found[1], rejected
+
+
+def verify_grounding(
+    verifier: Any,
+    scene: SceneGraph,
+    parsed: ParseResult,
+    answer: Answer,
+    used: Alternative | None,
+    run: Callable[[Program], Answer],
+    parser: Parser | None = None,
+    wider_beam: int = 0,
+) -> tuple[Answer, Alternative | None, dict[str, Any]]:
+    """Check a referring expression's program against a second reader: ``verifier`` (a
+    :class:`~nsreason.parse.tree.TreeGrounder`) grounds the text itself; when its objects
+    differ from those of ``answer`` (the program chosen by :func:`execution_guided`), the
+    parser's candidates are run in order (then a ``wider_beam`` search) and the first whose
+    objects equal the verifier's is used. Nothing changes when the verifier fails (a word
+    it does not know) or no candidate agrees. Returns the answer, the alternative used and
+    the record for the trace: the verifier's objects, whether the chosen program agreed,
+    and the program it replaced."""
+    tg = verifier.ground(scene, parsed.question)
+    record: dict[str, Any] = {"by": "tree", "objects": list(tg.objects)}
+    if not tg.ok:
+        record["failure"] = tg.failure.to_dict()
+        return answer, used, record
+    want = sorted(tg.objects, key=str)
+
+    def objects_of(a: Answer) -> list[Any]:
+        return sorted(grounding_from_answer(a, scene).objects, key=str)
+
+    if objects_of(answer) == want:
+        record["agreed"] = True
+        return answer, used, record
+    record["agreed"] = False
+    chosen = answer.program.to_text() if answer.program is not None else None
+    seen = {chosen}
+
+    def agreeing(candidates: Sequence[Alternative]) -> tuple[Answer, Alternative] | None:
+        for alt in candidates:
+            text = alt.program.to_text()
+            if text in seen:
+                continue
+            seen.add(text)
+            result = run(alt.program)
+            if result.failure is None and objects_of(result) == want:
+                return result, alt
+        return None
+
+    found = agreeing(parsed.alternatives)
+    if found is None and parser is not None and wider_beam > len(parsed.alternatives):
+        try:
+            wider = parser.parse_batch([parsed.question], beam=wider_beam)[0].alternatives  # type: ignore[call-arg]
+        except TypeError:  # a parser without beam search
+            wider = []
+        found = agreeing([a for a in wider if _is_referring(a.program)])
+    if found is None:
+        return answer, used, record
+    record["replaced"] = chosen
+    return found[0], found[1], record
 
 
 def parse_step(

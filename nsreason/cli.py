@@ -15,6 +15,7 @@
     nsreason eval gqa --scenes FILE --questions FILE [--parser gold|default] [--executor NAME] [--limit N]
                       [--json] [--predictions FILE]
     nsreason eval refexp --scenes FILE --refexps FILE [--parser gold|default|tree|NAME|DIR] [--weights DIR]
+        [--no-verify]
                          [--executor NAME] [--images all|even|odd] [--limit N] [--json] [--predictions FILE]
     nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
@@ -175,7 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="'gold': each expression's own program; 'default': the shipped program parser reads "
                     "the words; 'tree': the syntax-tree grounder grounds them; or a parser name or checkpoint folder")
     rx.add_argument("--weights", default=None,
-                    help="with --parser tree: the grounder folder (default: the shipped weights)")
+                    help="the tree grounder folder (default: the shipped weights): with --parser tree it "
+                    "grounds the words; with a program parser it checks each program (see --no-verify)")
+    rx.add_argument("--no-verify", dest="verify", action="store_false",
+                    help="score a program parser alone, without the tree grounder's check")
     rx.add_argument("--executor", default="symbolic", help=executor_help)
     rx.add_argument("--images", choices=["all", "even", "odd"], default="all",
                     help="only the expressions about even/odd image indices (held out from a parser "
@@ -611,7 +615,7 @@ def _eval_refexp(args: argparse.Namespace, predictions: IO[str] | None) -> dict[
     return evaluate_refexp(
         args.scenes, args.refexps, parser=args.parser, executor=args.executor,
         limit=args.limit, predictions=predictions, scene_format=args.scene_format, images=args.images,
-        tree_weights=args.weights,
+        tree_weights=args.weights, verify=args.verify,
     )
 
 
