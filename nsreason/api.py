@@ -94,6 +94,8 @@ class Reasoner:
         self._scene_parser: Parser | None = None
         self.verifier_spec = verifier
         self._verifier: Any = None
+        self._catalogue: Any = None
+        self._mixed: Any = None
 
     @classmethod
     def default(cls) -> Reasoner:
@@ -117,6 +119,10 @@ class Reasoner:
         start = time.perf_counter_ns()
         if getattr(self.parser, "scene_aware", False) or not _parser_fits(self.parser, scene):
             return self._ask_scene(scene, question, trace)
+        if self.kb_spec is not None:
+            mixed = self._ask_mixed(scene, question, trace, start)
+            if mixed is not None:
+                return mixed
         parsed = self.parser.parse(question)
         if self.kb_spec is not None and not parsed.ok and (
                 parsed.failure is None or parsed.failure.code != "unknown_word"):  # refused by name, not guessed
@@ -250,6 +256,7 @@ class Reasoner:
         if self._knowledge is None:
             from .kb.base import KnowledgeBase
             from .retrieve.ops import knowledge_ops
+            from .retrieve.relations import RelationCatalogue
             from .retrieve.setup import load_kbs, make_retriever
 
             spec = self.kb_spec
@@ -257,8 +264,59 @@ class Reasoner:
                 kb, key = spec, None
             else:
                 kb, key = load_kbs([spec] if isinstance(spec, str) else list(spec))
-            self._knowledge = SymbolicExecutor(ops=knowledge_ops(make_retriever(kb, key), OPS))
+            retriever = make_retriever(kb, key)
+            self._catalogue = RelationCatalogue.from_kb(kb, encoder=retriever.encoder)
+            self._knowledge = SymbolicExecutor(ops=knowledge_ops(retriever, OPS, catalogue=self._catalogue))
         return self._knowledge
+
+    def relations(self) -> Any:
+        """The relations of the reasoner's KB (a
+        :class:`~nsreason.retrieve.relations.RelationCatalogue`, read when the KB loads)."""
+        self.knowledge_executor()
+        return self._catalogue
+
+    def _user_kb(self) -> bool:
+        """Whether the KB holds more than the bundled one (a file, store or endpoint of the
+        user's): then a question naming a relation the KB lacks is refused by name."""
+        spec = self.kb_spec
+        if isinstance(spec, str):
+            return spec != "default"
+        if isinstance(spec, (list, tuple)):
+            return any(s != "default" for s in spec)
+        return spec is not None
+
+    def _ask_mixed(self, scene: SceneGraph, question: str, trace: bool, start: int) -> Answer | None:
+        """A question joining the scene and a relation of the KB
+        (:class:`~nsreason.parse.mixed.MixedParser`), run on the knowledge executor; None
+        when the question names no relation of the KB. With a KB of the user's, a question
+        whose words neither the parser nor the KB's relations explain is refused, naming
+        them (``unknown_relation``)."""
+        if not isinstance(question, str) or not hasattr(self.parser, "parse_batch"):
+            return None
+        if self._mixed is None:
+            from .parse.mixed import MixedParser
+
+            self._mixed = MixedParser(self.parser, self.relations(), getattr(self.parser, "word_counts", None))
+        parsed = self._mixed.parse(question)
+        if parsed is None:
+            unmatched = self._mixed.unmatched(question) if self._user_kb() else []
+            if not unmatched:
+                return None
+            failure = Failure("unknown_relation", f"the question names {' '.join(unmatched)!r}, which is neither "
+                              f"in the question parser's vocabulary nor a relation of the knowledge base "
+                              f"(its relations: {self._catalogue.describe()})")
+            parsed = ParseResult(question, None, None, [], failure, {"parser": "mixed", "unmatched": unmatched})
+        parse_ns = time.perf_counter_ns() - start
+        if not parsed.ok:
+            t = Trace(failure=parsed.failure, scene_id=scene.id, parse=parse_step(parsed, parse_ns)) if trace else None
+            return Answer(None, None, t, parsed.failure)
+        executor = self.knowledge_executor()
+        answer, used, rejected = execution_guided(parsed, lambda p: executor.execute(p, scene, trace=True))
+        if trace and answer.trace is not None:
+            answer.trace.parse = parse_step(parsed, parse_ns, used=used, rejected=rejected)
+        elif not trace:
+            answer.trace = None
+        return answer
 
     def _ask_knowledge(self, scene: SceneGraph, refused: ParseResult, trace: bool,
                        reason: str | None = None) -> Answer:

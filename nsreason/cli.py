@@ -148,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="when a parsed program fails on its scene, run the first of this many candidates "
         "that works (0: never; default 20)",
     )
+    clevr.add_argument("--kb", action="append", default=None,
+                       help="a knowledge base the questions may need ('default', rdf:FILE, a .ttl/.nt file, "
+                       "oxigraph:DIR, sparql:URL...; repeatable): each question is asked as Reasoner.ask "
+                       "asks it, relations of the KB named in its words joined with the scene "
+                       "(docs/knowledge.md)")
     clevr.set_defaults(func=_eval, evaluate=_eval_clevr, width=15)
 
     gqa = ev_sub.add_parser("gqa", help="GQA questions on GQA scene graphs (exact match)")
@@ -596,7 +601,7 @@ def _eval_clevr(args: argparse.Namespace, predictions: IO[str] | None) -> dict[s
         args.scenes, args.questions, parser=args.parser, limit=args.limit, images=args.images,
         trace=not args.no_trace, predictions=predictions, fallback_beam=args.fallback_beam,
         progress=None if args.json or not sys.stderr.isatty() else _tqdm,
-        executor=args.executor, scene_format=args.scene_format,
+        executor=args.executor, scene_format=args.scene_format, kb=args.kb,
     )
 
 
