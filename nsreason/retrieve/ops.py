@@ -28,16 +28,19 @@ retriever, for a :class:`~nsreason.execute.SymbolicExecutor`.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ExecutionFailure
 from ..kb.terms import IRI, BNode, Literal, Term
 from ..registry import Registry
 from ..scene.index import SceneIndex, iter_bits
 from ..trace.evidence import with_evidence
-from .link import Link
-from .relations import RelationCatalogue, RelationMatch, truth_of
+from .link import EntityLinker, Link
+from .relations import RelationCatalogue, RelationMatch, local_name_words, truth_of
 from .retriever import Retriever
+
+if TYPE_CHECKING:
+    from ..kb.base import KnowledgeBase
 
 __all__ = ["KNOWLEDGE_PROGRAM", "MIN_PROBABILITY", "RelationLookup", "answer_of", "knowledge_ops",
            "knowledge_program", "relation_ops"]
@@ -113,38 +116,72 @@ def _mentions(ix: SceneIndex, objects: int) -> list[tuple[Any, str]]:
 MAX_VALUES = 50
 """Facts read per entity and relation by a relation op."""
 
+MAX_SUBJECTS = 200_000
+"""Subjects read, once, to link words to entities named only by their IRI."""
+
 
 class RelationLookup:
-    """What the relation ops do with a KB: link a word to entities (the retriever's
-    linker), resolve a relation by its words (the KB's relation catalogue, read on first
-    use) and follow it, keeping every fact for the trace."""
+    """What the relation ops do with a KB: link a word to entities (by label and alias,
+    :class:`~nsreason.retrieve.link.EntityLinker`), resolve a relation by its words (the
+    KB's relation catalogue, read on first use, with MiniLM similarity when ``encoder`` is
+    given) and follow it, keeping every fact for the trace."""
 
-    def __init__(self, retriever: Retriever, catalogue: RelationCatalogue | None = None) -> None:
-        self.retriever = retriever
+    def __init__(self, kb: KnowledgeBase, *, linker: EntityLinker | None = None,
+                 catalogue: RelationCatalogue | None = None, encoder: Any = None) -> None:
+        self.kb = kb
+        self.linker = linker if linker is not None else EntityLinker(kb)
+        self.encoder = encoder
         self._catalogue = catalogue
+        self._labels: dict[Term, str] = {}
+        self._local_names: dict[str, list[Term]] | None = None
+
+    @classmethod
+    def of(cls, retriever: Retriever, catalogue: RelationCatalogue | None = None) -> RelationLookup:
+        """The lookup over a retriever's KB, linker and encoder."""
+        return cls(retriever.kb, linker=retriever.linker, catalogue=catalogue, encoder=retriever.encoder)
 
     @property
     def catalogue(self) -> RelationCatalogue:
         if self._catalogue is None:
-            self._catalogue = RelationCatalogue.from_kb(self.retriever.kb, encoder=self.retriever.encoder)
+            self._catalogue = RelationCatalogue.from_kb(self.kb, encoder=self.encoder)
         return self._catalogue
 
     def relation(self, phrase: str) -> RelationMatch:
         return self.catalogue.resolve(phrase)
 
+    def link(self, concept: str) -> list[Link]:
+        """The entities a word names: by label and alias; for a KB that names an entity
+        only by its IRI, by the IRI's local name in words (``ex:stainless_steel``)."""
+        links = self.linker.link(concept)
+        if links:
+            return links
+        if self._local_names is None:
+            self._local_names = {}
+            if self.kb.supports_sparql:
+                rows = self.kb.sparql("SELECT DISTINCT ?s WHERE { ?s ?p ?o }", limit=MAX_SUBJECTS)
+                subjects = [r["s"] for r in rows if isinstance(r.get("s"), IRI)]
+            else:
+                subjects = list(dict.fromkeys(t.subject for t in self.kb.match(None, None, None, limit=MAX_SUBJECTS)
+                                              if isinstance(t.subject, IRI)))
+            for term in subjects:
+                self._local_names.setdefault(local_name_words(str(term)), []).append(term)
+        key = " ".join(concept.lower().split())
+        return [Link(concept, term, local_name_words(str(term)), "local_name", 0.8)  # type: ignore[arg-type]
+                for term in self._local_names.get(key, [])[: self.linker.max_links]]
+
     def values(self, concept: str, match: RelationMatch) -> tuple[list[tuple[Term, dict[str, Any]]], dict[str, Any]]:
         """The values ``match``'s relation gives ``concept`` (each with its fact, for the
         trace) and the record of the lookup (entities linked, facts)."""
-        kb = self.retriever.kb
-        links = self.retriever.linker.link(concept)
+        links = self.link(concept)
         found: list[tuple[Term, dict[str, Any]]] = []
+        source = self.kb._source()
         for link in links:
-            for fact in kb.facts(link.entity, match.relation.iri, None, limit=MAX_VALUES):
+            for fact in self.kb.facts(link.entity, match.relation.iri, None, limit=MAX_VALUES):
                 tail = fact.tail
                 found.append((tail, {
                     "head": str(fact.head), "relation": str(fact.relation), "tail": str(tail),
                     "labels": [link.label, match.label, self.text(tail)],
-                    "source": fact.source_label or (str(fact.source) if fact.source else None),
+                    "source": fact.source_label or (str(fact.source) if fact.source else source),
                     "licence": fact.licence, "score": 1.0}))
         record = {"concept": concept,
                   "entities": [{"entity": str(k.entity), "label": k.label, "method": k.method, "score": k.score}
@@ -155,7 +192,11 @@ class RelationLookup:
         """A value as words: a literal's text, an entity's label (else its local name)."""
         if isinstance(term, Literal):
             return term.value
-        return self.retriever.label(term)
+        hit = self._labels.get(term)
+        if hit is None:
+            labels = self.kb.labels(term, limit=3)
+            hit = self._labels[term] = labels[0] if labels else local_name_words(str(term))
+        return hit
 
 
 def _object_concepts(ix: SceneIndex, obj: int) -> list[tuple[str, str]]:
@@ -318,4 +359,4 @@ def knowledge_ops(retriever: Retriever, base: Registry[Any] | None = None, *,
     ops.register("kb_link", kb_link)
     ops.register("kb_rank", kb_rank)
     ops.register("kb_answer", kb_answer)
-    return relation_ops(RelationLookup(retriever, catalogue), ops)
+    return relation_ops(RelationLookup.of(retriever, catalogue), ops)
