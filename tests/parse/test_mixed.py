@@ -31,8 +31,8 @@ def mixed():
     ("Are there any cylinders that conduct electricity?",
      'exist(kb_filter["conducts electricity"](filter_shape[cylinder](scene())))'),
     ("What is a typical use of the material the thing left of the red cube is made of?",
-     'kb_query["typical use"](query_material(unique(relate[left](unique(filter_shape[cube]('
-     'filter_color[red](scene())))))))'),
+     ('kb_query["typical use"](query_material(unique(relate[left](unique(filter_shape[cube]('
+      'filter_color[red](scene())))))))')),
     ("What is the typical use of the small cube's material?",
      'kb_query["typical use"](query_material(unique(filter_shape[cube](filter_size[small](scene())))))'),
     ("Does the material of the blue cube conduct electricity?",
@@ -41,8 +41,8 @@ def mixed():
     ("What is the number of faces of the blue thing?",
      'kb_property["number of faces"](unique(filter_color[blue](scene())))'),
     ("When was the typical use of the material of the blue cube invented?",
-     'kb_query["invented in"](kb_query["typical use"](query_material(unique(filter_shape[cube]('
-     'filter_color[blue](scene()))))))'),
+     ('kb_query["invented in"](kb_query["typical use"](query_material(unique(filter_shape[cube]('
+      'filter_color[blue](scene()))))))')),
 ])
 def test_mixed_questions_become_programs_that_join_scene_and_kb_steps(mixed, question, program):
     parsed = mixed.parse(question)

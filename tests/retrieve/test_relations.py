@@ -77,13 +77,13 @@ def test_a_relation_the_kb_lacks_is_a_failure_that_names_it_and_lists_the_relati
 
 def test_find_returns_the_span_of_a_question_that_names_a_relation(kb):
     cat = RelationCatalogue.from_kb(kb)
-    words = "how many things in the scene can roll".split()
+    words = ["how", "many", "things", "in", "the", "scene", "can", "roll"]
     i, j, m = cat.find(words)
     assert (i, j) == (6, 8) and m.label == "can roll"
     allowed = [w == "roll" for w in words]
     i, j, m = cat.find(words, allowed)
     assert m.label == "can roll" and i <= 6 < j
-    assert cat.find("how many cubes are there".split()) is None
+    assert cat.find(["how", "many", "cubes", "are", "there"]) is None
 
 
 def test_local_names_and_truths():
