@@ -299,13 +299,9 @@ class Reasoner:
             self._mixed = MixedParser(self.parser, self.relations(), getattr(self.parser, "word_counts", None))
         parsed = self._mixed.parse(question)
         if parsed is None:
-            unmatched = self._mixed.unmatched(question) if self._user_kb() else []
-            if not unmatched:
+            parsed = self._mixed.refusal(question) if self._user_kb() else None
+            if parsed is None:
                 return None
-            failure = Failure("unknown_relation", f"the question names {' '.join(unmatched)!r}, which is neither "
-                              f"in the question parser's vocabulary nor a relation of the knowledge base "
-                              f"(its relations: {self._catalogue.describe()})")
-            parsed = ParseResult(question, None, None, [], failure, {"parser": "mixed", "unmatched": unmatched})
         parse_ns = time.perf_counter_ns() - start
         if not parsed.ok:
             t = Trace(failure=parsed.failure, scene_id=scene.id, parse=parse_step(parsed, parse_ns)) if trace else None

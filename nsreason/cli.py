@@ -73,9 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--parser", default="clevr", help="parser name or checkpoint folder (default: clevr)")
     ask.add_argument("--executor", default="symbolic", help=executor_help)
     ask.add_argument("--kb", action="append", default=None,
-                     help="knowledge base for questions the parser cannot map: 'default' (bundled), "
-                     "a spec (rdf:FILE, oxigraph:DIR, sparql:URL, ...) or 'none'; repeat to add RDF "
-                     "files next to the default KB (default: default)")
+                     help="knowledge base: 'default' (bundled), a spec (rdf:FILE, oxigraph:DIR, sparql:URL, "
+                     "...) or 'none'; repeat to add RDF files next to the default KB (default: default). "
+                     "Its relations named in the question join the scene's steps (\"how many things can "
+                     "roll?\" -> count(kb_filter[\"can roll\"](scene()))); questions the parser cannot map "
+                     "go to its ranked facts")
     ask.add_argument("--json", action="store_true", help="print the trace as JSON")
     ask.set_defaults(func=_ask)
 
@@ -170,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     gqa.add_argument("--json", action="store_true", help="print one JSON object")
     gqa.add_argument("--predictions", help="write GQA prediction rows {questionId, prediction}, "
                      "one JSON line per question")
+    gqa.add_argument("--kb", action="append", default=None,
+                     help="a knowledge base for questions that ask for outside knowledge (with --parser "
+                     "default; repeatable; see `eval clevr --kb`)")
     gqa.set_defaults(func=_eval, evaluate=_eval_gqa, width=14)
 
     rx = ev_sub.add_parser("refexp", help="CLEVR-Ref+ referring expressions (exact-set accuracy)")
@@ -610,7 +615,7 @@ def _eval_gqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str
 
     return evaluate_gqa(
         args.scenes, args.questions, parser=args.parser, executor=args.executor,
-        limit=args.limit, predictions=predictions, scene_format=args.scene_format,
+        limit=args.limit, predictions=predictions, scene_format=args.scene_format, kb=args.kb,
     )
 
 

@@ -60,7 +60,7 @@ _AUX = frozenset(["is", "are", "does", "do", "can", "could", "will", "would", "h
 _GLUE = frozenset(["that", "which", "who", "are", "is", "can", "could", "do", "does", "will", "would", "have", "has",
                    "be", "the", "a", "an", "of", "for", "to", "in", "here", "there", "shown", "visible", "seen",
                    "scene", "image", "picture", "this"])
-_PLACE = re.compile(r"\b(in|of) (the|this) (scene|image|picture)\b|\b(here|shown|visible|seen)\b")
+_PLACE = frozenset(["scene", "image", "picture", "photo", "photograph", "shown", "visible", "seen", "here"])
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|'s\b")
 
 
@@ -78,6 +78,7 @@ class _Frame:
     scene_question: str
     attribute: str | None = None
     rest: tuple[str, ...] = ()  # a lookup's words after the relation (another may be named there)
+    words: tuple[str, ...] = ()  # the words the scene question is made of
 
 
 def _tokens(text: str) -> list[str]:
@@ -163,13 +164,29 @@ class MixedParser:
     def _open(self, words: Sequence[str]) -> list[bool]:
         """Per word: whether a relation may be named there (not explained by the base parser)."""
         return [w not in FUNCTION_WORDS and w != "'s" and not w.isdigit() and self.known.get(w, 0) < RARE
-                and w not in ATTRIBUTES for w in words]
+                and w not in ATTRIBUTES and w not in _PLACE for w in words]
 
     def unmatched(self, question: str) -> list[str]:
         """The question's words the base parser does not explain (where a relation would
         be named): what a refusal names when no relation of the KB matches them."""
         words = _tokens(question)
         return [w for w, ok in zip(words, self._open(words)) if ok]
+
+    def refusal(self, question: str, words: Sequence[str] | None = None,
+                details: Mapping[str, Any] | None = None) -> ParseResult | None:
+        """An ``unknown_relation`` failure naming ``words`` (default: :meth:`unmatched`)
+        and listing the KB's relations; None when there is no such word."""
+        from ..trace.trace import Failure
+
+        words = list(words) if words is not None else self.unmatched(question)
+        if not words:
+            return None
+        describe = getattr(self.finder, "describe", None)
+        listed = f" (its relations: {describe()})" if callable(describe) else ""
+        failure = Failure("unknown_relation", f"the question names {' '.join(words)!r}, which is neither in the "
+                          f"question parser's vocabulary nor a relation of the knowledge base{listed}")
+        return ParseResult(question, None, None, [], failure, {**(details or {}), "parser": self.name,
+                                                                 "unmatched": words})
 
     def parse(self, question: str) -> ParseResult | None:
         """The program joining the scene and the KB, or None when the question names no
@@ -192,6 +209,11 @@ class MixedParser:
             frame = self._lookup(inner[1])
         if frame is None:
             return None
+        details: dict[str, Any] = {"parser": self.name, "relation": match.to_json(), "frame": frame.kind,
+                                   "scene_question": frame.scene_question}
+        leftover = [w for w, ok in zip(frame.words, self._open(frame.words)) if ok]
+        if leftover:  # words neither the scene parser nor a relation of the KB explains: not guessed
+            return self.refusal(question, leftover, details)
         parsed = self.base.parse_batch([frame.scene_question], beam=self.beam)[0]  # type: ignore[call-arg]
         score = 1.0
         for m in matches:
@@ -201,8 +223,6 @@ class MixedParser:
             program = self._join(alt.program, frame, [m.label for m in reversed(matches)])
             if program is not None:
                 alternatives.append(Alternative(program, alt.score * score))
-        details: dict[str, Any] = {"parser": self.name, "relation": match.to_json(), "frame": frame.kind,
-                                   "scene_question": frame.scene_question}
         if len(matches) > 1:
             details["path"] = [m.to_json() for m in reversed(matches)]
         if not alternatives:
@@ -239,21 +259,23 @@ class MixedParser:
         n = _starts(words, _COUNT)
         if n and n <= i:
             np = _noun_phrase(words[n:i]) or "the things"
-            return _Frame("count", f"How many {np.removeprefix('the ')} are there?")
+            return _Frame("count", f"How many {np.removeprefix('the ')} are there?", words=tuple(words[n:i]))
         n = _starts(words, _EXIST)
         if n and n <= i:
             np = _noun_phrase(words[n:i]) or "the things"
             np = np.removeprefix("the ").removeprefix("a ").removeprefix("an ")
-            return _Frame("exist", f"Are there any {np}?")
+            return _Frame("exist", f"Are there any {np}?", words=tuple(words[n:i]))
         if words and words[0] in _AUX and i > 1:
             subject = words[1:i]
             attr = _attribute_phrase(subject)
             if attr is not None:
-                return _Frame("check", f"What is the {attr[0]} of {_noun_phrase(attr[1])}?", attr[0])
-            return _Frame("verify", f"What color is {_noun_phrase(subject)}?")
-        # a lookup: the thing looked up follows "of"/"for" after the relation, or comes before it
-        if j < len(words) and words[j] in ("of", "for") and j + 1 < len(words):
-            rest = list(words[j + 1:])
+                return _Frame("check", f"What is the {attr[0]} of {_noun_phrase(attr[1])}?", attr[0],
+                              words=tuple(attr[1]))
+            return _Frame("verify", f"What color is {_noun_phrase(subject)}?", words=tuple(subject))
+        # a lookup: the thing looked up follows the relation ("the <relation> of X", "who
+        # <relation> X"), or comes before it ("what is X <relation>")
+        if j < len(words):
+            rest = list(words[j + 1:] if words[j] in ("of", "for") else words[j:])
         else:
             k = 1
             while k < i and words[k] in _AUX | {"the", "a", "an"}:
@@ -264,17 +286,19 @@ class MixedParser:
     def _lookup(self, rest: Sequence[str]) -> _Frame | None:
         attr = _attribute_phrase(rest)
         if attr is not None:
-            return _Frame("query", f"What is the {attr[0]} of {_noun_phrase(attr[1])}?", attr[0], tuple(rest))
+            return _Frame("query", f"What is the {attr[0]} of {_noun_phrase(attr[1])}?", attr[0], tuple(rest),
+                          tuple(attr[1]))
         np = _noun_phrase(rest)
         if not np:
             return None
-        return _Frame("property", f"What color is {np}?", None, tuple(rest))
+        return _Frame("property", f"What color is {np}?", None, tuple(rest), tuple(rest))
 
     def _inner(self, rest: Sequence[str]) -> tuple[Any, list[str]] | None:
         """A relation named first in a lookup's words ("[the] <relation> of <rest>"): its
         match and the words after "of"."""
         k = 1 if rest and rest[0] in ("the", "a", "an", "its") else 0
-        hit = self.finder.find(list(rest), [x and n >= k for n, x in enumerate(self._open(rest))])
+        stop = rest.index("of", k) if "of" in rest[k:] else len(rest)  # the relation ends at "of"
+        hit = self.finder.find(list(rest), [x and k <= n < stop for n, x in enumerate(self._open(rest))])
         if hit is None:
             return None
         i, j, match = hit

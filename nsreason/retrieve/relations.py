@@ -46,10 +46,22 @@ if TYPE_CHECKING:
 __all__ = ["KBRelation", "RelationCatalogue", "RelationMatch", "SIMILARITY_THRESHOLD", "local_name_words",
            "truth_of"]
 
-SIMILARITY_THRESHOLD = 0.7
+SIMILARITY_THRESHOLD = 0.6
 """Least MiniLM cosine similarity of a phrase and a relation's name for a ``similarity``
-match. Set by hand (paraphrases such as "is able to roll" / "can roll" score about
-0.8; unrelated phrases of the same topic below 0.6)."""
+match. Set by hand, the value :mod:`nsreason.parse.words` uses for scene words: paraphrases
+score 0.65-0.9 ("are able to roll" / "can roll" 0.88, "inventor" / "invented by" 0.69,
+"born" / "birthplace" 0.68, "conductive" / "conducts electricity" 0.69); an attribute
+phrase against a relation about 0.2 ("large cube" / "can roll")."""
+
+_SCHEMA = frozenset(IRI("http://www.w3.org/2000/01/rdf-schema#" + n) for n in (
+    "comment", "seeAlso", "isDefinedBy", "domain", "range", "subPropertyOf", "subClassOf")) | frozenset(
+    IRI("http://www.w3.org/2004/02/skos/core#" + n) for n in ("definition", "note", "prefLabel", "hiddenLabel"))
+"""Predicates that document the KB rather than relate things (besides ``META_PREDICATES``)."""
+
+_DERIVED = (("ors", ""), ("or", ""), ("ers", ""), ("er", ""), ("ive", ""), ("ion", ""), ("able", ""),
+            ("ing", ""), ("ed", ""))
+"""Suffixes of words derived from a verb ("inventor", "conductive", "rollable"), tried when
+a word is no verb itself: the stem counts when WordNet knows it as a verb."""
 
 MAX_RELATIONS = 2000
 """Predicates read into a catalogue at most (a KB with more is cut, and says so)."""
@@ -172,7 +184,7 @@ class RelationCatalogue:
                     seen.add(t.predicate)
                     predicates.append(t.predicate)
             truncated = bool(getattr(found, "truncated", False))
-        predicates = sorted(p for p in set(predicates) if p not in META_PREDICATES)
+        predicates = sorted(p for p in set(predicates) if p not in META_PREDICATES and p not in _SCHEMA)
         if len(predicates) > limit:
             predicates, truncated = predicates[:limit], True
         relations = []
@@ -195,7 +207,15 @@ class RelationCatalogue:
         for w in words:
             if w in _STOP:
                 continue
-            forms = lexicon.base_forms(w, "v") or lexicon.base_forms(w, "n")
+            forms = lexicon.base_forms(w, "v")
+            if not forms:
+                for suffix, _ in _DERIVED:
+                    stem = w[: -len(suffix)]
+                    if w.endswith(suffix) and len(stem) >= 3:
+                        forms = lexicon.base_forms(stem, "v") or lexicon.base_forms(stem + "e", "v")
+                        if forms:
+                            break
+            forms = forms or lexicon.base_forms(w, "n")
             out.append(forms[0] if forms else w)
         return tuple(out)
 
@@ -259,6 +279,8 @@ class RelationCatalogue:
         best: tuple[float, int, int, RelationMatch] | None = None
         for i, j in spans:
             hit = self._exact(tuple(words[i:j]))
+            if hit is not None and hit[2] == "lemma" and (words[i] in _STOP or words[j - 1] in _STOP):
+                continue  # "the inventor of": the same content words as "inventor", no better a match
             if hit is not None:
                 m = RelationMatch(" ".join(words[i:j]), hit[1], hit[0], hit[2], hit[3])
                 key = (hit[3] + 0.01 * (j - i), i, j, m)
