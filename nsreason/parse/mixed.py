@@ -104,7 +104,7 @@ def _trim(words: Sequence[str]) -> list[str]:
     out = list(words)
     while out and out[-1] in _GLUE:
         out.pop()
-    while out and out[0] in _GLUE - {"the", "a", "an"}:
+    while out and (out[0] in _GLUE - {"the", "a", "an"} or out[0] in ("any", "some")):
         out.pop(0)
     return out
 
@@ -257,14 +257,16 @@ class MixedParser:
     # ------------------------------------------------------------------ frames
     def _frame(self, words: Sequence[str], i: int, j: int) -> _Frame | None:
         n = _starts(words, _COUNT)
-        if n and n <= i:
-            np = _noun_phrase(words[n:i]) or "the things"
-            return _Frame("count", f"How many {np.removeprefix('the ')} are there?", words=tuple(words[n:i]))
+        if n and n <= i:  # the things counted: the words around the relation ("how many red cubes can roll",
+            subject = [*words[n:i], *words[j:]]  # "how many magnetic red cubes are there")
+            np = _noun_phrase(subject) or "the things"
+            return _Frame("count", f"How many {np.removeprefix('the ')} are there?", words=tuple(subject))
         n = _starts(words, _EXIST)
         if n and n <= i:
-            np = _noun_phrase(words[n:i]) or "the things"
+            subject = [*words[n:i], *words[j:]]
+            np = _noun_phrase(subject) or "the things"
             np = np.removeprefix("the ").removeprefix("a ").removeprefix("an ")
-            return _Frame("exist", f"Are there any {np}?", words=tuple(words[n:i]))
+            return _Frame("exist", f"Are there any {np}?", words=tuple(subject))
         if words and words[0] in _AUX and i > 1:
             subject = words[1:i]
             attr = _attribute_phrase(subject)
@@ -274,9 +276,8 @@ class MixedParser:
             return _Frame("verify", f"What color is {_noun_phrase(subject)}?", words=tuple(subject))
         # a lookup: the thing looked up follows the relation ("the <relation> of X", "who
         # <relation> X"), or comes before it ("what is X <relation>")
-        if j < len(words):
-            rest = list(words[j + 1:] if words[j] in ("of", "for") else words[j:])
-        else:
+        rest = _trim(words[j + 1:] if j < len(words) and words[j] in ("of", "for") else words[j:])
+        if not rest:
             k = 1
             while k < i and words[k] in _AUX | {"the", "a", "an"}:
                 k += 1
@@ -284,6 +285,7 @@ class MixedParser:
         return self._lookup(rest)
 
     def _lookup(self, rest: Sequence[str]) -> _Frame | None:
+        rest = _trim(rest)  # "(what <relation>) does the material of X have" -> "the material of X"
         attr = _attribute_phrase(rest)
         if attr is not None:
             return _Frame("query", f"What is the {attr[0]} of {_noun_phrase(attr[1])}?", attr[0], tuple(rest),

@@ -59,9 +59,10 @@ _SCHEMA = frozenset(IRI("http://www.w3.org/2000/01/rdf-schema#" + n) for n in (
 """Predicates that document the KB rather than relate things (besides ``META_PREDICATES``)."""
 
 _DERIVED = (("ors", ""), ("or", ""), ("ers", ""), ("er", ""), ("ive", ""), ("ion", ""), ("able", ""),
-            ("ing", ""), ("ed", ""))
-"""Suffixes of words derived from a verb ("inventor", "conductive", "rollable"), tried when
-a word is no verb itself: the stem counts when WordNet knows it as a verb."""
+            ("ing", ""), ("ed", ""), ("ly", ""))
+"""Suffixes of words derived from a verb ("inventor", "conductive", "rollable"; an adverb
+from its adjective: "commonly"), tried when a word is no verb itself: the stem counts when
+WordNet knows it as a verb (or, for "-ly", as an adjective)."""
 
 MAX_RELATIONS = 2000
 """Predicates read into a catalogue at most (a KB with more is cut, and says so)."""
@@ -213,6 +214,8 @@ class RelationCatalogue:
                     stem = w[: -len(suffix)]
                     if w.endswith(suffix) and len(stem) >= 3:
                         forms = lexicon.base_forms(stem, "v") or lexicon.base_forms(stem + "e", "v")
+                        if not forms and suffix == "ly":  # an adverb: its adjective ("commonly")
+                            forms = lexicon.base_forms(stem, "a")
                         if forms:
                             break
             forms = forms or lexicon.base_forms(w, "n")
@@ -288,8 +291,11 @@ class RelationCatalogue:
                     best = key
         if best is not None:
             return best[1], best[2], best[3]
-        texts = [" ".join(words[i:j]) for i, j in spans if any(w not in _STOP for w in words[i:j])]
-        kept = [(i, j) for i, j in spans if any(w not in _STOP for w in words[i:j])]
+        # similar phrases: spans of the allowed words (and stop words between them), not
+        # beginning or ending with a stop word ("objects are conductive" is not a relation)
+        kept = [(i, j) for i, j in spans if words[i] not in _STOP and words[j - 1] not in _STOP
+                and (allowed is None or all(allowed[k] or words[k] in _STOP for k in range(i, j)))]
+        texts = [" ".join(words[i:j]) for i, j in kept]
         for (i, j), text, sim in zip(kept, texts, self._similar(texts)):
             if sim is None:
                 continue
