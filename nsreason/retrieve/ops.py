@@ -28,6 +28,7 @@ retriever, for a :class:`~nsreason.execute.SymbolicExecutor`.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExecutionFailure
@@ -174,7 +175,9 @@ class RelationLookup:
         trace) and the record of the lookup (entities linked, facts)."""
         links = self.link(concept)
         found: list[tuple[Term, dict[str, Any]]] = []
-        source = self.kb._source()
+        source = self.kb._source()  # a fact without a reified source: the KB it came from
+        if source and "://" not in source:
+            source = Path(source).name
         for link in links:
             for fact in self.kb.facts(link.entity, match.relation.iri, None, limit=MAX_VALUES):
                 tail = fact.tail
