@@ -114,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         codes = ", ".join(f"{k} {v}" for k, v in failures[fam.name].most_common())
         print(f"{fam.name:<16} {c['questions']:>9} {c['correct'] / c['questions']:>9.2%}  {codes}")
+    named = [f.name for f in families if f.kind in ("query", "count")]  # what issue 13's acceptance names
+    asked = sum(per_family[f]["questions"] for f in named)
+    if asked:
+        right = sum(per_family[f]["correct"] for f in named)
+        print(f"{'query+count':<16} {asked:>9} {right / asked:>9.2%}  (the families the acceptance names: "
+              "lookups direct and related, counts)")
     n = report["questions"]
     print(f"{'all':<16} {n:>9} {report['accuracy'] or 0:>9.2%}  "
           + ", ".join(f"{k} {v}" for k, v in sorted(report["failure_codes"].items(), key=lambda kv: -kv[1])))
