@@ -156,3 +156,16 @@ def test_neural_executor_benchmark_runs(tmp_path):
     assert 0.0 <= report["levels"][0]["neural_ece"] <= 1.0
     assert [row["condition"] for row in report["ablation"]][1] == "level 1.0, relations removed (positions kept)"
     assert report["speed"][0]["qps"] > 0
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_clevr_kb_benchmark_runs(tmp_path):
+    pytest.importorskip("rdflib")
+    shared_path("clevr", "val", "CLEVR_val_scenes.json")
+    out, report = tmp_path / "questions.json", tmp_path / "report.json"
+    proc = _run("benchmarks/clevr_kb.py", "--limit", "6", "--out", str(out), "--json", str(report))
+    assert proc.returncode == 0, proc.stderr
+    assert "query_direct" in proc.stdout and "command:" in proc.stdout
+    assert len(json.loads(out.read_text())["questions"]) == 6
+    assert json.loads(report.read_text())["report"]["questions"] == 6
