@@ -13,6 +13,10 @@ predicted objects equal the referred set), overall and per template family.
   text to a program, run by the symbolic executor. Its continued training (``make
   parser-continue``: ``nsreason train supervised --images even``) used the expressions of
   the even scenes only.
+  Scored twice: as ``Reasoner.ground`` runs it, each program checked by the tree grounder
+  (the parser's next candidate that names the tree grounder's objects replaces a program
+  that does not: ``verify_grounding`` in nsreason/api.py; column ``default``), and the
+  parser alone (``--no-verify``; column ``default-alone``).
 * ``tree``: the syntax-tree grounder (``--weights``, default the shipped
   ``nsreason/parse/weights/tree``, trained by ``make tree`` = ``nsreason train tree --images
   even``). Weights trained on the odd half are scored with ``--weights DIR --images even``.
@@ -64,20 +68,27 @@ def main(argv: list[str] | None = None) -> int:
 
     from nsreason.eval.refexp import evaluate_refexp
 
-    parsers = args.parser or ["default", "tree"]
+    asked = args.parser or ["default", "tree"]
+    parsers = [c for p in asked for c in ([p] if p == "tree" else [p, f"{p}-alone"])]
     reports, trained = {}, {}
     for p in parsers:
-        reports[p] = evaluate_refexp(SCENES, REFEXPS, parser=p, images=args.images, tree_weights=args.weights)
-        trained[p] = _trained_on(p, args.weights)
+        name = p.removesuffix("-alone")
+        reports[p] = evaluate_refexp(SCENES, REFEXPS, parser=name, images=args.images, tree_weights=args.weights,
+                                     verify=not p.endswith("-alone"))
+        halves = [_trained_on(name, args.weights)]
+        if name != "tree" and not p.endswith("-alone"):
+            halves.append(_trained_on("tree", args.weights))  # the checking tree grounder's
+        trained[p] = "+".join(halves)
     info = machine_info()
     print("CLEVR-Ref+ exact-set accuracy from the expressions' words")
     for p in parsers:
-        held = trained[p] not in ("all", args.images, "?")
-        print(f"  {p}: trained on the {trained[p]} image_index scenes; "
+        held = not set(trained[p].split("+")) & {"all", args.images, "?"}
+        what = ("parser + checking tree grounder" if "+" in trained[p] else "")
+        print(f"  {p}: trained on the {trained[p]} image_index scenes {what}; "
               f"{'held out: no scene seen in training' if held else 'NOT known to be held out'}")
     n = reports[parsers[0]]["refexps"]
     print(f"scored: the {n} expressions of the {args.images} scenes of {REFEXPS.name}")
-    extra = (" " + " ".join(f"--parser {p}" for p in parsers) if args.parser else "") + (
+    extra = (" " + " ".join(f"--parser {p}" for p in asked) if args.parser else "") + (
         f" --weights {args.weights}" if args.weights else "")
     print(f"command: .venv/bin/python benchmarks/refexp.py{extra} --images {args.images}")
     print(machine_line(info))

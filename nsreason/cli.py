@@ -16,6 +16,7 @@
     nsreason eval gqa --scenes FILE --questions FILE [--parser gold|default] [--executor NAME] [--limit N]
                       [--json] [--predictions FILE]
     nsreason eval refexp --scenes FILE --refexps FILE [--parser gold|default|tree|NAME|DIR] [--weights DIR]
+        [--no-verify]
                          [--executor NAME] [--images all|even|odd] [--limit N] [--json] [--predictions FILE]
     nsreason eval fvqa --questions FILE --concepts FILE [--kb default|SPEC ...]
     nsreason eval okvqa --questions FILE --answers FILE --detections FILE [FILE ...]
@@ -75,9 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--parser", default="clevr", help="parser name or checkpoint folder (default: clevr)")
     ask.add_argument("--executor", default="symbolic", help=executor_help)
     ask.add_argument("--kb", action="append", default=None,
-                     help="knowledge base for questions the parser cannot map: 'default' (bundled), "
-                     "a spec (rdf:FILE, oxigraph:DIR, sparql:URL, ...) or 'none'; repeat to add RDF "
-                     "files next to the default KB (default: default)")
+                     help="knowledge base: 'default' (bundled), a spec (rdf:FILE, oxigraph:DIR, sparql:URL, "
+                     "...) or 'none'; repeat to add RDF files next to the default KB (default: default). "
+                     "Its relations named in the question join the scene's steps (\"how many things can "
+                     "roll?\" -> count(kb_filter[\"can roll\"](scene()))); questions the parser cannot map "
+                     "go to its ranked facts")
     ask.add_argument("--okvqa-model", default=None, metavar="DIR",
                      help="a saved OK-VQA answer model (nsreason train okvqa --out DIR) that answers "
                      "questions about detection scenes (objects whose 'source' attribute names a detector)")
@@ -153,6 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="when a parsed program fails on its scene, run the first of this many candidates "
         "that works (0: never; default 20)",
     )
+    clevr.add_argument("--kb", action="append", default=None,
+                       help="a knowledge base the questions may need ('default', rdf:FILE, a .ttl/.nt file, "
+                       "oxigraph:DIR, sparql:URL...; repeatable): each question is asked as Reasoner.ask "
+                       "asks it, relations of the KB named in its words joined with the scene "
+                       "(docs/knowledge.md)")
     clevr.set_defaults(func=_eval, evaluate=_eval_clevr, width=15)
 
     gqa = ev_sub.add_parser("gqa", help="GQA questions on GQA scene graphs (exact match)")
@@ -170,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     gqa.add_argument("--json", action="store_true", help="print one JSON object")
     gqa.add_argument("--predictions", help="write GQA prediction rows {questionId, prediction}, "
                      "one JSON line per question")
+    gqa.add_argument("--kb", action="append", default=None,
+                     help="a knowledge base for questions that ask for outside knowledge (with --parser "
+                     "default; repeatable; see `eval clevr --kb`)")
     gqa.set_defaults(func=_eval, evaluate=_eval_gqa, width=14)
 
     rx = ev_sub.add_parser("refexp", help="CLEVR-Ref+ referring expressions (exact-set accuracy)")
@@ -181,7 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="'gold': each expression's own program; 'default': the shipped program parser reads "
                     "the words; 'tree': the syntax-tree grounder grounds them; or a parser name or checkpoint folder")
     rx.add_argument("--weights", default=None,
-                    help="with --parser tree: the grounder folder (default: the shipped weights)")
+                    help="the tree grounder folder (default: the shipped weights): with --parser tree it "
+                    "grounds the words; with a program parser it checks each program (see --no-verify)")
+    rx.add_argument("--no-verify", dest="verify", action="store_false",
+                    help="score a program parser alone, without the tree grounder's check")
     rx.add_argument("--executor", default="symbolic", help=executor_help)
     rx.add_argument("--images", choices=["all", "even", "odd"], default="all",
                     help="only the expressions about even/odd image indices (held out from a parser "
@@ -618,7 +632,7 @@ def _eval_clevr(args: argparse.Namespace, predictions: IO[str] | None) -> dict[s
         args.scenes, args.questions, parser=args.parser, limit=args.limit, images=args.images,
         trace=not args.no_trace, predictions=predictions, fallback_beam=args.fallback_beam,
         progress=None if args.json or not sys.stderr.isatty() else _tqdm,
-        executor=args.executor, scene_format=args.scene_format,
+        executor=args.executor, scene_format=args.scene_format, kb=args.kb,
     )
 
 
@@ -627,7 +641,7 @@ def _eval_gqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str
 
     return evaluate_gqa(
         args.scenes, args.questions, parser=args.parser, executor=args.executor,
-        limit=args.limit, predictions=predictions, scene_format=args.scene_format,
+        limit=args.limit, predictions=predictions, scene_format=args.scene_format, kb=args.kb,
     )
 
 
@@ -637,7 +651,7 @@ def _eval_refexp(args: argparse.Namespace, predictions: IO[str] | None) -> dict[
     return evaluate_refexp(
         args.scenes, args.refexps, parser=args.parser, executor=args.executor,
         limit=args.limit, predictions=predictions, scene_format=args.scene_format, images=args.images,
-        tree_weights=args.weights,
+        tree_weights=args.weights, verify=args.verify,
     )
 
 

@@ -168,3 +168,16 @@ def test_okvqa_model_benchmark_runs(tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["model"]["provenance"]["detection_sources"].keys() == {"imagenet"}
     assert [r["questions"] for r in report["rows"]] == [report["rows"][0]["questions"]] * 3
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_clevr_kb_benchmark_runs(tmp_path):
+    pytest.importorskip("rdflib")
+    shared_path("clevr", "val", "CLEVR_val_scenes.json")
+    out, report = tmp_path / "questions.json", tmp_path / "report.json"
+    proc = _run("benchmarks/clevr_kb.py", "--limit", "6", "--out", str(out), "--json", str(report))
+    assert proc.returncode == 0, proc.stderr
+    assert "query_direct" in proc.stdout and "command:" in proc.stdout
+    assert len(json.loads(out.read_text())["questions"]) == 6
+    assert json.loads(report.read_text())["report"]["questions"] == 6

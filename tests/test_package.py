@@ -62,3 +62,17 @@ def test_all_names_exactly_the_lazy_exports():
     assert nsreason.__all__ == [*sorted(nsreason._EXPORTS), "__version__"]
     for name in nsreason.__all__:
         assert getattr(nsreason, name) is not None, name
+
+
+@pytest.mark.slow
+def test_the_kb_questions_example_runs_a_multi_hop_question_over_a_users_turtle_kb():
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "kb_questions.py")], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "answer: Thomas Edison" in out
+    assert 'kb_query["invented by"](kb_query["common use"](query_material(' in out
+    assert "metal --common use--> electrical wiring" in out and "workshop.ttl" in out
+    assert "A: Dreghorn, Scotland" in out and "A: 6" in out and "A: False" in out
+    assert "refused: unknown_relation: the question names 'melting point'" in out

@@ -23,7 +23,7 @@ import gc
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -68,6 +68,7 @@ def evaluate_clevr(
     fallback_beam: int = 20,
     executor: str | Executor = "symbolic",
     scene_format: str = "auto",
+    kb: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Answer every question and score it. ``parser="gold"`` runs each question's own
     program; any other parser (a name, a checkpoint folder, an instance) parses the
@@ -76,7 +77,10 @@ def evaluate_clevr(
     :func:`nsreason.train.split.in_images`: what ``nsreason train finetune --images`` trained on).
     ``executor``: a registered executor name or an instance
     (:func:`nsreason.execute.get_executor`). ``scene_format``: ``"auto"`` or a format of
-    :data:`nsreason.scene.io.SCENE_FORMATS`.
+    :data:`nsreason.scene.io.SCENE_FORMATS`. ``kb``: knowledge base specs (see
+    :class:`~nsreason.api.Reasoner`); with them each question is asked one by one as
+    :meth:`Reasoner.ask <nsreason.api.Reasoner.ask>` asks it (questions that join the scene
+    and the KB's relations included).
 
     Returns the report printed by ``nsreason eval clevr --json``: ``questions``,
     ``accuracy``, ``step_accuracy`` (None without ``_output``, and for executors other
@@ -111,8 +115,11 @@ def evaluate_clevr(
             results, times = _run_gold_with(runner, programs, jobs, trace)
         parse_seconds = program_accuracy = fallbacks = None
     else:
-        reasoner = Reasoner(get_parser(parser), runner, fallback_beam=fallback_beam)
-        results, programs, fallbacks, times = _run_parser(reasoner, jobs, trace, progress)
+        reasoner = Reasoner(get_parser(parser), runner, fallback_beam=fallback_beam, kb=list(kb) if kb else None)
+        if kb:
+            results, programs, fallbacks, times = _run_asked(reasoner, jobs, trace, progress)
+        else:
+            results, programs, fallbacks, times = _run_parser(reasoner, jobs, trace, progress)
         parse_seconds = times["parse"]
         program_accuracy = None
         if jobs and all(q.program is not None for q, _ in jobs):
@@ -228,6 +235,20 @@ def _run_gold_with(executor: Executor, programs: list[Program | None], jobs: lis
             a = next(answers)
             results.append((a.value, a.failure, a.confidence))
     return results, {"execute": execute_seconds, "total": execute_seconds}
+
+
+def _run_asked(reasoner: Reasoner, jobs: list[Job], trace: bool, progress: Progress | None
+               ) -> tuple[list[Result], list[Program | None], int, dict[str, float]]:
+    """Ask every question through :meth:`Reasoner.ask` (a reasoner with a KB: parsing and
+    answering are not timed apart)."""
+    items: Iterable[Any] = jobs
+    if progress is not None:
+        items = progress(items, len(jobs))
+    start = time.perf_counter()
+    answers = [reasoner.ask(scene, q.question, trace=trace) for q, scene in items]
+    seconds = time.perf_counter() - start
+    results = [(a.value, a.failure, a.confidence) for a in answers]
+    return results, [a.program for a in answers], 0, {"parse": 0.0, "execute": seconds, "total": seconds}
 
 
 def _run_parser(reasoner: Reasoner, jobs: list[Job], trace: bool, progress: Progress | None

@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -114,10 +114,13 @@ def evaluate_gqa(
     limit: int | None = None,
     predictions: IO[str] | None = None,
     scene_format: str = "auto",
+    kb: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Answer GQA questions with their converted gold programs (``parser="gold"``) or
     from their text (``"default"``); the report (see the module docstring). Another
-    ``parser`` is a :class:`RegistryError` naming what is available."""
+    ``parser`` is a :class:`RegistryError` naming what is available. ``kb``: knowledge
+    base specs for the questions that ask for outside knowledge (from text only: as
+    :meth:`Reasoner.ask <nsreason.api.Reasoner.ask>` routes them)."""
     if parser not in ("gold", "default", "scene_graph"):
         raise RegistryError(
             f"parser {parser!r} is not available for GQA yet: 'gold' (each question's own "
@@ -129,7 +132,7 @@ def evaluate_gqa(
     if parser != "gold":
         from ..api import Reasoner, scene_graph_parser
 
-        reasoner = Reasoner(scene_graph_parser(), run)
+        reasoner = Reasoner(scene_graph_parser(), run, kb=list(kb) if kb else None)
     by_id: dict[str, SceneGraph] = {str(s.id): s for s in load_scenes(scenes, scene_format)}
     items = list(load_gqa_questions(questions, programs=parser == "gold").items())
     if limit is not None:

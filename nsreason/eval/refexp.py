@@ -59,6 +59,7 @@ def evaluate_refexp(
     scene_format: str = "auto",
     images: str = "all",
     tree_weights: str | None = None,
+    verify: bool = True,
 ) -> dict[str, Any]:
     """Ground every expression and score it (see the module docstring). Returns the report
     printed by ``nsreason eval refexp --json``: ``refexps``, ``correct``, ``accuracy``,
@@ -67,12 +68,15 @@ def evaluate_refexp(
     (grounding) and ``load_seconds``; with a parser, ``program_accuracy`` (the parsed program
     equals the gold one). ``images``: ``all``, or only the expressions about even or odd
     image indices (the half a parser trained with ``nsreason train supervised --images``
-    or ``nsreason train tree --images`` did not see)."""
+    or ``nsreason train tree --images`` did not see). With a program parser, ``verify``
+    has the tree grounder (``tree_weights``, default the shipped one) check each program
+    (:func:`~nsreason.api.verify_grounding`); ``verify=False`` scores the parser alone."""
     in_images(0, images)  # an unknown `images` is an error before anything is loaded
     tree = parser == "tree"
     runner = get_executor(executor)  # an unknown name fails before anything is loaded
     symbolic = runner if type(runner) is SymbolicExecutor and not tree else None
-    reasoner = None if parser == "gold" or tree else Reasoner(get_parser(parser), runner)
+    verifier = (tree_weights or "tree") if verify else None
+    reasoner = None if parser == "gold" or tree else Reasoner(get_parser(parser), runner, verifier=verifier)
     t0 = time.perf_counter()
     jobs = [(r, s) for r, s in _load_jobs(scenes, refexps, limit, scene_format) if in_images(r.image_index, images)]
     load_seconds = time.perf_counter() - t0
@@ -115,6 +119,8 @@ def evaluate_refexp(
         "parser": parser if isinstance(parser, str) else repr(parser),
         "executor": None if tree else executor if isinstance(executor, str) else repr(executor),
         **({"weights": tree_weights or "shipped"} if tree else {}),
+        **({"verified_by": None if verifier is None else f"tree:{tree_weights or 'shipped'}"}
+           if reasoner is not None else {}),
         "images": images,
         "refexps": n,
         "correct": correct,

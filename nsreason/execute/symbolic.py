@@ -54,6 +54,7 @@ from ..program.vocab import Vocabulary, get_vocabulary
 from ..registry import Registry
 from ..scene.graph import SceneGraph
 from ..scene.index import SceneIndex
+from ..trace.evidence import evidence_of, plain
 from ..trace.trace import Failure, Trace, TraceStep
 from .answer import Answer
 from .codegen import (
@@ -485,8 +486,9 @@ class SymbolicExecutor:
             # types so far: IndexError, a LookupError) of the type the op takes there.
             types: list[str] = []
             add = types.append
+            fits = cache.vocab.fits
             for get, want, out, _, _ in infos:
-                if get(types) != want:
+                if get(types) != want and not fits(get(types), want):
                     raise LookupError
                 add(out)
         else:
@@ -605,7 +607,7 @@ class SymbolicExecutor:
                     return None
                 _, _, _, _, _, run, get, want, out, kind, _ = binding
             try:
-                if get(types) != want:
+                if get(types) != want and not known.vocab.fits(get(types), want):
                     return None
             except IndexError:  # an input that is not an earlier step
                 return None
@@ -653,7 +655,7 @@ class SymbolicExecutor:
                 return None
             _, _, _, _, _, _, get, want, out, kind, _ = binding
             try:
-                if get(types) != want:
+                if get(types) != want and not known.vocab.fits(get(types), want):
                     return None
             except IndexError:
                 return None
@@ -703,7 +705,7 @@ class SymbolicExecutor:
                     return None
                 _, _, _, _, _, run, get, want, out, kind, _ = binding
             try:
-                if get(types) != want:
+                if get(types) != want and not known.vocab.fits(get(types), want):
                     return None
             except IndexError:
                 return None
@@ -818,7 +820,7 @@ def decode_value(raw: Any, kind: str, index: SceneIndex) -> Any:
         return index.decode(raw)
     if kind == "object":
         return index.ids[raw]
-    return raw
+    return plain(raw)  # a looked-up value's evidence goes to the trace, not the answer
 
 
 def _trace_steps(
@@ -837,7 +839,7 @@ def _trace_steps(
         if i < len(outs):
             output = decode_value(outs[i], kinds[i], index)
             steps.append(TraceStep(i, step.op, step.args, step.inputs, output, out_type,
-                                   "ok", None, elapsed))
+                                   "ok", None, elapsed, evidence_of(outs[i]) or {}))
         elif failure is not None and failure.step == i:
             steps.append(TraceStep(i, step.op, step.args, step.inputs, None, out_type,
                                    "failed", failure, elapsed))

@@ -233,7 +233,7 @@ class Program:
                         f"input {k} must be the index of an earlier step {earlier}, got {j!r}",
                         path=where,
                     )
-                if out_types[j] != want:
+                if out_types[j] != want and not vocab.takes(want, out_types[j]):
                     raise ProgramTypeError(
                         f"input {k} is step {j} ({self.steps[j].op}) of type {out_types[j]}, "
                         f"expected {want}",

@@ -6,6 +6,7 @@ Vocabularies are data (``programs/*.yaml``). A file looks like::
     types:                      # kind: object | object_set | integer | bool | value | record
       ObjectSet: {kind: object_set}
       Color: {kind: value, domain: [gray, red, blue]}   # no domain: any non-empty string
+      Value: {kind: value, takes_from: [value]}  # an input of this type takes any value type
     ops:
       filter_color:
         inputs: [ObjectSet]
@@ -14,6 +15,9 @@ Vocabularies are data (``programs/*.yaml``). A file looks like::
         impl: filter_attribute                # implementation name (default: the op name)
         neural: filter_attribute              # soft implementation name (default: impl)
         params: {attribute: color}            # constants passed to the implementation
+
+Two vocabularies combine with ``+`` (``get_vocabulary("clevr+knowledge")``: the ops and types
+of both; a name in both must mean the same), so that knowledge ops compose with scene ops.
 
 Parsers draw their output space from it, :meth:`Program.validate` type-checks against it
 and the executor binds each op to its implementation through it.
@@ -47,6 +51,7 @@ __all__ = [
     "VOCABULARIES",
     "get_vocabulary",
     "load_vocabulary",
+    "merge_vocabularies",
     "programs_dir",
     "OP_NAME",
 ]
@@ -70,6 +75,9 @@ class ValueType:
     kind: TypeKind
     domain: tuple[str, ...] | None = None
     doc: str = ""
+    takes_from: tuple[str, ...] = ()
+    """Kinds or type names whose outputs an input of this type also takes (``[value]``: a
+    knowledge op's ``Concept`` input takes a CLEVR ``Material``)."""
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` is a valid *value argument* of this type."""
@@ -157,6 +165,26 @@ class Vocabulary:
     def __contains__(self, op: object) -> bool:
         return op in self.ops
 
+    def takes(self, want: str, have: str) -> bool:
+        """Whether an input of type ``want`` takes an output of type ``have``: the same
+        type, or one that ``want`` accepts (by kind or by name).
+
+        >>> v = get_vocabulary("clevr+knowledge")
+        >>> v.takes("Value", "Material"), v.takes("Material", "Value"), v.takes("Object", "Object")
+        (True, False, True)
+        """
+        if want == have:
+            return True
+        w, h = self.types.get(want), self.types.get(have)
+        return w is not None and h is not None and (h.kind in w.takes_from or have in w.takes_from)
+
+    def fits(self, have: Any, want: Any) -> bool:
+        """:meth:`takes` for one input type or a tuple of them (the executor's wiring)."""
+        if isinstance(want, tuple):
+            return (isinstance(have, tuple) and len(have) == len(want)
+                    and all(self.takes(w, h) for h, w in zip(have, want)))
+        return isinstance(have, str) and isinstance(want, str) and self.takes(want, have)
+
     def __repr__(self) -> str:
         return f"Vocabulary({self.name!r}, ops={len(self.ops)}, types={len(self.types)})"
 
@@ -179,6 +207,8 @@ class Vocabulary:
                 entry["domain"] = list(t.domain)
             if t.doc:
                 entry["doc"] = t.doc
+            if t.takes_from:
+                entry["takes_from"] = list(t.takes_from)
             types[t.name] = entry
         ops = {}
         for o in self.ops.values():
@@ -236,7 +266,10 @@ def _vocabulary_from_dict(data: Any, source: str | None) -> Vocabulary:
             dupes = sorted(v for v, n in Counter(domain).items() if n > 1)
             need(not dupes, f"{path}.domain", f"values listed twice: {dupes}")
             domain = tuple(domain)
-        types[tname] = ValueType(tname, kind, domain, _text(spec, "doc", path))
+        takes_from = spec.get("takes_from", [])
+        need(isinstance(takes_from, list) and all(isinstance(a, str) and a for a in takes_from),
+             f"{path}.takes_from", f"expected a list of kinds or type names, got {_short(takes_from)}")
+        types[tname] = ValueType(tname, kind, domain, _text(spec, "doc", path), tuple(takes_from))
     raw_ops = data.get("ops")
     need(isinstance(raw_ops, Mapping) and bool(raw_ops), "ops",
          "expected a mapping of op name → spec")
@@ -372,14 +405,40 @@ VOCABULARIES: Registry[Vocabulary] = Registry("vocabulary", "nsreason.vocabulari
 _loaded: dict[str, Vocabulary] = {}
 
 
+def merge_vocabularies(name: str, parts: list[Vocabulary]) -> Vocabulary:
+    """One vocabulary with the types and ops of ``parts``; a type or op in several must be
+    the same in each (docs aside), else :class:`~nsreason.errors.VocabularyError`."""
+    types: dict[str, ValueType] = {}
+    ops: dict[str, OpSignature] = {}
+    for part in parts:
+        for tname, t in part.types.items():
+            seen = types.setdefault(tname, t)
+            if (seen.kind, seen.domain, seen.takes_from) != (t.kind, t.domain, t.takes_from):
+                raise VocabularyError(f"type {tname!r} differs between the vocabularies combined in {name!r}: "
+                                      f"{seen.kind} {seen.domain} and {t.kind} {t.domain}", path=f"types.{tname}")
+        for oname, o in part.ops.items():
+            seen_op = ops.setdefault(oname, o)
+            if (seen_op.inputs, seen_op.args, seen_op.output, seen_op.impl, seen_op.params) != (
+                    o.inputs, o.args, o.output, o.impl, o.params):
+                raise VocabularyError(f"op {oname!r} differs between the vocabularies combined in {name!r}: "
+                                      f"{seen_op.describe()} and {o.describe()}", path=f"ops.{oname}")
+    description = " + ".join(p.description or p.name for p in parts)
+    return Vocabulary(name, types, ops, description)
+
+
 def get_vocabulary(spec: str | Path | Vocabulary) -> Vocabulary:
     """A vocabulary by name (``"clevr"``, ``"scene_graph"``, a registered plug-in), by file
-    path, or passed through when already a :class:`Vocabulary`."""
+    path, a ``+`` of names (``"clevr+knowledge"``: :func:`merge_vocabularies`), or passed
+    through when already a :class:`Vocabulary`."""
     if isinstance(spec, Vocabulary):
         return spec
     key = str(spec)
     if key in _loaded:
         return _loaded[key]
+    if "+" in key and not Path(key).suffix:
+        vocab = merge_vocabularies(key, [get_vocabulary(part) for part in key.split("+")])
+        _loaded[key] = vocab
+        return vocab
     builtin = programs_dir() / f"{key}.yaml"
     if builtin.is_file():
         vocab = load_vocabulary(builtin)

@@ -1,6 +1,18 @@
 """The knowledge ops of ``programs/knowledge.yaml``, bound to a :class:`Retriever`.
 
-A knowledge question becomes the program
+**Relation ops** compose with scene ops (vocabulary ``clevr+knowledge``): ``kb_query``,
+``kb_check`` (on a concept: an attribute value such as "metal", or a value found before),
+``kb_property``, ``kb_verify``, ``kb_filter`` (on objects: their attribute values and name
+looked up). Each names a relation of the KB by its words, resolved by the KB's
+:class:`~nsreason.retrieve.relations.RelationCatalogue`; each step's trace details hold the
+relation matched (and how), the entities each word linked to, and every fact followed with
+its source, licence and score (1.0: an asserted fact). ``kb_query`` chained is a multi-hop
+path::
+
+    count(kb_filter["can roll"](scene()))
+    kb_query["typical use"](query_material(unique(relate[left](unique(filter_shape[cube](scene()))))))
+
+**The ranked path.** A knowledge question that names no relation of the KB becomes the program
 
     kb_answer(kb_rank["<question>"](kb_link(scene())))
 
@@ -16,16 +28,23 @@ retriever, for a :class:`~nsreason.execute.SymbolicExecutor`.
 from __future__ import annotations
 
 import math
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ExecutionFailure
-from ..kb.terms import IRI, BNode
+from ..kb.terms import IRI, BNode, Literal, Term
 from ..registry import Registry
 from ..scene.index import SceneIndex, iter_bits
-from .link import Link
+from ..trace.evidence import with_evidence
+from .link import EntityLinker, Link
+from .relations import RelationCatalogue, RelationMatch, local_name_words, truth_of
 from .retriever import Retriever
 
-__all__ = ["KNOWLEDGE_PROGRAM", "MIN_PROBABILITY", "answer_of", "knowledge_ops", "knowledge_program"]
+if TYPE_CHECKING:
+    from ..kb.base import KnowledgeBase
+
+__all__ = ["KNOWLEDGE_PROGRAM", "MIN_PROBABILITY", "RelationLookup", "answer_of", "knowledge_ops",
+           "knowledge_program", "relation_ops"]
 
 KNOWLEDGE_PROGRAM = 'kb_answer(kb_rank[{question}](kb_link(scene())))'
 """The shape of a knowledge question's program (the question is the ranker's argument)."""
@@ -95,8 +114,209 @@ def _mentions(ix: SceneIndex, objects: int) -> list[tuple[Any, str]]:
     return out
 
 
+MAX_VALUES = 50
+"""Facts read per entity and relation by a relation op."""
+
+MAX_SUBJECTS = 200_000
+"""Subjects read, once, to link words to entities named only by their IRI."""
+
+
+class RelationLookup:
+    """What the relation ops do with a KB: link a word to entities (by label and alias,
+    :class:`~nsreason.retrieve.link.EntityLinker`), resolve a relation by its words (the
+    KB's relation catalogue, read on first use, with MiniLM similarity when ``encoder`` is
+    given) and follow it, keeping every fact for the trace."""
+
+    def __init__(self, kb: KnowledgeBase, *, linker: EntityLinker | None = None,
+                 catalogue: RelationCatalogue | None = None, encoder: Any = None) -> None:
+        self.kb = kb
+        self.linker = linker if linker is not None else EntityLinker(kb)
+        self.encoder = encoder
+        self._catalogue = catalogue
+        self._labels: dict[Term, str] = {}
+        self._local_names: dict[str, list[Term]] | None = None
+
+    @classmethod
+    def of(cls, retriever: Retriever, catalogue: RelationCatalogue | None = None) -> RelationLookup:
+        """The lookup over a retriever's KB, linker and encoder."""
+        return cls(retriever.kb, linker=retriever.linker, catalogue=catalogue, encoder=retriever.encoder)
+
+    @property
+    def catalogue(self) -> RelationCatalogue:
+        if self._catalogue is None:
+            self._catalogue = RelationCatalogue.from_kb(self.kb, encoder=self.encoder)
+        return self._catalogue
+
+    def relation(self, phrase: str) -> RelationMatch:
+        return self.catalogue.resolve(phrase)
+
+    def link(self, concept: str) -> list[Link]:
+        """The entities a word names: by label and alias; for a KB that names an entity
+        only by its IRI, by the IRI's local name in words (``ex:stainless_steel``)."""
+        links = self.linker.link(concept)
+        if links:
+            return links
+        if self._local_names is None:
+            self._local_names = {}
+            if self.kb.supports_sparql:
+                rows = self.kb.sparql("SELECT DISTINCT ?s WHERE { ?s ?p ?o }", limit=MAX_SUBJECTS)
+                subjects = [r["s"] for r in rows if isinstance(r.get("s"), IRI)]
+            else:
+                subjects = list(dict.fromkeys(t.subject for t in self.kb.match(None, None, None, limit=MAX_SUBJECTS)
+                                              if isinstance(t.subject, IRI)))
+            for term in subjects:
+                self._local_names.setdefault(local_name_words(str(term)), []).append(term)
+        key = " ".join(concept.lower().split())
+        return [Link(concept, term, local_name_words(str(term)), "local_name", 0.8)  # type: ignore[arg-type]
+                for term in self._local_names.get(key, [])[: self.linker.max_links]]
+
+    def values(self, concept: str, match: RelationMatch) -> tuple[list[tuple[Term, dict[str, Any]]], dict[str, Any]]:
+        """The values ``match``'s relation gives ``concept`` (each with its fact, for the
+        trace) and the record of the lookup (entities linked, facts)."""
+        links = self.link(concept)
+        found: list[tuple[Term, dict[str, Any]]] = []
+        source = self.kb._source()  # a fact without a reified source: the KB it came from
+        if source and "://" not in source:
+            source = Path(source).name
+        for link in links:
+            for fact in self.kb.facts(link.entity, match.relation.iri, None, limit=MAX_VALUES):
+                tail = fact.tail
+                found.append((tail, {
+                    "head": str(fact.head), "relation": str(fact.relation), "tail": str(tail),
+                    "labels": [link.label, match.label, self.text(tail)],
+                    "source": fact.source_label or (str(fact.source) if fact.source else source),
+                    "licence": fact.licence, "score": 1.0}))
+        record = {"concept": concept,
+                  "entities": [{"entity": str(k.entity), "label": k.label, "method": k.method, "score": k.score}
+                               for k in links]}
+        return found, record
+
+    def text(self, term: Term) -> str:
+        """A value as words: a literal's text, an entity's label (else its local name)."""
+        if isinstance(term, Literal):
+            return term.value
+        hit = self._labels.get(term)
+        if hit is None:
+            labels = self.kb.labels(term, limit=3)
+            hit = self._labels[term] = labels[0] if labels else local_name_words(str(term))
+        return hit
+
+
+def _object_concepts(ix: SceneIndex, obj: int) -> list[tuple[str, str]]:
+    """(attribute, value) for what an object is: each attribute value, then its name and
+    free labels; repeated values once."""
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for attribute, per_object in sorted(ix.attribute_values.items()):
+        for value in per_object[obj]:
+            if value and value not in seen:
+                seen.add(value)
+                out.append((attribute, value))
+    o = ix.scene.objects[obj]
+    for text in [o.name, *o.labels]:
+        if text and text not in seen:
+            seen.add(text)
+            out.append(("name", text))
+    return out
+
+
+def relation_ops(lookup: RelationLookup, ops: Registry[Any]) -> Registry[Any]:
+    """Register the relation ops (``kb_query``, ``kb_check``, ``kb_property``,
+    ``kb_verify``, ``kb_filter``) bound to ``lookup`` in ``ops``; returns ``ops``."""
+
+    def query(concept: str, match: RelationMatch) -> tuple[list[str], dict[str, Any]]:
+        found, record = lookup.values(str(concept), match)
+        record["facts"] = [f for _, f in found]
+        answers = list(dict.fromkeys(lookup.text(t) for t, _ in found))
+        return answers, record
+
+    def truth(concept: str, match: RelationMatch) -> tuple[bool, dict[str, Any]]:
+        found, record = lookup.values(str(concept), match)
+        record["facts"] = [f for _, f in found]
+        truths = [truth_of(t) for t, _ in found]
+        if not found:
+            record["closed_world"] = "no fact: taken as false"
+        if any(t is None for t in truths):
+            values = sorted({lookup.text(t) for t, _ in found})
+            raise ExecutionFailure("not_a_truth", f"{match.relation.name!r} of {concept!r} is a value "
+                                   f"({', '.join(map(repr, values))}), not true or false")
+        return any(truths), record
+
+    def header(match: RelationMatch) -> dict[str, Any]:
+        return {"relation": match.to_json()}
+
+    def kb_query(ix: SceneIndex, concept: str, relation: str) -> str:
+        match = lookup.relation(relation)
+        answers, record = query(concept, match)
+        if not answers:
+            linked = "" if record["entities"] else " (no entity of the KB is named so)"
+            raise ExecutionFailure("no_fact", f"the knowledge base has no {match.relation.name!r} "
+                                   f"of {str(concept)!r}{linked}")
+        return with_evidence(", ".join(sorted(answers)), {**header(match), "lookups": [record]})
+
+    def kb_check(ix: SceneIndex, concept: str, relation: str) -> bool:
+        match = lookup.relation(relation)
+        holds, record = truth(concept, match)
+        return with_evidence(holds, {**header(match), "lookups": [record]})
+
+    def kb_property(ix: SceneIndex, obj: int, relation: str) -> str:
+        match = lookup.relation(relation)
+        records, by_value = [], {}
+        for attribute, value in _object_concepts(ix, obj):
+            answers, record = query(value, match)
+            record["attribute"] = attribute
+            records.append(record)
+            for a in answers:
+                by_value.setdefault(a, []).append(f"{attribute} {value}")
+        if not by_value:
+            raise ExecutionFailure("no_fact", f"the knowledge base has no {match.relation.name!r} of object "
+                                   f"{ix.ids[obj]} (looked up: {', '.join(v for _, v in _object_concepts(ix, obj))})")
+        if len(by_value) > 1:
+            shown = "; ".join(f"{v!r} from {', '.join(w)}" for v, w in by_value.items())
+            raise ExecutionFailure("ambiguous_fact", f"object {ix.ids[obj]} has several "
+                                   f"{match.relation.name!r}: {shown}")
+        return with_evidence(next(iter(by_value)), {**header(match), "lookups": records})
+
+    def object_truth(ix: SceneIndex, obj: int, match: RelationMatch) -> tuple[bool, list[dict[str, Any]]]:
+        records, holds = [], False
+        for attribute, value in _object_concepts(ix, obj):
+            found, record = lookup.values(value, match)
+            if not found:
+                continue
+            record["attribute"] = attribute
+            record["facts"] = [f for _, f in found]
+            records.append(record)
+            holds = holds or any(truth_of(t) is True for t, _ in found)
+        return holds, records
+
+    def kb_verify(ix: SceneIndex, obj: int, relation: str) -> bool:
+        match = lookup.relation(relation)
+        holds, records = object_truth(ix, obj, match)
+        details: dict[str, Any] = {**header(match), "object": ix.ids[obj], "lookups": records}
+        if not records:
+            details["closed_world"] = "no fact about the object's values: taken as false"
+        return with_evidence(holds, details)
+
+    def kb_filter(ix: SceneIndex, objects: int, relation: str) -> int:
+        match = lookup.relation(relation)
+        kept, per_object = 0, []
+        for i in iter_bits(objects):
+            holds, records = object_truth(ix, i, match)
+            per_object.append({"object": ix.ids[i], "holds": holds,
+                               "facts": [f for r in records for f in r["facts"]]})
+            if holds:
+                kept |= 1 << i
+        return with_evidence(kept, {**header(match), "objects": per_object})
+
+    for name, fn in (("kb_query", kb_query), ("kb_check", kb_check), ("kb_property", kb_property),
+                     ("kb_verify", kb_verify), ("kb_filter", kb_filter)):
+        ops.register(name, fn)
+    return ops
+
+
 def knowledge_ops(retriever: Retriever, base: Registry[Any] | None = None, *,
-                  min_probability: float = MIN_PROBABILITY) -> Registry[Any]:
+                  min_probability: float = MIN_PROBABILITY,
+                  catalogue: RelationCatalogue | None = None) -> Registry[Any]:
     """The op implementations of ``base`` (the executor's, :data:`nsreason.execute.OPS`,
     for knowledge steps composed with scene steps) plus ``kb_link``, ``kb_rank`` and
     ``kb_answer`` bound to ``retriever``. ``kb_answer`` refuses (``low_confidence``) when the best candidate's
@@ -142,4 +362,4 @@ def knowledge_ops(retriever: Retriever, base: Registry[Any] | None = None, *,
     ops.register("kb_link", kb_link)
     ops.register("kb_rank", kb_rank)
     ops.register("kb_answer", kb_answer)
-    return ops
+    return relation_ops(RelationLookup.of(retriever, catalogue), ops)

@@ -94,6 +94,8 @@ def render_text(trace: Trace) -> str:
     for step in trace.steps:
         if step.status == "ok" and isinstance(step.output, dict):
             lines.extend(_evidence(step))
+        if "relation" in step.details and isinstance(step.details["relation"], dict):
+            lines.extend(_relation_evidence(step))
         tree = step.details.get("tree")
         if step.op == "tree_ground" and isinstance(tree, dict):
             lines.append(f"step {step.index} tree (node, phrase, best objects with their scores):")
@@ -130,7 +132,30 @@ def _fact_line(fact: dict[str, Any]) -> str:
                               (fact["head"], fact["relation"], fact["tail"]))
     ]
     source = fact.get("source_label") or fact.get("source") or "no source"
-    return f"{head} --{relation}--> {tail}  [{source}]"
+    licence = f", {fact['licence']}" if fact.get("licence") else ""
+    return f"{head} --{relation}--> {tail}  [{source}{licence}]"
+
+
+def _relation_evidence(step: TraceStep, shown: int = 8) -> list[str]:
+    """Readable lines for a relation op's details (``kb_query``, ``kb_filter``...: see
+    nsreason.retrieve.ops): the relation matched, then the facts followed."""
+    d = step.details
+    rel = d["relation"]
+    head = (f"step {step.index} relation: {rel.get('phrase')!r} -> {rel.get('label')!r} "
+            f"({rel.get('method')}, {rel.get('score', 0):.2f}) <{rel.get('relation')}>")
+    lines = [head]
+    facts = [f for look in d.get("lookups", []) for f in look.get("facts", [])]
+    facts += [f for row in d.get("objects", []) for f in row.get("facts", [])]
+    for look in d.get("lookups", []):
+        if not look.get("entities"):
+            lines.append(f"  {look.get('concept')!r}: no entity of the KB")
+    for f in facts[:shown]:
+        lines.append(f"  {_fact_line(f)}")
+    if len(facts) > shown:
+        lines.append(f"  ... {len(facts) - shown} more facts (JSON trace)")
+    if d.get("closed_world"):
+        lines.append(f"  {d['closed_world']}")
+    return lines
 
 
 def _evidence(step: TraceStep, shown: int = 5) -> list[str]:

@@ -58,6 +58,7 @@ def test_a_program_that_does_not_name_objects_is_refused(tmp_path):
     assert err.value.path == "refexps[0].program" and err.value.source == str(path)
 
 
+@pytest.mark.slow  # the parser, spaCy and the checking tree grounder load
 def test_reasoner_grounds_programs_and_text():
     pytest.importorskip("torch")
     from nsreason.api import Reasoner
@@ -82,6 +83,42 @@ def test_reasoner_grounds_programs_and_text():
     assert not g.ok and "question" in g.failure.reason and g.objects == []
     with pytest.raises(ProgramTypeError):
         reasoner.ground(scene, Program.from_text("count(scene())"))
+
+
+@pytest.mark.slow
+def test_the_tree_grounder_checks_the_parsers_program_and_picks_the_candidate_it_agrees_with():
+    pytest.importorskip("torch")
+    pytest.importorskip("spacy")
+    from nsreason.api import Reasoner, verify_grounding
+    from nsreason.datasets.clevr.refexps import load_refexps
+    from nsreason.parse.base import Alternative, ParseResult
+    from nsreason.parse.tree import TreeGrounder
+    from nsreason.program import Program
+    from nsreason.scene.clevr import load_clevr_scenes
+
+    scenes = {s.id: s for s in load_clevr_scenes(SCENES)}
+    r = next(r for r in load_refexps(REFEXPS) if r.text.startswith("Any other things that are the same size"))
+    scene = scenes[r.image_index]
+    wrong = Program.from_text("scene()")  # every object: not what the expression names
+    parsed = ParseResult(r.text, wrong, 0.6, [Alternative(wrong, 0.6), Alternative(r.program, 0.3)])
+    reasoner = Reasoner(verifier=TreeGrounder.load())
+    g = reasoner.ground_parsed(scene, parsed)
+    assert g.ok and g.objects == r.objects and g.program == r.program  # switched to the agreeing candidate
+    verified = g.trace.parse.details["verified"]
+    assert verified["by"] == "tree" and verified["agreed"] is False and verified["replaced"] == "scene()"
+    assert verified["objects"] == r.objects
+    alone = Reasoner(verifier=None).ground_parsed(scene, parsed)
+    assert alone.program == wrong and "verified" not in alone.trace.parse.details
+    # the right program first: the check agrees and nothing changes
+    right = ParseResult(r.text, r.program, 0.6, [Alternative(r.program, 0.6), Alternative(wrong, 0.3)])
+    g = reasoner.ground_parsed(scene, right)
+    assert g.program == r.program and g.trace.parse.details["verified"]["agreed"] is True
+    # a word the tree grounder does not know: it cannot check, and the parser's program stays
+    odd = ParseResult("the blorptastic things", wrong, 0.6, [Alternative(wrong, 0.6), Alternative(r.program, 0.3)])
+    answer = reasoner.executor.execute(wrong, scene, trace=True)
+    kept, used, record = verify_grounding(reasoner._tree_verifier(), scene, odd, answer, None,
+                                          lambda p: reasoner.executor.execute(p, scene, trace=True))
+    assert kept is answer and used is None and record["failure"]["code"] == "unknown_word"
 
 
 @pytest.mark.slow

@@ -329,3 +329,25 @@ def test_a_null_type_spec_reads_as_an_empty_one():
 def test_vocabulary_errors_are_value_errors():
     with pytest.raises(ValueError):
         Vocabulary.from_dict([])
+
+
+def test_vocabularies_combine_with_plus_and_a_takes_from_type_accepts_any_value_type():
+    from nsreason.errors import ProgramTypeError
+    from nsreason.program import Program
+    from nsreason.program.vocab import Vocabulary, get_vocabulary, merge_vocabularies
+
+    v = get_vocabulary("clevr+knowledge")
+    assert {"filter_color", "kb_query", "kb_filter", "kb_rank"} <= set(v.ops)
+    assert v.takes("Concept", "Material") and v.takes("Concept", "Concept") and not v.takes("Material", "Concept")
+    assert not v.takes("Concept", "ObjectSet") and v.fits(("Concept",), ("Concept",))
+    Program.from_text('kb_query["typical use"](query_material(unique(scene())))', "clevr+knowledge").validate()
+    with pytest.raises(ProgramTypeError, match="expected Concept"):
+        Program.from_text('kb_query["x"](scene())', "clevr+knowledge").validate()
+    assert Vocabulary.from_dict(v.to_dict()).types["Concept"].takes_from == ("value",)
+    clash = Vocabulary.from_dict({"name": "x", "types": {"Object": {"kind": "object_set"}},
+                                  "ops": {"scene": {"inputs": [], "output": "Object"}}})
+    with pytest.raises(VocabularyError, match="type 'Object' differs"):
+        merge_vocabularies("clevr+x", [get_vocabulary("clevr"), clash])
+    with pytest.raises(VocabularyError, match="takes_from"):
+        Vocabulary.from_dict({"name": "y", "types": {"T": {"kind": "value", "takes_from": "value"}},
+                              "ops": {"o": {"inputs": [], "output": "T"}}})

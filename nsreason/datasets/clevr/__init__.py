@@ -10,7 +10,9 @@
 - :mod:`.augment`: templates grown by relative clauses and superlatives, everyday templates
   (``python -m nsreason.datasets.clevr.augment``);
 - :mod:`.compositional`: held-out sets of new combinations of known phrases
-  (``python -m nsreason.datasets.clevr.compositional``).
+  (``python -m nsreason.datasets.clevr.compositional``);
+- :mod:`.kb_questions`: questions that need a scene and a user's Turtle KB, answers computed
+  with rdflib (``python -m nsreason.datasets.clevr.kb_questions``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,337 @@
+"""Questions that need the scene and a knowledge base together, over a KB never seen before.
+
+"How many things in the scene can roll?" and "What is a typical use of the material the
+thing left of the red cube is made of?" join a scene question the program parser reads
+("how many things are there", "what is the material of the thing left of the red cube")
+with a relation of the user's knowledge base ("can roll", "typical use"). The relations are
+known only when the KB loads, so no parser can have learnt them; :class:`MixedParser`
+works the way text-to-SQL parsers link a question to a database schema:
+
+1. **Schema linking.** The question's words that the program parser's own vocabulary
+   does not explain (words it never or rarely saw in training, not function words) are
+   where a relation can be named; a ``finder`` (the KB's
+   :class:`~nsreason.retrieve.relations.RelationCatalogue`: labels, lemmas, then MiniLM
+   similarity) finds the span that best names one.
+2. **The frame** says how the relation joins the scene: from the words around the span,
+   a count ("how many ... <relation>" → ``count(kb_filter[r](X))``), an existence ("are
+   there ... that <relation>" → ``exist(kb_filter[r](X))``), a yes/no question about one
+   object or one of its values ("does the large cylinder <relation>" →
+   ``kb_verify[r](unique(X))``; "does the material of ... <relation>" →
+   ``kb_check[r](query_material(...))``) or a lookup ("what is the <relation> of the
+   material of ..." → ``kb_query[r](query_material(...))``; "of the large cylinder" →
+   ``kb_property[r](unique(X))``).
+3. **The scene part** is asked to the program parser as a plain scene question ("How many
+   <things> are there?", "What is the material of <...>?", "What color is <...>?"); among
+   its candidates, the first whose last step fits the frame is joined with the knowledge
+   step. The program is in the vocabulary ``clevr+knowledge`` (or the base parser's
+   vocabulary ``+knowledge``).
+
+The parse's details (the trace's parse step) hold the relation matched (phrase, label,
+method, score), the frame and the scene question asked.
+
+A question with such words and no relation that matches gives None from :meth:`parse`
+(see :meth:`MixedParser.unmatched`, which names the words, for a refusal).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..program.ir import Program, Step
+from .base import Alternative, Parser, ParseResult
+from .text import FUNCTION_WORDS
+
+__all__ = ["ATTRIBUTES", "MixedParser", "RelationFinder"]
+
+ATTRIBUTES = {"material": "material", "color": "color", "colour": "color", "shape": "shape", "size": "size"}
+"""Words naming an attribute whose value a knowledge step can look up (CLEVR's)."""
+
+RARE = 20
+"""A word the program parser saw fewer times than this in training is one its vocabulary
+does not explain (a relation may be named there)."""
+
+_COUNT = (("how", "many"), ("what", "number", "of"), ("the", "number", "of"), ("count", "the"), ("count",))
+_EXIST = (("are", "there"), ("is", "there"), ("does", "the", "scene", "have"), ("does", "the", "scene", "contain"),
+          ("do", "any"), ("does", "any"), ("are", "any"), ("is", "any"))
+_AUX = frozenset(["is", "are", "does", "do", "can", "could", "will", "would", "has", "have", "was", "were"])
+_GLUE = frozenset(["that", "which", "who", "are", "is", "can", "could", "do", "does", "will", "would", "have", "has",
+                   "be", "the", "a", "an", "of", "for", "to", "in", "here", "there", "shown", "visible", "seen",
+                   "scene", "image", "picture", "this"])
+_PLACE = frozenset(["scene", "image", "picture", "photo", "photograph", "shown", "visible", "seen", "here"])
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|'s\b")
+
+
+class RelationFinder(Protocol):
+    """What finds a relation in a question's words (a
+    :class:`~nsreason.retrieve.relations.RelationCatalogue`)."""
+
+    def find(self, words: Sequence[str], allowed: Sequence[bool] | None = None) -> tuple[int, int, Any] | None:
+        ...
+
+
+@dataclass(frozen=True)
+class _Frame:
+    kind: str  # count | exist | verify | check | query | property
+    scene_question: str
+    attribute: str | None = None
+    rest: tuple[str, ...] = ()  # a lookup's words after the relation (another may be named there)
+    words: tuple[str, ...] = ()  # the words the scene question is made of
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-cased words; a possessive ``'s`` kept as its own token."""
+    out = []
+    for t in _TOKEN.findall(text.lower().replace("’", "'")):
+        if t.endswith("'s") and len(t) > 2:
+            out += [t[:-2], "'s"]
+        else:
+            out.append(t.replace("'", ""))
+    return out
+
+
+def _starts(words: Sequence[str], prefixes: Sequence[tuple[str, ...]]) -> int:
+    for p in prefixes:
+        if tuple(words[: len(p)]) == p:
+            return len(p)
+    return 0
+
+
+def _trim(words: Sequence[str]) -> list[str]:
+    """A noun phrase without the glue around it (auxiliaries, "that", "in the scene")."""
+    out = list(words)
+    while out and out[-1] in _GLUE:
+        out.pop()
+    while out and (out[0] in _GLUE - {"the", "a", "an"} or out[0] in ("any", "some")):
+        out.pop(0)
+    return out
+
+
+def _attribute_phrase(words: Sequence[str]) -> tuple[str, list[str]] | None:
+    """(attribute, noun phrase) of "the material of NP", "the material (that) NP is made
+    of", "NP's material"; None for a plain noun phrase."""
+    w = list(words)
+    if w and w[0] in ("the", "its"):
+        w = w[1:]
+    if len(w) >= 3 and w[0] in ATTRIBUTES and w[1] == "of":
+        return ATTRIBUTES[w[0]], _trim(w[2:])
+    if len(w) >= 2 and w[0] in ATTRIBUTES:
+        rest = w[1:]
+        if rest and rest[0] in ("that", "which"):
+            rest = rest[1:]
+        while rest and rest[-1] in ("of", "made", "is", "has", "have", "in", "with"):
+            rest.pop()
+        if rest:
+            return ATTRIBUTES[w[0]], _trim(rest)
+    if "'s" in w:
+        k = w.index("'s")
+        if k + 1 < len(w) and w[k + 1] in ATTRIBUTES:
+            return ATTRIBUTES[w[k + 1]], _trim(["the", *[x for x in w[:k] if x != "the"]])
+    return None
+
+
+def _noun_phrase(words: Sequence[str]) -> str:
+    np = _trim(words)
+    if np and np[0] not in ("the", "a", "an"):
+        np = ["the", *np]
+    return " ".join(np)
+
+
+class MixedParser:
+    """Parses questions that join the scene and a KB (see the module docstring).
+
+    ``base``: the program parser of the scene part; ``finder``: finds a relation's span in
+    words; ``known``: the base parser's training words with their counts (a word seen at
+    least :data:`RARE` times is one it explains); ``beam``: the scene question's candidates
+    tried."""
+
+    name = "mixed"
+
+    def __init__(self, base: Parser, finder: RelationFinder, known: Mapping[str, int] | None = None, *,
+                 beam: int = 5) -> None:
+        self.base = base
+        self.finder = finder
+        self.known = dict(known or {})
+        self.beam = beam
+        vocabulary = getattr(getattr(base, "grammar", None), "vocabulary", None)
+        self.vocabulary = f"{vocabulary.name if vocabulary is not None else 'clevr'}+knowledge"
+
+    def __repr__(self) -> str:
+        return f"MixedParser(base={self.base!r})"
+
+    def _open(self, words: Sequence[str]) -> list[bool]:
+        """Per word: whether a relation may be named there (not explained by the base parser)."""
+        return [w not in FUNCTION_WORDS and w != "'s" and not w.isdigit() and self.known.get(w, 0) < RARE
+                and w not in ATTRIBUTES and w not in _PLACE for w in words]
+
+    def unmatched(self, question: str) -> list[str]:
+        """The question's words the base parser does not explain (where a relation would
+        be named): what a refusal names when no relation of the KB matches them."""
+        words = _tokens(question)
+        return [w for w, ok in zip(words, self._open(words)) if ok]
+
+    def refusal(self, question: str, words: Sequence[str] | None = None,
+                details: Mapping[str, Any] | None = None) -> ParseResult | None:
+        """An ``unknown_relation`` failure naming ``words`` (default: :meth:`unmatched`)
+        and listing the KB's relations; None when there is no such word."""
+        from ..trace.trace import Failure
+
+        words = list(words) if words is not None else self.unmatched(question)
+        if not words:
+            return None
+        describe = getattr(self.finder, "describe", None)
+        listed = f" (its relations: {describe()})" if callable(describe) else ""
+        failure = Failure("unknown_relation", f"the question names {' '.join(words)!r}, which is neither in the "
+                          f"question parser's vocabulary nor a relation of the knowledge base{listed}")
+        return ParseResult(question, None, None, [], failure, {**(details or {}), "parser": self.name,
+                                                                 "unmatched": words})
+
+    def parse(self, question: str) -> ParseResult | None:
+        """The program joining the scene and the KB, or None when the question names no
+        relation of the KB in words the base parser does not explain."""
+        words = _tokens(question)
+        allowed = self._open(words)
+        if not any(allowed):
+            return None
+        hit = self._outer(words, allowed)
+        if hit is None:
+            return None
+        i, j, match = hit
+        frame = self._frame(words, i, j)
+        matches = [match]
+        while frame is not None and frame.rest:  # "the <relation> of the <relation> of ...": a path
+            inner = self._inner(frame.rest)
+            if inner is None:
+                break
+            matches.append(inner[0])
+            frame = self._lookup(inner[1])
+        if frame is None:
+            return None
+        details: dict[str, Any] = {"parser": self.name, "relation": match.to_json(), "frame": frame.kind,
+                                   "scene_question": frame.scene_question}
+        leftover = [w for w, ok in zip(frame.words, self._open(frame.words)) if ok]
+        if leftover:  # words neither the scene parser nor a relation of the KB explains: not guessed
+            return self.refusal(question, leftover, details)
+        parsed = self.base.parse_batch([frame.scene_question], beam=self.beam)[0]  # type: ignore[call-arg]
+        score = 1.0
+        for m in matches:
+            score *= m.score
+        alternatives = []
+        for alt in parsed.alternatives:
+            program = self._join(alt.program, frame, [m.label for m in reversed(matches)])
+            if program is not None:
+                alternatives.append(Alternative(program, alt.score * score))
+        if len(matches) > 1:
+            details["path"] = [m.to_json() for m in reversed(matches)]
+        if not alternatives:
+            from ..trace.trace import Failure
+
+            why = parsed.failure.reason if parsed.failure else "no candidate of the scene question fits the frame"
+            return ParseResult(question, None, None, [], Failure(
+                "could_not_parse", f"the scene part {frame.scene_question!r}: {why}"), details)
+        return ParseResult(question, alternatives[0].program, alternatives[0].score, alternatives, None, details)
+
+    def _outer(self, words: Sequence[str], allowed: Sequence[bool]) -> tuple[int, int, Any] | None:
+        """The relation the question asks last: of the relation spans found, the one that
+        ends the question ("when was the typical use of ... invented?"), else the first
+        ("what is the origin of the typical use of ..."); inner ones are read by
+        :meth:`_inner` from the words it looks up."""
+        hits: list[tuple[int, int, Any]] = []
+        free = list(allowed)
+        while len(hits) < 4:
+            hit = self.finder.find(words, free)
+            if hit is None:
+                break
+            hits.append(hit)
+            for k in range(hit[0], hit[1]):
+                free[k] = False
+        if not hits:
+            return None
+        last = max(k for k, w in enumerate(words) if w not in FUNCTION_WORDS) if any(
+            w not in FUNCTION_WORDS for w in words) else len(words) - 1
+        ending = [h for h in hits if h[0] <= last < h[1]]
+        return ending[0] if ending else min(hits, key=lambda h: h[0])
+
+    # ------------------------------------------------------------------ frames
+    def _frame(self, words: Sequence[str], i: int, j: int) -> _Frame | None:
+        n = _starts(words, _COUNT)
+        if n and n <= i:  # the things counted: the words around the relation ("how many red cubes can roll",
+            subject = [*words[n:i], *words[j:]]  # "how many magnetic red cubes are there")
+            np = _noun_phrase(subject) or "the things"
+            return _Frame("count", f"How many {np.removeprefix('the ')} are there?", words=tuple(subject))
+        n = _starts(words, _EXIST)
+        if n and n <= i:
+            subject = [*words[n:i], *words[j:]]
+            np = _noun_phrase(subject) or "the things"
+            np = np.removeprefix("the ").removeprefix("a ").removeprefix("an ")
+            return _Frame("exist", f"Are there any {np}?", words=tuple(subject))
+        if words and words[0] in _AUX and i > 1:
+            subject = words[1:i]
+            attr = _attribute_phrase(subject)
+            if attr is not None:
+                return _Frame("check", f"What is the {attr[0]} of {_noun_phrase(attr[1])}?", attr[0],
+                              words=tuple(attr[1]))
+            return _Frame("verify", f"What color is {_noun_phrase(subject)}?", words=tuple(subject))
+        # a lookup: the thing looked up follows the relation ("the <relation> of X", "who
+        # <relation> X"), or comes before it ("what is X <relation>")
+        rest = _trim(words[j + 1:] if j < len(words) and words[j] in ("of", "for") else words[j:])
+        if not rest:
+            k = 1
+            while k < i and words[k] in _AUX | {"the", "a", "an"}:
+                k += 1
+            rest = list(words[k:i])
+        return self._lookup(rest)
+
+    def _lookup(self, rest: Sequence[str]) -> _Frame | None:
+        rest = _trim(rest)  # "(what <relation>) does the material of X have" -> "the material of X"
+        attr = _attribute_phrase(rest)
+        if attr is not None:
+            return _Frame("query", f"What is the {attr[0]} of {_noun_phrase(attr[1])}?", attr[0], tuple(rest),
+                          tuple(attr[1]))
+        np = _noun_phrase(rest)
+        if not np:
+            return None
+        return _Frame("property", f"What color is {np}?", None, tuple(rest), tuple(rest))
+
+    def _inner(self, rest: Sequence[str]) -> tuple[Any, list[str]] | None:
+        """A relation named first in a lookup's words ("[the] <relation> of <rest>"): its
+        match and the words after "of"."""
+        k = 1 if rest and rest[0] in ("the", "a", "an", "its") else 0
+        stop = rest.index("of", k) if "of" in rest[k:] else len(rest)  # the relation ends at "of"
+        hit = self.finder.find(list(rest), [x and k <= n < stop for n, x in enumerate(self._open(rest))])
+        if hit is None:
+            return None
+        i, j, match = hit
+        if i != k or j >= len(rest) or rest[j] not in ("of", "for") or j + 1 >= len(rest):
+            return None
+        return match, list(rest[j + 1:])
+
+    @staticmethod
+    def _join(program: Program, frame: _Frame, labels: Sequence[str]) -> Program | None:
+        """The scene program joined with the knowledge steps of ``frame`` (the relations
+        ``labels``, innermost first; more than one only for a lookup: a path of
+        ``kb_query`` steps), or None when its last step does not fit the frame."""
+        label = labels[0]
+        steps = list(program.steps)
+        root = steps[-1]
+        n = len(steps)
+        if frame.kind in ("count", "exist"):
+            if root.op != frame.kind or len(root.inputs) != 1:
+                return None
+            new = [*steps[:-1], Step("kb_filter", (root.inputs[0],), (label,)), Step(root.op, (n - 1,))]
+        elif frame.kind in ("query", "check"):
+            if root.op != f"query_{frame.attribute}":
+                return None
+            op = "kb_query" if frame.kind == "query" else "kb_check"
+            new = [*steps, Step(op, (n - 1,), (label,))]
+        else:  # property, verify: the object the scene question asked the colour of
+            if root.op != "query_color" or len(root.inputs) != 1 or steps[root.inputs[0]].op != "unique":
+                return None
+            op = "kb_property" if frame.kind == "property" else "kb_verify"
+            new = [*steps[:-1], Step(op, (root.inputs[0],), (label,))]
+        for outer in labels[1:]:
+            new.append(Step("kb_query", (len(new) - 1,), (outer,)))
+        vocabulary = program.vocabulary if isinstance(program.vocabulary, str) else program.vocabulary.name
+        return Program(new, f"{vocabulary}+knowledge")

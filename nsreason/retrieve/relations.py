@@ -1,0 +1,304 @@
+"""The relations of a knowledge base, found by the words that name them.
+
+A question names a relation of the user's KB in its own words ("How many things here can
+roll?"); a program names it by its label (``kb_filter["can roll"](scene())``). The
+:class:`RelationCatalogue` of a KB is read once when the KB loads: every predicate used in
+its triples (names and provenance aside), with its names: ``rdfs:label`` s, ``skos:altLabel`` s
+and the IRI's local name in words (``ex:conductsElectricity`` → "conducts electricity").
+A phrase finds a relation by
+
+1. ``label``: its words equal a name's words;
+2. ``lemma``: their content words have the same base forms ("conduct electricity",
+   "rolls" for "can roll");
+3. ``similarity``: MiniLM cosine similarity of the phrase and a name at least
+   :data:`SIMILARITY_THRESHOLD` (only with an encoder).
+
+:meth:`RelationCatalogue.resolve` does this for a program's argument and fails with
+``unknown_relation``, naming the phrase and listing the KB's relations, when nothing
+matches; :meth:`RelationCatalogue.find` looks for the best-matching span of a question's
+words (what :class:`nsreason.parse.mixed.MixedParser` asks).
+
+>>> from nsreason.kb import MemoryKB
+>>> from nsreason.kb.terms import XSD, Literal
+>>> kb = MemoryKB()
+>>> kb.add("http://ex.org/sphere", "http://ex.org/canRoll", Literal("true", XSD.boolean))
+>>> catalogue = RelationCatalogue.from_kb(kb)
+>>> [(r.labels, r.kind) for r in catalogue.relations]
+[(('can roll',), 'boolean')]
+>>> m = catalogue.resolve("rolls")
+>>> str(m.relation.iri), m.method
+('http://ex.org/canRoll', 'lemma')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ExecutionFailure
+from ..kb.terms import IRI, META_PREDICATES, Literal, Term
+
+if TYPE_CHECKING:
+    from ..kb.base import KnowledgeBase
+
+__all__ = ["KBRelation", "RelationCatalogue", "RelationMatch", "SIMILARITY_THRESHOLD", "local_name_words",
+           "truth_of"]
+
+SIMILARITY_THRESHOLD = 0.6
+"""Least MiniLM cosine similarity of a phrase and a relation's name for a ``similarity``
+match. Set by hand, the value :mod:`nsreason.parse.words` uses for scene words: paraphrases
+score 0.65-0.9 ("are able to roll" / "can roll" 0.88, "inventor" / "invented by" 0.69,
+"born" / "birthplace" 0.68, "conductive" / "conducts electricity" 0.69); an attribute
+phrase against a relation about 0.2 ("large cube" / "can roll")."""
+
+_SCHEMA = frozenset(IRI("http://www.w3.org/2000/01/rdf-schema#" + n) for n in (
+    "comment", "seeAlso", "isDefinedBy", "domain", "range", "subPropertyOf", "subClassOf")) | frozenset(
+    IRI("http://www.w3.org/2004/02/skos/core#" + n) for n in ("definition", "note", "prefLabel", "hiddenLabel"))
+"""Predicates that document the KB rather than relate things (besides ``META_PREDICATES``)."""
+
+_DERIVED = (("ors", ""), ("or", ""), ("ers", ""), ("er", ""), ("ive", ""), ("ion", ""), ("able", ""),
+            ("ing", ""), ("ed", ""), ("ly", ""))
+"""Suffixes of words derived from a verb ("inventor", "conductive", "rollable"; an adverb
+from its adjective: "commonly"), tried when a word is no verb itself: the stem counts when
+WordNet knows it as a verb (or, for "-ly", as an adjective)."""
+
+MAX_RELATIONS = 2000
+"""Predicates read into a catalogue at most (a KB with more is cut, and says so)."""
+
+MAX_SPAN = 6
+"""Longest phrase, in words, :meth:`RelationCatalogue.find` compares with the names."""
+
+_STOP = frozenset(["a", "an", "the", "is", "are", "be", "been", "can", "could", "does", "do", "did", "has",
+                   "have", "had", "of", "to", "its", "it", "that", "which", "will", "would", "was", "were",
+                   "in", "on", "at", "by", "for", "with", "from", "as", "into"])
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[_\-\s./]+")
+_TRUE = frozenset(["true", "1", "yes", "y"])
+_FALSE = frozenset(["false", "0", "no", "n"])
+
+
+def local_name_words(iri: str) -> str:
+    """The local name of an IRI in words: after the last ``#``, ``/`` or ``:``, split at
+    camel case, underscores and hyphens.
+
+    >>> local_name_words("http://ex.org/vocab#conductsElectricity"), local_name_words("urn:x:typical_use")
+    ('conducts electricity', 'typical use')
+    """
+    name = re.split(r"[#/:]", iri.rstrip("/#"))[-1]
+    return " ".join(w.lower() for w in _CAMEL.split(name) if w)
+
+
+def truth_of(term: Term) -> bool | None:
+    """What a relation's value says about whether it holds: True for a true literal
+    (``true``, ``1``, ``yes``) or an entity, False for a false one, None for another
+    literal (a value, not a truth)."""
+    if not isinstance(term, Literal):
+        return True
+    v = term.value.strip().lower()
+    return True if v in _TRUE else False if v in _FALSE else None
+
+
+@dataclass(frozen=True)
+class KBRelation:
+    """A predicate of the KB: its IRI, its names (labels, aliases, local name in words)
+    and what its values are (``boolean``: true/false literals; ``literal``; ``entity``;
+    ``mixed``)."""
+
+    iri: IRI
+    labels: tuple[str, ...]
+    kind: str
+
+    @property
+    def name(self) -> str:
+        return self.labels[0] if self.labels else str(self.iri)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"iri": str(self.iri), "labels": list(self.labels), "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class RelationMatch:
+    """A phrase matched to a relation: the name that matched, how, and a score in [0, 1]."""
+
+    phrase: str
+    relation: KBRelation
+    label: str
+    method: str
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"phrase": self.phrase, "relation": str(self.relation.iri), "label": self.label,
+                "method": self.method, "score": round(self.score, 4)}
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[a-z0-9]+", text.lower().replace("'", "")))
+
+
+class RelationCatalogue:
+    """The relations of one KB and how to find them by words (see the module docstring).
+
+    ``encoder``: anything with ``encode(texts)`` returning L2-normalised rows (MiniLM,
+    :class:`nsreason.encode.text.TextEncoder`); without one, no ``similarity`` step.
+    ``lemmas``: word → base forms (default: WordNet's, :mod:`nsreason.parse.lexicon`)."""
+
+    def __init__(self, relations: Sequence[KBRelation], *, encoder: Any = None,
+                 threshold: float = SIMILARITY_THRESHOLD, truncated: bool = False) -> None:
+        self.relations = list(relations)
+        self.encoder = encoder
+        self.threshold = threshold
+        self.truncated = truncated
+        self._names = [(label, r) for r in self.relations for label in r.labels]
+        self._by_words: dict[tuple[str, ...], tuple[str, KBRelation]] = {}
+        self._by_lemmas: dict[tuple[str, ...], tuple[str, KBRelation]] = {}
+        for label, r in self._names:
+            self._by_words.setdefault(_words(label), (label, r))
+            key = self._lemmas(_words(label))
+            if key:
+                self._by_lemmas.setdefault(key, (label, r))
+        self._vectors: Any = None
+
+    def __repr__(self) -> str:
+        return f"RelationCatalogue(relations={len(self.relations)})"
+
+    def __len__(self) -> int:
+        return len(self.relations)
+
+    @classmethod
+    def from_kb(cls, kb: KnowledgeBase, *, encoder: Any = None, limit: int = MAX_RELATIONS,
+                timeout: float | None = None) -> RelationCatalogue:
+        """Read the predicates of ``kb`` (one ``SELECT DISTINCT`` where the backend runs
+        SPARQL, else a scan of its triples), their names and the kind of their values."""
+        predicates: list[IRI] = []
+        truncated = False
+        if kb.supports_sparql:
+            rows = kb.sparql("SELECT DISTINCT ?p WHERE { ?s ?p ?o }", limit=limit + len(META_PREDICATES) + 1,
+                             timeout=timeout)
+            predicates = [r["p"] for r in rows if isinstance(r.get("p"), IRI)]
+            truncated = bool(getattr(rows, "truncated", False))
+        else:
+            seen: set[IRI] = set()
+            found = kb.match(None, None, None, limit=5_000_000, timeout=timeout)
+            for t in found:
+                if t.predicate not in seen:
+                    seen.add(t.predicate)
+                    predicates.append(t.predicate)
+            truncated = bool(getattr(found, "truncated", False))
+        predicates = sorted(p for p in set(predicates) if p not in META_PREDICATES and p not in _SCHEMA)
+        if len(predicates) > limit:
+            predicates, truncated = predicates[:limit], True
+        relations = []
+        for p in predicates:
+            names = [*kb.labels(p, timeout=timeout), *kb.aliases(p, timeout=timeout), local_name_words(str(p))]
+            labels = tuple(dict.fromkeys(n.strip().lower() for n in names if n and n.strip()))
+            kinds = {("boolean" if truth_of(t.object) is not None and isinstance(t.object, Literal)
+                      else "literal" if isinstance(t.object, Literal) else "entity")
+                     for t in kb.match(None, p, None, limit=20, timeout=timeout)}
+            relations.append(KBRelation(p, labels, kinds.pop() if len(kinds) == 1 else "mixed"))
+        return cls(relations, encoder=encoder, truncated=truncated)
+
+    # ------------------------------------------------------------------ matching
+    @staticmethod
+    def _lemmas(words: Sequence[str]) -> tuple[str, ...]:
+        from ..parse.lexicon import load_lexicon
+
+        lexicon = load_lexicon()
+        out = []
+        for w in words:
+            if w in _STOP:
+                continue
+            forms = lexicon.base_forms(w, "v")
+            if not forms:
+                for suffix, _ in _DERIVED:
+                    stem = w[: -len(suffix)]
+                    if w.endswith(suffix) and len(stem) >= 3:
+                        forms = lexicon.base_forms(stem, "v") or lexicon.base_forms(stem + "e", "v")
+                        if not forms and suffix == "ly":  # an adverb: its adjective ("commonly")
+                            forms = lexicon.base_forms(stem, "a")
+                        if forms:
+                            break
+            forms = forms or lexicon.base_forms(w, "n")
+            out.append(forms[0] if forms else w)
+        return tuple(out)
+
+    def _exact(self, words: tuple[str, ...]) -> tuple[str, KBRelation, str, float] | None:
+        hit = self._by_words.get(words)
+        if hit is not None:
+            return hit[0], hit[1], "label", 1.0
+        key = self._lemmas(words)
+        hit = self._by_lemmas.get(key) if key else None
+        if hit is not None:
+            return hit[0], hit[1], "lemma", 0.95
+        return None
+
+    def _similar(self, phrases: Sequence[str]) -> list[tuple[str, KBRelation, float] | None]:
+        if self.encoder is None or not self._names or not phrases:
+            return [None] * len(phrases)
+        if self._vectors is None:
+            self._vectors = self.encoder.encode([label for label, _ in self._names])
+        sims = self.encoder.encode(list(phrases)) @ self._vectors.T
+        out: list[tuple[str, KBRelation, float] | None] = []
+        for row in sims:
+            k = int(row.argmax())
+            label, r = self._names[k]
+            out.append((label, r, float(row[k])) if float(row[k]) >= self.threshold else None)
+        return out
+
+    def resolve(self, phrase: str) -> RelationMatch:
+        """The relation ``phrase`` names, or :class:`~nsreason.errors.ExecutionFailure`
+        ``unknown_relation`` naming it and listing the KB's relations."""
+        words = _words(phrase)
+        hit = self._exact(words) if words else None
+        if hit is not None:
+            return RelationMatch(phrase, hit[1], hit[0], hit[2], hit[3])
+        similar = self._similar([phrase])[0] if words else None
+        if similar is not None:
+            return RelationMatch(phrase, similar[1], similar[0], "similarity", similar[2])
+        raise ExecutionFailure("unknown_relation", f"the knowledge base has no relation {phrase!r}; "
+                               f"its relations: {self.describe()}")
+
+    def describe(self, n: int = 12) -> str:
+        """The first ``n`` relations' names, for messages."""
+        names = [r.name for r in self.relations[:n]]
+        more = f" and {len(self.relations) - n} more" if len(self.relations) > n else ""
+        return (", ".join(repr(x) for x in names) + more) if names else "none"
+
+    def find(self, words: Sequence[str], allowed: Sequence[bool] | None = None
+             ) -> tuple[int, int, RelationMatch] | None:
+        """The span ``(start, end, match)`` of ``words`` (a question's, lower-cased) that
+        best names a relation: the longest ``label``/``lemma`` match, else the most similar
+        span (MiniLM); None when none does. A span must hold a word with ``allowed[i]``
+        (default all), so a caller can keep to the words its own vocabulary does not
+        explain."""
+        spans = []
+        n = len(words)
+        for length in range(min(MAX_SPAN, n), 0, -1):
+            for i in range(n - length + 1):
+                j = i + length
+                if allowed is not None and not any(allowed[i:j]):
+                    continue
+                spans.append((i, j))
+        best: tuple[float, int, int, RelationMatch] | None = None
+        for i, j in spans:
+            hit = self._exact(tuple(words[i:j]))
+            if hit is not None and hit[2] == "lemma" and (words[i] in _STOP or words[j - 1] in _STOP):
+                continue  # "the inventor of": the same content words as "inventor", no better a match
+            if hit is not None:
+                m = RelationMatch(" ".join(words[i:j]), hit[1], hit[0], hit[2], hit[3])
+                key = (hit[3] + 0.01 * (j - i), i, j, m)
+                if best is None or key[0] > best[0]:
+                    best = key
+        if best is not None:
+            return best[1], best[2], best[3]
+        # similar phrases: spans of the allowed words (and stop words between them), not
+        # beginning or ending with a stop word ("objects are conductive" is not a relation)
+        kept = [(i, j) for i, j in spans if words[i] not in _STOP and words[j - 1] not in _STOP
+                and (allowed is None or all(allowed[k] or words[k] in _STOP for k in range(i, j)))]
+        texts = [" ".join(words[i:j]) for i, j in kept]
+        for (i, j), text, sim in zip(kept, texts, self._similar(texts)):
+            if sim is None:
+                continue
+            if best is None or sim[2] > best[0]:
+                best = (sim[2], i, j, RelationMatch(text, sim[1], sim[0], "similarity", sim[2]))
+        return None if best is None else (best[1], best[2], best[3])
