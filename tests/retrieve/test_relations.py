@@ -89,7 +89,8 @@ def test_find_returns_the_span_of_a_question_that_names_a_relation(kb):
 def test_local_names_and_truths():
     assert local_name_words("http://x.org/a#typicalUse") == "typical use"
     assert local_name_words("urn:x:melting_point-celsius") == "melting point celsius"
-    assert truth_of(Literal("true", XSD.boolean)) is True and truth_of(Literal("0")) is False
+    assert truth_of(Literal("true", XSD.boolean)) is True and truth_of(Literal("0", XSD.boolean)) is False
+    assert truth_of(Literal("no")) is False and truth_of(Literal("0")) is None
     assert truth_of(Literal("copper")) is None and truth_of(IRI("urn:x")) is True
 
 
