@@ -163,3 +163,13 @@ def test_syntax_in_labels_and_literals_cannot_change_a_lookup_on_every_backend(m
         found, record = lookup.values(f"thing {text}", match)
         assert [t for t, _ in found] == [Literal(text)], (text, record)
     assert len(list(kb.match(None, None, None, limit=10_000))) == before
+
+
+def test_a_kb_that_spells_a_value_its_own_way_is_linked_by_a_wordnet_synonym_and_truths_read_yes_no(scene):
+    kb = MemoryKB()
+    kb.add(EX + "grey", RDFS.label, Literal("grey"))
+    kb.add(EX + "grey", EX + "isNeutral", Literal("true", XSD.boolean))
+    links = RelationLookup(kb).link("gray")
+    assert [(str(k.entity), k.method) for k in links] == [(EX + "grey", "synonym")]
+    a = run(kb, scene, 'kb_query["is neutral"](query_color(unique(filter_shape[sphere](filter_size[small](scene())))))')
+    assert a.value == "yes"
