@@ -57,9 +57,15 @@ _COUNT = (("how", "many"), ("what", "number", "of"), ("the", "number", "of"), ("
 _EXIST = (("are", "there"), ("is", "there"), ("does", "the", "scene", "have"), ("does", "the", "scene", "contain"),
           ("do", "any"), ("does", "any"), ("are", "any"), ("is", "any"))
 _AUX = frozenset(["is", "are", "does", "do", "can", "could", "will", "would", "has", "have", "was", "were"])
-_GLUE = frozenset(["that", "which", "who", "are", "is", "can", "could", "do", "does", "will", "would", "have", "has",
-                   "be", "the", "a", "an", "of", "for", "to", "in", "here", "there", "shown", "visible", "seen",
-                   "scene", "image", "picture", "this"])
+_GLUE = frozenset(["that", "which", "who", "whose", "are", "is", "can", "could", "do", "does", "will", "would",
+                   "have", "has", "be", "the", "a", "an", "of", "for", "to", "in", "on", "from", "with", "by", "at",
+                   "into", "here", "there", "shown", "visible", "seen", "scene", "image", "picture", "this",
+                   "belong", "belongs", "come", "comes", "fall", "falls", "go", "goes", "made"])
+"""Words around a noun phrase that are not part of it: auxiliaries, prepositions, "in the
+scene", and the light verbs that end a lookup ("which industry does X belong to", "where
+does X come from", "what is X made of")."""
+_RELATIVE = frozenset(["that", "which", "who", "whose"])
+_VAGUE = frozenset(["something", "anything", "things", "thing", "it", "one", "objects", "object"])
 _PLACE = frozenset(["scene", "image", "picture", "photo", "photograph", "shown", "visible", "seen", "here"])
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|'s\b")
 
@@ -107,6 +113,24 @@ def _trim(words: Sequence[str]) -> list[str]:
     while out and (out[0] in _GLUE - {"the", "a", "an"} or out[0] in ("any", "some")):
         out.pop(0)
     return out
+
+
+def _counted(before: Sequence[str], after: Sequence[str]) -> list[str]:
+    """The noun phrase of the things counted, from the words ``before`` and ``after`` the
+    relation: without a relative clause that only leads to the relation ("things whose
+    color is a", "objects that are made of a material that"; a clause that describes the
+    things, "that are left of the red cube", stays) and without the words that bridge to it
+    through an attribute ("made of a material", "have a colour")."""
+    w = list(before)
+    bridge = _GLUE | set(ATTRIBUTES) | _RELATIVE
+    for k in range(len(w) - 1, 0, -1):
+        if w[k] in _RELATIVE and all(x in bridge for x in w[k + 1:]):
+            w = w[:k]
+            break
+    w += after
+    while w and (w[-1] in _GLUE or w[-1] in ATTRIBUTES):
+        w.pop()
+    return w
 
 
 def _attribute_phrase(words: Sequence[str]) -> tuple[str, list[str]] | None:
@@ -199,7 +223,7 @@ class MixedParser:
         if hit is None:
             return None
         i, j, match = hit
-        frame = self._frame(words, i, j)
+        frame = self._frame(words, i, j, getattr(getattr(match, "relation", None), "kind", "boolean"))
         matches = [match]
         while frame is not None and frame.rest:  # "the <relation> of the <relation> of ...": a path
             inner = self._inner(frame.rest)
@@ -255,20 +279,25 @@ class MixedParser:
         return ending[0] if ending else min(hits, key=lambda h: h[0])
 
     # ------------------------------------------------------------------ frames
-    def _frame(self, words: Sequence[str], i: int, j: int) -> _Frame | None:
+    def _frame(self, words: Sequence[str], i: int, j: int, kind: str = "boolean") -> _Frame | None:
+        """The frame of a question whose relation (of value ``kind``) spans ``words[i:j]``."""
         n = _starts(words, _COUNT)
+        if n and n <= i and kind == "literal":  # "how many flat faces does the shape of X have": a number
+            return self._lookup(words[j:])     # the KB holds, not objects counted
         if n and n <= i:  # the things counted: the words around the relation ("how many red cubes can roll",
-            subject = [*words[n:i], *words[j:]]  # "how many magnetic red cubes are there")
+            subject = _counted(words[n:i], words[j:])  # "how many magnetic red cubes are there")
             np = _noun_phrase(subject) or "the things"
             return _Frame("count", f"How many {np.removeprefix('the ')} are there?", words=tuple(subject))
         n = _starts(words, _EXIST)
         if n and n <= i:
-            subject = [*words[n:i], *words[j:]]
+            subject = _counted(words[n:i], words[j:])
             np = _noun_phrase(subject) or "the things"
             np = np.removeprefix("the ").removeprefix("a ").removeprefix("an ")
             return _Frame("exist", f"Are there any {np}?", words=tuple(subject))
         if words and words[0] in _AUX and i > 1:
             subject = words[1:i]
+            if not [w for w in _trim(subject) if w not in _VAGUE]:  # "can something be stacked on X": X follows
+                subject = _trim(words[j:])
             attr = _attribute_phrase(subject)
             if attr is not None:
                 return _Frame("check", f"What is the {attr[0]} of {_noun_phrase(attr[1])}?", attr[0],
@@ -277,8 +306,8 @@ class MixedParser:
         # a lookup: the thing looked up follows the relation ("the <relation> of X", "who
         # <relation> X"), or comes before it ("what is X <relation>")
         rest = _trim(words[j + 1:] if j < len(words) and words[j] in ("of", "for") else words[j:])
-        if not rest:
-            k = 1
+        if not [w for w in rest if w not in FUNCTION_WORDS]:  # "... is found in what?": X came before
+            k = 1 if words and words[0] in FUNCTION_WORDS - {"the", "a", "an"} else 0
             while k < i and words[k] in _AUX | {"the", "a", "an"}:
                 k += 1
             rest = list(words[k:i])

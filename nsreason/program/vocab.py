@@ -170,7 +170,7 @@ class Vocabulary:
         type, or one that ``want`` accepts (by kind or by name).
 
         >>> v = get_vocabulary("clevr+knowledge")
-        >>> v.takes("Value", "Material"), v.takes("Material", "Value"), v.takes("Object", "Object")
+        >>> v.takes("Concept", "Material"), v.takes("Material", "Concept"), v.takes("Object", "Object")
         (True, False, True)
         """
         if want == have:

@@ -156,6 +156,9 @@ class RelationLookup:
         links = self.linker.link(concept)
         if links:
             return links
+        links = self._synonym_links(concept)
+        if links:
+            return links
         if self._local_names is None:
             self._local_names = {}
             if self.kb.supports_sparql:
@@ -169,6 +172,21 @@ class RelationLookup:
         key = " ".join(concept.lower().split())
         return [Link(concept, term, local_name_words(str(term)), "local_name", 0.8)  # type: ignore[arg-type]
                 for term in self._local_names.get(key, [])[: self.linker.max_links]]
+
+    def _synonym_links(self, concept: str) -> list[Link]:
+        """Entities named by a WordNet synonym of the word's first sense ("grey" for
+        "gray", "block" for "cube"): for a KB that spells a scene's value its own way."""
+        from ..parse.lexicon import load_lexicon
+
+        lexicon = load_lexicon()
+        word = "_".join(concept.lower().split())
+        out: list[Link] = []
+        for pos in ("n", "a"):
+            for synonym in sorted(lexicon.synonyms(word, pos, limit=1)):
+                if synonym.replace("_", " ") == concept.lower():
+                    continue
+                out += [Link(concept, k.entity, k.label, "synonym", 0.7) for k in self.linker.link(synonym)]
+        return list({k.entity: k for k in out}.values())[: self.linker.max_links]
 
     def values(self, concept: str, match: RelationMatch) -> tuple[list[tuple[Term, dict[str, Any]]], dict[str, Any]]:
         """The values ``match``'s relation gives ``concept`` (each with its fact, for the
@@ -227,6 +245,9 @@ def relation_ops(lookup: RelationLookup, ops: Registry[Any]) -> Registry[Any]:
     def query(concept: str, match: RelationMatch) -> tuple[list[str], dict[str, Any]]:
         found, record = lookup.values(str(concept), match)
         record["facts"] = [f for _, f in found]
+        truths = [truth_of(t) if isinstance(t, Literal) else None for t, _ in found]
+        if found and all(t is not None for t in truths):  # true/false literals answer yes/no
+            return list(dict.fromkeys("yes" if t else "no" for t in truths)), record
         answers = list(dict.fromkeys(lookup.text(t) for t, _ in found))
         return answers, record
 

@@ -9,8 +9,10 @@ A phrase finds a relation by
 
 1. ``label``: its words equal a name's words;
 2. ``lemma``: their content words have the same base forms ("conduct electricity",
-   "rolls" for "can roll");
-3. ``similarity``: MiniLM cosine similarity of the phrase and a name at least
+   "rolls" for "can roll"; derived words: "inventor" for "invented by");
+3. ``synonym``: the phrase is a WordNet entry with a synonym that has a name's base forms
+   ("stand for" for "symbolises");
+4. ``similarity``: MiniLM cosine similarity of the phrase and a name at least
    :data:`SIMILARITY_THRESHOLD` (only with an encoder).
 
 :meth:`RelationCatalogue.resolve` does this for a program's argument and fails with
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExecutionFailure
-from ..kb.terms import IRI, META_PREDICATES, Literal, Term
+from ..kb.terms import IRI, META_PREDICATES, XSD, Literal, Term
 
 if TYPE_CHECKING:
     from ..kb.base import KnowledgeBase
@@ -74,8 +76,8 @@ _STOP = frozenset(["a", "an", "the", "is", "are", "be", "been", "can", "could", 
                    "have", "had", "of", "to", "its", "it", "that", "which", "will", "would", "was", "were",
                    "in", "on", "at", "by", "for", "with", "from", "as", "into"])
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[_\-\s./]+")
-_TRUE = frozenset(["true", "1", "yes", "y"])
-_FALSE = frozenset(["false", "0", "no", "n"])
+_TRUE = frozenset(["true", "yes"])
+_FALSE = frozenset(["false", "no"])
 
 
 def local_name_words(iri: str) -> str:
@@ -91,11 +93,17 @@ def local_name_words(iri: str) -> str:
 
 def truth_of(term: Term) -> bool | None:
     """What a relation's value says about whether it holds: True for a true literal
-    (``true``, ``1``, ``yes``) or an entity, False for a false one, None for another
-    literal (a value, not a truth)."""
+    (``true``/``yes``, or ``1`` typed ``xsd:boolean``) or an entity, False for a false one,
+    None for another literal (a value, not a truth: a number is a count, not a truth).
+
+    >>> truth_of(Literal("true")), truth_of(Literal("0")), truth_of(Literal("0", XSD.boolean))
+    (True, None, False)
+    """
     if not isinstance(term, Literal):
         return True
     v = term.value.strip().lower()
+    if term.datatype == XSD.boolean:
+        return v in ("true", "1")
     return True if v in _TRUE else False if v in _FALSE else None
 
 
@@ -230,6 +238,24 @@ class RelationCatalogue:
         hit = self._by_lemmas.get(key) if key else None
         if hit is not None:
             return hit[0], hit[1], "lemma", 0.95
+        return self._synonym(words)
+
+    def _synonym(self, words: tuple[str, ...]) -> tuple[str, KBRelation, str, float] | None:
+        """A WordNet synonym of the phrase (one entry: "stand for", "symbolise") whose
+        content words have a name's base forms ("stand for" → "symbolises")."""
+        from ..parse.lexicon import load_lexicon
+
+        if not words or len(words) > 3:
+            return None
+        lexicon = load_lexicon()
+        entry = "_".join(words)
+        for pos in ("v", "n", "a"):
+            for form in lexicon.base_forms(entry, pos)[:1]:
+                for synonym in sorted(lexicon.synonyms(form, pos, limit=None)):
+                    key = self._lemmas(_words(synonym))
+                    hit = self._by_lemmas.get(key) if key else None
+                    if hit is not None:
+                        return hit[0], hit[1], "synonym", 0.9
         return None
 
     def _similar(self, phrases: Sequence[str]) -> list[tuple[str, KBRelation, float] | None]:
@@ -279,10 +305,13 @@ class RelationCatalogue:
                 if allowed is not None and not any(allowed[i:j]):
                     continue
                 spans.append((i, j))
+        from ..parse.lexicon import load_lexicon
+
         best: tuple[float, int, int, RelationMatch] | None = None
         for i, j in spans:
             hit = self._exact(tuple(words[i:j]))
-            if hit is not None and hit[2] == "lemma" and (words[i] in _STOP or words[j - 1] in _STOP):
+            if hit is not None and hit[2] in ("lemma", "synonym") and (words[i] in _STOP or words[j - 1] in _STOP) \
+                    and not (hit[2] == "synonym" and load_lexicon().known("_".join(words[i:j]))):
                 continue  # "the inventor of": the same content words as "inventor", no better a match
             if hit is not None:
                 m = RelationMatch(" ".join(words[i:j]), hit[1], hit[0], hit[2], hit[3])

@@ -89,7 +89,8 @@ def test_find_returns_the_span_of_a_question_that_names_a_relation(kb):
 def test_local_names_and_truths():
     assert local_name_words("http://x.org/a#typicalUse") == "typical use"
     assert local_name_words("urn:x:melting_point-celsius") == "melting point celsius"
-    assert truth_of(Literal("true", XSD.boolean)) is True and truth_of(Literal("0")) is False
+    assert truth_of(Literal("true", XSD.boolean)) is True and truth_of(Literal("0", XSD.boolean)) is False
+    assert truth_of(Literal("no")) is False and truth_of(Literal("0")) is None
     assert truth_of(Literal("copper")) is None and truth_of(IRI("urn:x")) is True
 
 
@@ -162,3 +163,13 @@ def test_syntax_in_labels_and_literals_cannot_change_a_lookup_on_every_backend(m
         found, record = lookup.values(f"thing {text}", match)
         assert [t for t, _ in found] == [Literal(text)], (text, record)
     assert len(list(kb.match(None, None, None, limit=10_000))) == before
+
+
+def test_a_kb_that_spells_a_value_its_own_way_is_linked_by_a_wordnet_synonym_and_truths_read_yes_no(scene):
+    kb = MemoryKB()
+    kb.add(EX + "grey", RDFS.label, Literal("grey"))
+    kb.add(EX + "grey", EX + "isNeutral", Literal("true", XSD.boolean))
+    links = RelationLookup(kb).link("gray")
+    assert [(str(k.entity), k.method) for k in links] == [(EX + "grey", "synonym")]
+    a = run(kb, scene, 'kb_query["is neutral"](query_color(unique(filter_shape[sphere](filter_size[small](scene())))))')
+    assert a.value == "yes"
