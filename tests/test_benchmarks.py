@@ -181,3 +181,32 @@ def test_clevr_kb_benchmark_runs(tmp_path):
     assert "query_direct" in proc.stdout and "command:" in proc.stdout
     assert len(json.loads(out.read_text())["questions"]) == 6
     assert json.loads(report.read_text())["report"]["questions"] == 6
+
+
+def test_clevr_kb_set_folders_name_their_files():
+    spec = importlib.util.spec_from_file_location("clevr_kb_bench", REPO / "benchmarks" / "clevr_kb.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    kb, templates, out, held_out = module.set_files(REPO / "benchmarks" / "data" / "clevr_kb_heldout2")
+    assert (kb.name, templates.name, out.name) == ("kb.ttl", "templates.json", "clevr_kb_heldout2.json")
+    assert held_out.startswith("yes")
+    assert module.set_files(module.HELDOUT)[2].name == "clevr_kb_heldout.json"
+    assert module.set_files(module.HELDOUT)[3].startswith("no longer")
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_clevr_kb_benchmark_second_set_runs(tmp_path):
+    pytest.importorskip("rdflib")
+    shared_path("clevr", "val", "CLEVR_val_scenes.json")
+    out = tmp_path / "questions.json"
+    proc = _run("benchmarks/clevr_kb.py", "--set", "benchmarks/data/clevr_kb_heldout2", "--limit", "6",
+                "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "clevr_kb_heldout2/kb.ttl" in proc.stdout and "held out: yes" in proc.stdout
+    assert len(json.loads(out.read_text())["questions"]) == 6
+
+
+def test_clevr_kb_benchmark_names_a_bad_set(tmp_path):
+    proc = _run("benchmarks/clevr_kb.py", "--set", str(tmp_path))
+    assert proc.returncode == 2 and f"{tmp_path}: expected a set folder with a templates.json" in proc.stderr
