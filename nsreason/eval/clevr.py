@@ -42,7 +42,7 @@ from ..trace.trace import Failure
 from ..train.split import in_images
 from .calibration import calibration_summary
 
-__all__ = ["evaluate_clevr", "outputs_match", "scenes_by_image"]
+__all__ = ["evaluate_clevr", "outputs_match", "same_answer", "scenes_by_image"]
 
 Progress = Callable[[Iterable[Any], int], Iterable[Any]]
 
@@ -134,7 +134,7 @@ def evaluate_clevr(
     rights: list[bool] = []
     for program, (q, scene), (value, failure, confidence) in zip(programs, jobs, results):
         text = None if failure is not None else answer_text(value)
-        right = failure is None and text == q.answer
+        right = failure is None and same_answer(text, q.answer)
         rights.append(right)
         if failure is not None:
             failure_codes[failure.code] += 1
@@ -235,6 +235,18 @@ def _run_gold_with(executor: Executor, programs: list[Program | None], jobs: lis
             a = next(answers)
             results.append((a.value, a.failure, a.confidence))
     return results, {"execute": execute_seconds, "total": execute_seconds}
+
+
+def same_answer(predicted: str | None, gold: str | None) -> bool:
+    """Whether an answer string is the gold one, ignoring case and runs of white space
+    (CLEVR's answers are lower case; a KB's label "Thomas Edison" answers "thomas edison").
+
+    >>> same_answer("Thomas  Edison", "thomas edison"), same_answer("2", "3")
+    (True, False)
+    """
+    if predicted is None or gold is None:
+        return False
+    return " ".join(predicted.lower().split()) == " ".join(str(gold).lower().split())
 
 
 def _run_asked(reasoner: Reasoner, jobs: list[Job], trace: bool, progress: Progress | None

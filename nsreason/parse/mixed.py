@@ -235,7 +235,13 @@ class MixedParser:
             return None
         details: dict[str, Any] = {"parser": self.name, "relation": match.to_json(), "frame": frame.kind,
                                    "scene_question": frame.scene_question}
-        leftover = [w for w, ok in zip(frame.words, self._open(frame.words)) if ok]
+        # every word the scene parser does not explain must be part of a relation matched:
+        # "who came up with the common use of ..." must not answer the common use
+        leftover = [w for w, ok in zip(words, allowed) if ok]
+        for m in matches:
+            for w in str(m.phrase).split():
+                if w in leftover:
+                    leftover.remove(w)
         if leftover:  # words neither the scene parser nor a relation of the KB explains: not guessed
             return self.refusal(question, leftover, details)
         parsed = self.base.parse_batch([frame.scene_question], beam=self.beam)[0]  # type: ignore[call-arg]

@@ -12,8 +12,10 @@ A phrase finds a relation by
    "rolls" for "can roll"; derived words: "inventor" for "invented by");
 3. ``synonym``: the phrase is a WordNet entry with a synonym that has a name's base forms
    ("stand for" for "symbolises");
-4. ``similarity``: MiniLM cosine similarity of the phrase and a name at least
-   :data:`SIMILARITY_THRESHOLD` (only with an encoder).
+4. ``similarity``: MiniLM cosine similarity of the phrase and a name (or the relation's
+   ``rdfs:comment``/``skos:definition``) at least :data:`SIMILARITY_THRESHOLD` (only with an
+   encoder); then ``phrase``: the question's unexplained words from the first to the last
+   as one phrase, at least :data:`PHRASE_THRESHOLD`.
 
 :meth:`RelationCatalogue.resolve` does this for a program's argument and fails with
 ``unknown_relation``, naming the phrase and listing the KB's relations, when nothing
@@ -59,11 +61,21 @@ _SCHEMA = frozenset(IRI("http://www.w3.org/2000/01/rdf-schema#" + n) for n in (
     "comment", "seeAlso", "isDefinedBy", "domain", "range", "subPropertyOf", "subClassOf")) | frozenset(
     IRI("http://www.w3.org/2004/02/skos/core#" + n) for n in ("definition", "note", "prefLabel", "hiddenLabel"))
 """Predicates that document the KB rather than relate things (besides ``META_PREDICATES``)."""
+_DESCRIPTIONS = (IRI("http://www.w3.org/2000/01/rdf-schema#comment"),
+                 IRI("http://www.w3.org/2004/02/skos/core#definition"))
+
+PHRASE_THRESHOLD = 0.5
+"""Least MiniLM similarity for a *phrase* of the question (its unexplained words from the
+first to the last, up to :data:`MAX_PHRASE` words, whatever lies between) that no span
+matched more closely: a relation paraphrased in several words ("get rusty if left
+outside"). Set by hand, below the span threshold because a phrase holds other words too."""
+
+MAX_PHRASE = 8
 
 _DERIVED = (("ors", ""), ("or", ""), ("ers", ""), ("er", ""), ("ive", ""), ("ion", ""), ("able", ""),
-            ("ing", ""), ("ed", ""), ("ly", ""))
-"""Suffixes of words derived from a verb ("inventor", "conductive", "rollable"; an adverb
-from its adjective: "commonly"), tried when a word is no verb itself: the stem counts when
+            ("ing", ""), ("ed", ""), ("ly", ""), ("y", ""))
+"""Suffixes of words derived from a verb ("inventor", "conductive", "rollable", "bouncy";
+an adverb from its adjective: "commonly"), tried when a word is no verb itself: the stem counts when
 WordNet knows it as a verb (or, for "-ly", as an adjective)."""
 
 MAX_RELATIONS = 2000
@@ -116,6 +128,8 @@ class KBRelation:
     iri: IRI
     labels: tuple[str, ...]
     kind: str
+    descriptions: tuple[str, ...] = ()
+    """``rdfs:comment`` / ``skos:definition`` texts: compared by similarity only."""
 
     @property
     def name(self) -> str:
@@ -158,6 +172,7 @@ class RelationCatalogue:
         self.threshold = threshold
         self.truncated = truncated
         self._names = [(label, r) for r in self.relations for label in r.labels]
+        self._similar_names = self._names + [(d, r) for r in self.relations for d in r.descriptions]
         self._by_words: dict[tuple[str, ...], tuple[str, KBRelation]] = {}
         self._by_lemmas: dict[tuple[str, ...], tuple[str, KBRelation]] = {}
         for label, r in self._names:
@@ -200,10 +215,13 @@ class RelationCatalogue:
         for p in predicates:
             names = [*kb.labels(p, timeout=timeout), *kb.aliases(p, timeout=timeout), local_name_words(str(p))]
             labels = tuple(dict.fromkeys(n.strip().lower() for n in names if n and n.strip()))
+            notes = [t.object.value for q in _DESCRIPTIONS
+                     for t in kb.match(p, q, None, limit=3, timeout=timeout) if isinstance(t.object, Literal)]
+            descriptions = tuple(dict.fromkeys(" ".join(n.split())[:200].lower() for n in notes if n.strip()))
             kinds = {("boolean" if truth_of(t.object) is not None and isinstance(t.object, Literal)
                       else "literal" if isinstance(t.object, Literal) else "entity")
                      for t in kb.match(None, p, None, limit=20, timeout=timeout)}
-            relations.append(KBRelation(p, labels, kinds.pop() if len(kinds) == 1 else "mixed"))
+            relations.append(KBRelation(p, labels, kinds.pop() if len(kinds) == 1 else "mixed", descriptions))
         return cls(relations, encoder=encoder, truncated=truncated)
 
     # ------------------------------------------------------------------ matching
@@ -258,17 +276,23 @@ class RelationCatalogue:
                         return hit[0], hit[1], "synonym", 0.9
         return None
 
-    def _similar(self, phrases: Sequence[str]) -> list[tuple[str, KBRelation, float] | None]:
-        if self.encoder is None or not self._names or not phrases:
+    def _similar(self, phrases: Sequence[str], threshold: float | None = None
+                 ) -> list[tuple[str, KBRelation, float] | None]:
+        """Per phrase, the most similar name (a label, or a description) if at least
+        ``threshold`` (default :attr:`threshold`); the relation's label is reported."""
+        if self.encoder is None or not self._similar_names or not phrases:
             return [None] * len(phrases)
         if self._vectors is None:
-            self._vectors = self.encoder.encode([label for label, _ in self._names])
+            self._vectors = self.encoder.encode([label for label, _ in self._similar_names])
+        floor = self.threshold if threshold is None else threshold
         sims = self.encoder.encode(list(phrases)) @ self._vectors.T
         out: list[tuple[str, KBRelation, float] | None] = []
         for row in sims:
             k = int(row.argmax())
-            label, r = self._names[k]
-            out.append((label, r, float(row[k])) if float(row[k]) >= self.threshold else None)
+            label, r = self._similar_names[k]
+            if label not in r.labels:
+                label = r.name
+            out.append((label, r, float(row[k])) if float(row[k]) >= floor else None)
         return out
 
     def resolve(self, phrase: str) -> RelationMatch:
@@ -330,4 +354,14 @@ class RelationCatalogue:
                 continue
             if best is None or sim[2] > best[0]:
                 best = (sim[2], i, j, RelationMatch(text, sim[1], sim[0], "similarity", sim[2]))
+        if best is None and allowed is not None and any(allowed):
+            # a relation paraphrased in several words: the phrase from the first unexplained
+            # word to the last (other words between them included)
+            open_at = [k for k, ok in enumerate(allowed) if ok]
+            i, j = open_at[0], open_at[-1] + 1
+            if j - i <= MAX_PHRASE:
+                text = " ".join(words[i:j])
+                sim = self._similar([text], PHRASE_THRESHOLD)[0]
+                if sim is not None:
+                    best = (sim[2], i, j, RelationMatch(text, sim[1], sim[0], "phrase", sim[2]))
         return None if best is None else (best[1], best[2], best[3])
