@@ -129,7 +129,13 @@ class Reasoner:
         A scene the parser does not fit (the CLEVR parser and a GQA graph) is asked
         through the ``scene_graph`` parser, whose words are grounded on the scene (the
         parse step lists every match); a question that asks for outside knowledge goes to
-        the knowledge base (see :meth:`_ask_scene`)."""
+        the knowledge base (see :meth:`_ask_scene`). The answer keeps the scene
+        (``answer.scene``: its HTML page draws it)."""
+        answer = self._ask(scene, question, trace)
+        answer.scene = scene
+        return answer
+
+    def _ask(self, scene: SceneGraph, question: str, trace: bool) -> Answer:
         start = time.perf_counter_ns()
         if self.okvqa_model_spec is not None and isinstance(question, str):
             from .retrieve.answer_model import is_detection_scene
@@ -434,6 +440,7 @@ class Reasoner:
             answer.trace.parse = step
             if answer.confidence is not None:
                 answer.trace.confidence = answer.confidence
+        answer.scene = scene
         return answer
 
 

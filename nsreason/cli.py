@@ -4,7 +4,7 @@
 
     nsreason ask --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] [--parser NAME|DIR]
                  [--executor symbolic|neural|NAME] [--kb default|SPEC ...] [--okvqa-model DIR] [--json]
-                 "QUESTION"
+                 [--html FILE] "QUESTION"
     nsreason run --scene FILE [--index N] [--scene-format auto|clevr|gqa|native] --program PROGRAM
                  [--executor symbolic|neural|NAME] [--json]
     nsreason ground --scene FILE [--index N] [--scene-format auto|clevr|gqa|native]
@@ -51,6 +51,8 @@ from .errors import NSReasonError
 
 __all__ = ["build_parser", "main"]
 
+_HTML_HELP = "write the trace as one self-contained HTML page (the scene drawn, steps selectable; opens offline)"
+
 
 def _executor_help() -> str:
     """The help of ``--executor``, listing the registered executors (nothing imported but
@@ -85,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a saved OK-VQA answer model (nsreason train okvqa --out DIR) that answers "
                      "questions about detection scenes (objects whose 'source' attribute names a detector)")
     ask.add_argument("--json", action="store_true", help="print the trace as JSON")
+    ask.add_argument("--html", metavar="FILE", help=_HTML_HELP)
+    ask.add_argument("--image-dir", metavar="DIR", help="where the scene's image file is looked up for --html "
+                     "(default: the scene file's folder)")
     ask.set_defaults(func=_ask)
 
     run = sub.add_parser("run", help="execute one program on one scene and print the trace")
@@ -103,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--vocabulary", default="clevr", help="op vocabulary: name or file (default clevr)")
     run.add_argument("--executor", default="symbolic", help=executor_help)
     run.add_argument("--json", action="store_true", help="print the trace as JSON")
+    run.add_argument("--html", metavar="FILE", help=_HTML_HELP)
+    run.add_argument("--image-dir", metavar="DIR", help="where the scene's image is looked up for --html")
     run.set_defaults(func=_run)
 
     gr = sub.add_parser("ground", help="ground a referring expression (its text or program) on one scene")
@@ -126,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--executor", default="symbolic", help=executor_help)
     gr.add_argument("--json", action="store_true",
                     help="print {objects, scores, failure, trace} as JSON")
+    gr.add_argument("--html", metavar="FILE", help=_HTML_HELP)
+    gr.add_argument("--image-dir", metavar="DIR", help="where the scene's image is looked up for --html")
     gr.set_defaults(func=_ground)
 
     ev = sub.add_parser("eval", help="evaluate on a data set")
@@ -423,6 +432,22 @@ def _print_trace(trace: Any, as_json: bool) -> None:
     print(trace.to_json(indent=2) if as_json else trace.render_text())
 
 
+def _write_html(args: argparse.Namespace, trace: Any, scene: Any) -> None:
+    """``--html FILE``: the trace's page (nsreason.trace.html), the scene drawn."""
+    if not getattr(args, "html", None) or trace is None:
+        return
+    from pathlib import Path
+
+    from .errors import InputError
+
+    image_dir = args.image_dir or str(Path(args.scene).parent)
+    try:
+        Path(args.html).write_text(trace.to_html(scene, image_dir=image_dir), encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"cannot write the page: {err.strerror}", source=args.html) from None
+    print(f"wrote {args.html}", file=sys.stderr)
+
+
 def _ask(args: argparse.Namespace) -> int:
     from .api import Reasoner
 
@@ -431,6 +456,7 @@ def _ask(args: argparse.Namespace) -> int:
     reasoner = Reasoner(args.parser, args.executor, kb=None if kb == ["none"] else kb,
                         okvqa_model=args.okvqa_model)
     answer = reasoner.ask(scene, args.question)
+    _write_html(args, answer.trace, scene)
     _print_trace(answer.trace, args.json)
     return 0 if answer.ok else 1
 
@@ -608,6 +634,7 @@ def _run(args: argparse.Namespace) -> int:
     answer = executor.execute(program, scene)
     if answer.trace is not None and answer.confidence is not None:
         answer.trace.confidence = answer.confidence
+    _write_html(args, answer.trace, scene)
     _print_trace(answer.trace, args.json)
     return 0 if answer.ok else 1
 
@@ -668,7 +695,7 @@ def _ground(args: argparse.Namespace) -> int:
 
         scene = _load_scene(args)
         g = grounding_from_tree(TreeGrounder.load(args.weights).ground(scene, text), scene.id)
-        return _print_grounding(args, g)
+        return _print_grounding(args, g, scene)
     from .api import Reasoner
     from .program.formats import read_program
 
@@ -680,10 +707,11 @@ def _ground(args: argparse.Namespace) -> int:
         program = read_program(args.program, args.vocabulary, args.program_format)
         program.validate()
         g = reasoner.ground(scene, program)
-    return _print_grounding(args, g)
+    return _print_grounding(args, g, scene)
 
 
-def _print_grounding(args: argparse.Namespace, g: Any) -> int:
+def _print_grounding(args: argparse.Namespace, g: Any, scene: Any) -> int:
+    _write_html(args, g.trace, scene)
     if args.json:
         print(json.dumps(g.to_dict(), indent=2))
     else:

@@ -319,3 +319,18 @@ def test_eval_refexp_json_and_predictions(tmp_path, capsys):
                  "--parser", "default", "--images", "odd", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["refexps"] == 0  # the fixture's images are even
     assert report["program_accuracy"] is not None
+
+
+def test_run_html_writes_one_self_contained_page(tmp_path, capsys):
+    page = tmp_path / "trace.html"
+    rc = main(["run", "--scene", SCENES, "--index", "1", "--program", "count(filter_color[red](scene()))",
+               "--html", str(page)])
+    assert rc == 0 and capsys.readouterr().out.startswith("answer: 3")
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.count("data-object=") == 8
+    assert not re.search(r"(?:src|href)\s*=\s*[\"']?https?:|@import|url\(\s*[\"']?https?:", text)
+
+
+def test_ask_html_unwritable_file_is_an_input_error(tmp_path, capsys):
+    rc = main(["run", "--scene", SCENES, "--program", "count(scene())", "--html", str(tmp_path / "no" / "a.html")])
+    assert rc == 2 and "cannot write the page" in capsys.readouterr().err

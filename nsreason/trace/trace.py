@@ -34,6 +34,7 @@ from ..jsonio import loads_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..program import Program
+    from ..scene.graph import SceneGraph
 
 __all__ = ["READABLE_SCHEMAS", "SCHEMA", "Failure", "TraceStep", "Trace", "StepStatus"]
 
@@ -247,6 +248,19 @@ class Trace:
 
     def __str__(self) -> str:
         return self.render_text()
+
+    def to_html(self, scene: SceneGraph | None = None, **options: Any) -> str:
+        """One self-contained HTML page of the trace, with ``scene`` drawn (the trace holds
+        only its id; see :func:`nsreason.trace.html.render_html` for ``title``, ``gold``...)."""
+        from .html import render_html
+
+        return render_html(self, scene, **options)
+
+    def _repr_html_(self) -> str:
+        """The page in a notebook (without the scene: ``Answer`` shows it with its scene)."""
+        from .html import notebook_frame
+
+        return notebook_frame(self.to_html())
 
     def __rich__(self) -> Any:
         """Rich renderable (a table); rich is imported only when this is called."""
