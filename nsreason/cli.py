@@ -28,6 +28,7 @@
     nsreason train tree --scenes FILE --refexps FILE --out DIR [--images even|odd|all] [--epochs N]
     nsreason train executor --scenes FILE --questions FILE --out DIR [--steps N] [--seed S]
                             [--levels MIN MAX] [--no-message-passing] [--device cpu|cuda]
+    nsreason serve --scenes FILE [--kb FILE ...] [--host 127.0.0.1] [--port 0] [--allow-remote]
     nsreason vocab [NAME]
 
 Errors in the input (a malformed file, an unknown op, an unknown executor...) print one
@@ -397,6 +398,22 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--seed", type=int, default=0)
     sv.add_argument("--threads", type=int, default=None)
     sv.add_argument("--out", required=True, help="checkpoint folder to write")
+
+    sv = sub.add_parser("serve", help="the local trace explorer: pick a scene, type a question, see its trace page")
+    sv.add_argument("--scenes", required=True, help="scene file (CLEVR, GQA or native JSON)")
+    sv.add_argument("--scene-format", default="auto", choices=["auto", "clevr", "gqa", "native"])
+    sv.add_argument("--kb", action="append", default=None,
+                    help="knowledge base, as for `nsreason ask` ('default', a spec, a .ttl file, or 'none'; "
+                    "repeatable; default: default)")
+    sv.add_argument("--parser", default="clevr", help="parser name or checkpoint folder (default: clevr)")
+    sv.add_argument("--executor", default="symbolic", help=executor_help)
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=int, default=0, help="port (default 0: a free one, printed)")
+    sv.add_argument("--allow-remote", action="store_true",
+                    help="allow a --host other than loopback (anyone who reaches it can run questions)")
+    sv.add_argument("--image-dir", metavar="DIR", help="where the scenes' images are looked up "
+                    "(default: the scene file's folder)")
+    sv.set_defaults(func=_serve)
 
     vocab = sub.add_parser("vocab", help="list the ops of a vocabulary")
     vocab.add_argument("name", nargs="?", default="clevr")
@@ -788,6 +805,39 @@ def _train_executor(args: argparse.Namespace) -> int:
         message_passing=not args.no_message_passing, seed=args.seed, device=args.device,
         log=lambda line: print(line, file=sys.stderr, flush=True))
     print(json.dumps(report, indent=2))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """``nsreason serve``: load the scenes and the reasoner, print the URL, serve until Ctrl-C."""
+    from pathlib import Path
+
+    from .api import Reasoner
+    from .errors import InputError
+    from .scene.io import load_scenes
+    from .serve import Explorer, make_server
+
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port {args.port} is not a port (0-65535; 0 picks a free one)")
+    scenes = load_scenes(args.scenes, args.scene_format)
+    kb = args.kb or ["default"]
+    reasoner = Reasoner(args.parser, args.executor, kb=None if kb == ["none"] else kb)
+    explorer = Explorer(scenes, reasoner, source=Path(args.scenes).name,
+                        image_dir=args.image_dir or str(Path(args.scenes).parent))
+    try:
+        server = make_server(explorer, args.host, args.port, allow_remote=args.allow_remote,
+                             log=lambda line: print(line, file=sys.stderr, flush=True))
+    except OSError as err:
+        raise InputError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    host, port = server.server_address[:2]
+    shown = f"[{host}]" if ":" in str(host) else host
+    print(f"nsreason explorer: http://{shown}:{port}/  ({len(scenes)} scenes; Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 

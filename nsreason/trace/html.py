@@ -115,6 +115,7 @@ def render_html(
     image_dir: str | Path | None = None,
     prelude: str = "",
     form_action: bool = False,
+    extra_css: str = "",
 ) -> str:
     """The page of one trace (see the module docstring).
 
@@ -123,8 +124,8 @@ def render_html(
     for a referring expression): the page says right or wrong. ``image_dir``: where a
     relative image name of the scene (``meta["image_filename"]``, ``"image"``, ``"file_name"``)
     is looked up (default: the working directory); the image is embedded when it exists.
-    ``prelude``: trusted HTML put above the trace (the explorer's form) and
-    ``form_action``: let that form post to the page's origin.
+    ``prelude``: trusted HTML put above the trace (the explorer's form), ``form_action``: let
+    that form post to the page's origin, ``extra_css``: more style rules.
     """
     steps = list(trace.steps)
     question = _question(trace)
@@ -138,7 +139,7 @@ def render_html(
              _steps_table(steps), '</section><section class="scene"><h2>Scene</h2>',
              _scene_svg(scene, image_dir), _details(steps, scene), "</section></div></main>",
              f'<script type="application/json" id="nsr-data">{embed_json(data)}</script>']
-    return page(heading, "\n".join(parts), script=_SCRIPT, form_action=form_action)
+    return page(heading, "\n".join(parts), script=_SCRIPT, form_action=form_action, extra_css=extra_css)
 
 
 def notebook_frame(page_html: str, height: int = 720) -> str:
