@@ -13,6 +13,7 @@
     nsreason eval clevr --scenes FILE [--scene-format auto|clevr|gqa|native] --questions FILE
                         [--parser gold|default|NAME|DIR] [--executor symbolic|neural|NAME]
                         [--images all|even|odd] [--limit N] [--no-trace] [--json] [--predictions FILE]
+                        [--html DIR [--html-limit N] [--html-successes K]]   (also for gqa and refexp)
     nsreason eval gqa --scenes FILE --questions FILE [--parser gold|default] [--executor NAME] [--limit N]
                       [--json] [--predictions FILE]
     nsreason eval refexp --scenes FILE --refexps FILE [--parser gold|default|tree|NAME|DIR] [--weights DIR]
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "oxigraph:DIR, sparql:URL...; repeatable): each question is asked as Reasoner.ask "
                        "asks it, relations of the KB named in its words joined with the scene "
                        "(docs/knowledge.md)")
+    _add_html_flags(clevr)
     clevr.set_defaults(func=_eval, evaluate=_eval_clevr, width=15)
 
     gqa = ev_sub.add_parser("gqa", help="GQA questions on GQA scene graphs (exact match)")
@@ -191,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     gqa.add_argument("--kb", action="append", default=None,
                      help="a knowledge base for questions that ask for outside knowledge (with --parser "
                      "default; repeatable; see `eval clevr --kb`)")
+    _add_html_flags(gqa)
     gqa.set_defaults(func=_eval, evaluate=_eval_gqa, width=14)
 
     rx = ev_sub.add_parser("refexp", help="CLEVR-Ref+ referring expressions (exact-set accuracy)")
@@ -214,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--json", action="store_true", help="print one JSON object")
     rx.add_argument("--predictions", help="write one JSON line per expression, in file order: "
                     "{refexp_index, objects, scores}")
+    _add_html_flags(rx)
     rx.set_defaults(func=_eval, evaluate=_eval_refexp, width=18)
 
     fvqa = ev_sub.add_parser("fvqa", help="FVQA questions on concept labels with a knowledge base")
@@ -419,6 +423,15 @@ def build_parser() -> argparse.ArgumentParser:
     vocab.add_argument("name", nargs="?", default="clevr")
     vocab.set_defaults(func=_vocab)
     return p
+
+
+def _add_html_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--html", metavar="DIR", help="write DIR/index.html (accuracy per family or type, every "
+                   "question, wrong first, filterable) linking a trace page per chosen question (nsreason.eval.pages)")
+    p.add_argument("--html-limit", type=int, default=500, metavar="N",
+                   help="at most N question pages: wrong answers first (default 500)")
+    p.add_argument("--html-successes", type=int, default=20, metavar="K",
+                   help="pages for K right answers sampled evenly through the set (default 20)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -663,10 +676,50 @@ def _eval(args: argparse.Namespace) -> int:
 
     from .eval.report import render_report
 
+    html = getattr(args, "html", None)
     with open(args.predictions, "w", encoding="utf-8") if args.predictions else nullcontext() as predictions:
-        report = args.evaluate(args, predictions)
+        sink = _Lines(predictions) if html else predictions
+        report = args.evaluate(args, sink)
     print(render_report(report, as_json=args.json, width=args.width))
+    if html:
+        _eval_pages(args, sink.lines, report)  # type: ignore[union-attr]
     return 0
+
+
+class _Lines:
+    """A predictions sink that keeps every line (for ``--html``) and passes it on to the
+    ``--predictions`` file, if any."""
+
+    def __init__(self, inner: IO[str] | None) -> None:
+        self.inner = inner
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.lines.extend(text.splitlines())
+        return self.inner.write(text) if self.inner is not None else len(text)
+
+
+def _eval_pages(args: argparse.Namespace, rows: list[str], report: dict[str, Any]) -> None:
+    """``eval ... --html DIR``: the index and the question pages (nsreason.eval.pages)."""
+    from pathlib import Path
+
+    from .eval import pages
+
+    common = {"parser": args.parser, "executor": args.executor, "limit": args.limit,
+              "scene_format": args.scene_format}
+    if args.dataset == "clevr":
+        items = pages.clevr_items(rows, scenes=args.scenes, questions=args.questions, images=args.images,
+                                  kb=args.kb, fallback_beam=args.fallback_beam, **common)
+    elif args.dataset == "gqa":
+        items = pages.gqa_items(rows, scenes=args.scenes, questions=args.questions, kb=args.kb, **common)
+    else:
+        items = pages.refexp_items(rows, scenes=args.scenes, refexps=args.refexps, images=args.images,
+                                   tree_weights=args.weights, verify=args.verify, **common)
+    title = f"nsreason eval {args.dataset}: {Path(getattr(args, 'questions', None) or args.refexps).name}"
+    done = pages.write_pages(args.html, items, report, title=title, limit=args.html_limit,
+                             successes=args.html_successes, image_dir=str(Path(args.scenes).parent))
+    print(f"wrote {done['index']} and {done['pages']} question pages ({done['failures_shown']} wrong, "
+          f"{done['successes_shown']} right)", file=sys.stderr)
 
 
 def _eval_clevr(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str, Any]:
