@@ -32,7 +32,8 @@ def test_answer_confidence_is_the_last_field_and_defaults_to_none():
     answer = Answer("red", None, None, None, "Color")
     assert answer.confidence is None
     assert Answer("red", None, None, None, "Color", 0.75).confidence == 0.75
-    assert Answer.__slots__[-1] == "confidence"  # appended: positional order kept
+    # appended: the positional order of the first six fields kept (the scene, keyword-only in use, after them)
+    assert Answer.__slots__[:6] == ("value", "program", "trace", "failure", "value_type", "confidence")
 
 
 def test_unknown_names_are_a_registry_error_listing_the_registered_ones(test_executors):
