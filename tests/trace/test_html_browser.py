@@ -226,3 +226,40 @@ def test_gqa_boxes_highlight_the_selected_objects(browser, tmp_path):
     click(browser, '[data-step="1"]')
     assert browser.evaluate(HIGHLIGHTED) == [str(man.id)]
     only_itself(browser, url)
+
+
+def test_boxes_are_drawn_over_the_scene_image_embedded_in_the_page(browser, tmp_path):
+    (tmp_path / "room.png").write_bytes(tiny_png())  # the scene's image, next to the scene file
+    scene = scene_from_dict({"format": "nsreason.scene/1", "meta": {"image_filename": "room.png", "width": 2,
+                                                                     "height": 2},
+                             "objects": [{"id": "cup", "name": "cup", "box": [0, 0, 1, 1]},
+                                         {"id": "mat", "name": "mat", "box": [0, 1, 2, 1]}]})
+    steps = [TraceStep(0, "scene", (), (), ["cup", "mat"], "ObjectSet"),
+             TraceStep(1, "select", ("cup",), (0,), ["cup"], "ObjectSet")]
+    url = write(tmp_path, "image.html", render_html(Trace(steps, answer=["cup"]), scene, image_dir=tmp_path))
+    (tmp_path / "room.png").unlink()  # the page must not need the file any more
+    load(browser, url)
+    size = browser.evaluate("(() => { const i = document.querySelector('image.photo').getBBox();"
+                            " return [i.width, i.height]; })()")
+    assert size == [2, 2]
+    decoded = browser.evaluate("new Promise(done => { const im = new Image(); im.onload = () => done(im.naturalWidth);"
+                               " im.onerror = () => done(-1);"
+                               " im.src = document.querySelector('image.photo').getAttribute('href'); })",
+                               await_promise=True)
+    assert decoded == 2  # the embedded image itself decodes
+    click(browser, '[data-step="1"]')
+    assert browser.evaluate(HIGHLIGHTED) == ["cup"]
+    assert [u for u in browser.requests if not u.startswith("data:")] == [url]
+
+
+def tiny_png() -> bytes:
+    """A 2x2 RGB PNG (red, green / blue, white), written with the standard library."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"\x00\xff\x00\x00\x00\xff\x00" + b"\x00\x00\x00\xff\xff\xff\xff"
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
