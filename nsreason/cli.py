@@ -709,9 +709,9 @@ def _eval_pages(args: argparse.Namespace, rows: list[str], report: dict[str, Any
               "scene_format": args.scene_format}
     if args.dataset == "clevr":
         items = pages.clevr_items(rows, scenes=args.scenes, questions=args.questions, images=args.images,
-                                  kb=args.kb, fallback_beam=args.fallback_beam, **common)
+                                  kb=_kb_specs(args.kb), fallback_beam=args.fallback_beam, **common)
     elif args.dataset == "gqa":
-        items = pages.gqa_items(rows, scenes=args.scenes, questions=args.questions, kb=args.kb, **common)
+        items = pages.gqa_items(rows, scenes=args.scenes, questions=args.questions, kb=_kb_specs(args.kb), **common)
     else:
         items = pages.refexp_items(rows, scenes=args.scenes, refexps=args.refexps, images=args.images,
                                    tree_weights=args.weights, verify=args.verify, **common)
@@ -729,8 +729,13 @@ def _eval_clevr(args: argparse.Namespace, predictions: IO[str] | None) -> dict[s
         args.scenes, args.questions, parser=args.parser, limit=args.limit, images=args.images,
         trace=not args.no_trace, predictions=predictions, fallback_beam=args.fallback_beam,
         progress=None if args.json or not sys.stderr.isatty() else _tqdm,
-        executor=args.executor, scene_format=args.scene_format, kb=args.kb,
+        executor=args.executor, scene_format=args.scene_format, kb=_kb_specs(args.kb),
     )
+
+
+def _kb_specs(specs: list[str] | None) -> list[str] | None:
+    """``--kb`` values: None for none given or ``--kb none``."""
+    return None if not specs or specs == ["none"] else specs
 
 
 def _eval_gqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str, Any]:
@@ -738,7 +743,7 @@ def _eval_gqa(args: argparse.Namespace, predictions: IO[str] | None) -> dict[str
 
     return evaluate_gqa(
         args.scenes, args.questions, parser=args.parser, executor=args.executor,
-        limit=args.limit, predictions=predictions, scene_format=args.scene_format, kb=args.kb,
+        limit=args.limit, predictions=predictions, scene_format=args.scene_format, kb=_kb_specs(args.kb),
     )
 
 
