@@ -5,8 +5,8 @@ A candidate is a fact reached from a scene object plus the side of the fact that
 ``kb`` (the fact's other end: "what is the object in this image used for?"). Its features
 (:data:`FEATURES`) compare the question with the fact and its ends through MiniLM
 embeddings, and add two small learned classifiers over the question embedding: which
-relation it asks about and which side answers it. The score is a logistic model of the
-features. All of it is a few thousand numbers, fitted by
+relation it asks about and which side answers it. The score is linear in the features
+(fitted listwise, below). All of it is a few thousand numbers, fitted by
 :func:`nsreason.train.ranker.fit_ranker` (``nsreason train ranker``) and shipped as
 safetensors with a JSON config; nothing is unpickled.
 
