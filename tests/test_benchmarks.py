@@ -210,6 +210,10 @@ def test_clevr_kb_benchmark_second_set_runs(tmp_path):
 def test_clevr_kb_benchmark_names_a_bad_set(tmp_path):
     proc = _run("benchmarks/clevr_kb.py", "--set", str(tmp_path))
     assert proc.returncode == 2 and f"{tmp_path}: expected a set folder with a templates.json" in proc.stderr
+
+
+@pytest.mark.data
+@pytest.mark.slow
 def test_fvqa_heldout_benchmark_runs(tmp_path):
     """Two folds of the first 60 questions' images: each fold answered by a ranker fitted on
     the other fold only, through the full pipeline (smoke test, not a measurement)."""
