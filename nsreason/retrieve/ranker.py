@@ -5,8 +5,8 @@ A candidate is a fact reached from a scene object plus the side of the fact that
 ``kb`` (the fact's other end: "what is the object in this image used for?"). Its features
 (:data:`FEATURES`) compare the question with the fact and its ends through MiniLM
 embeddings, and add two small learned classifiers over the question embedding: which
-relation it asks about and which side answers it. The score is a logistic model of the
-features. All of it is a few thousand numbers, fitted by
+relation it asks about and which side answers it. The score is linear in the features
+(fitted listwise, below). All of it is a few thousand numbers, fitted by
 :func:`nsreason.train.ranker.fit_ranker` (``nsreason train ranker``) and shipped as
 safetensors with a JSON config; nothing is unpickled.
 
@@ -34,7 +34,16 @@ Features, in order:
 ``wh_sim``
     where the question names what it asks for ("which *American president*", see
     :mod:`nsreason.retrieve.question`): the best cosine(that phrase, the answer or one of
-    its types); else 0.
+    its types); else 0;
+``source``
+    how much likelier a fact of this fact's source was to be the supporting fact than a
+    fact of any source, in the training questions (log ratio, :attr:`Ranker.source_prior`,
+    by the source's label); 0 for a source the ranker never saw (a user's KB).
+
+The scorer is fitted *listwise* (a softmax over each question's candidates, the right
+ones as the target), so a score is a logit up to a constant per question: the retriever
+turns a question's scores into probabilities with a softmax, and adds up the probabilities
+of the candidates that give the same answer (:func:`answer_probabilities`).
 """
 
 from __future__ import annotations
@@ -51,10 +60,10 @@ from ..errors import InputError
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["FEATURES", "SIDES", "Ranker", "default_ranker_dir"]
+__all__ = ["FEATURES", "SIDES", "Ranker", "answer_key", "answer_probabilities", "default_ranker_dir"]
 
 FEATURES = ("fact_sim", "other_sim", "relation", "side", "other_in_question",
-            "answer_in_question", "type_sim", "ground_sim", "wh_sim")
+            "answer_in_question", "type_sim", "ground_sim", "wh_sim", "source")
 SIDES = ("scene", "kb")
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -71,7 +80,8 @@ class Ranker:
 
     ``relations``: the relation names the classifier knows (labels or local names);
     ``rel_w`` (R × 384), ``rel_b`` (R): relation classifier; ``side_w`` (384), ``side_b``:
-    P(kb side); ``w`` (len(FEATURES)), ``b``: the candidate scorer.
+    P(kb side); ``w`` (len(FEATURES)), ``b``: the candidate scorer; ``source_prior``:
+    source label → the ``source`` feature of its facts.
     """
 
     relations: list[str]
@@ -82,6 +92,7 @@ class Ranker:
     w: np.ndarray
     b: float
     info: dict[str, Any] = field(default_factory=dict)
+    source_prior: dict[str, float] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Ranker(relations={len(self.relations)}, features={len(FEATURES)})"
@@ -100,6 +111,10 @@ class Ranker:
         kb = -math.log1p(math.exp(-z)) if z > -30 else z
         scene = -math.log1p(math.exp(z)) if z < 30 else -z
         return {"kb": kb, "scene": scene}
+
+    def source_feature(self, source: str | None) -> float:
+        """The ``source`` feature of a fact whose source is labelled ``source`` (0 unseen)."""
+        return float(self.source_prior.get(source or "", 0.0))
 
     def score(self, features: Sequence[float]) -> float:
         return float(sum(w * f for w, f in zip(self.w, features)) + self.b)
@@ -122,7 +137,8 @@ class Ranker:
                    "w": np.asarray(self.w, dtype=np.float32),
                    "scalars": np.asarray([self.side_b, self.b], dtype=np.float32)},
                   str(d / WEIGHTS_FILE))
-        config = {"features": list(FEATURES), "relations": self.relations, **self.info}
+        config = {"features": list(FEATURES), "relations": self.relations,
+                  "source_prior": self.source_prior, **self.info}
         (d / CONFIG_FILE).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
@@ -138,9 +154,49 @@ class Ranker:
             raise InputError(f"the ranker was trained with features {config.get('features')}, "
                              f"this version computes {list(FEATURES)}; retrain it", source=str(d))
         t = load_file(str(d / WEIGHTS_FILE))
-        info = {k: v for k, v in config.items() if k not in ("features", "relations")}
+        info = {k: v for k, v in config.items() if k not in ("features", "relations", "source_prior")}
+        prior = config.get("source_prior", {})
+        if not isinstance(prior, dict) or not all(isinstance(v, (int, float)) for v in prior.values()):
+            raise InputError(f"expected 'source_prior' as an object of numbers, got {prior!r}",
+                             source=str(d / CONFIG_FILE))
         return cls(list(config["relations"]), t["rel_w"], t["rel_b"], t["side_w"],
-                   float(t["scalars"][0]), t["w"], float(t["scalars"][1]), info)
+                   float(t["scalars"][0]), t["w"], float(t["scalars"][1]), info,
+                   {str(k): float(v) for k, v in prior.items()})
+
+
+def answer_key(answer: str) -> str:
+    """The form under which candidates count as the same answer: normalised, without a
+    leading article.
+
+    >>> answer_key("A Bus stop."), answer_key("bus stop")
+    ('bus stop', 'bus stop')
+    """
+    from .link import normalise
+
+    text = normalise(answer)
+    for article in ("a ", "an ", "the "):
+        if text.startswith(article) and len(text) > len(article):
+            return text[len(article):]
+    return text
+
+
+def answer_probabilities(answers: Sequence[str], scores: Sequence[float]) -> list[float]:
+    """For each candidate, the probability of its *answer*: a softmax over all the
+    candidates' scores, summed over the candidates giving that answer (:func:`answer_key`).
+
+    >>> [round(p, 3) for p in answer_probabilities(["bus", "a bus", "car"], [0.0, 0.0, 0.0])]
+    [0.667, 0.667, 0.333]
+    """
+    if not len(scores):
+        return []
+    top = max(scores)
+    weights = [math.exp(s - top) for s in scores]
+    total = sum(weights)
+    mass: dict[str, float] = {}
+    keys = [answer_key(a) for a in answers]
+    for k, w in zip(keys, weights):
+        mass[k] = mass.get(k, 0.0) + w / total
+    return [mass[k] for k in keys]
 
 
 def _logistic(x: Any, y: Any, l2: float, steps: int = 200) -> tuple[Any, Any]:

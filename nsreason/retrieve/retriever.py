@@ -12,8 +12,11 @@
    such as ``IsA``, ``hypernym``, ``instance_of`` one hop from the answer);
 4. where the question names what it asks for ("which *American president*"; see
    :mod:`nsreason.retrieve.question`), compare that phrase with each answer and its types;
-5. return every candidate, best first, with its features, so the trace can show each fact
-   considered, its source and score, and the one used.
+5. turn the scores into probabilities (a softmax over the question's candidates, summed
+   over the candidates that give the same answer: :func:`~nsreason.retrieve.ranker.answer_probabilities`)
+   and return every candidate, the most probable answer first (its best-scored fact first),
+   with its features, so the trace can show each fact considered, its source, score and
+   probability, and the one used.
 
 Embeddings of KB texts go through an :class:`~nsreason.encode.text.EmbeddingStore`: each
 text is embedded once, and kept on disk when the store has a path (the default KB's store
@@ -35,7 +38,7 @@ from ..parse.text import CLOSED_CLASS, words
 from .facts import FactRecord, SourceCache, entity_facts, local_name
 from .link import EntityLinker, Link, normalise
 from .question import QuestionFrame, analyse_question
-from .ranker import FEATURES, Ranker
+from .ranker import FEATURES, Ranker, answer_probabilities
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,7 +77,9 @@ _SPANS = re.compile(r"\[\[(.*?)\]\]")
 class Candidate:
     """One way to answer: ``answer`` (text) is the ``side`` end of ``fact``, reached from the
     scene object ``mention`` through ``link``; ``types`` are the facts that type the answer,
-    ``grounding`` the best other fact of the object. ``score`` is the ranker's.
+    ``grounding`` the best other fact of the object. ``score`` is the ranker's;
+    ``probability`` that of the candidate's *answer* among all the question's candidates
+    (:func:`~nsreason.retrieve.ranker.answer_probabilities`).
     ``type_match``: the question asks for a type that no scene object has, and this answer
     has it (see :data:`KB_TYPE_MATCH`); such candidates come first."""
 
@@ -90,10 +95,12 @@ class Candidate:
     grounding: FactRecord | None = None
     typed: bool = False
     type_match: bool = False
+    probability: float = 0.0
 
     def to_json(self, labels: dict[Term, str] | None = None) -> dict[str, Any]:
         out = {"answer": self.answer, "side": self.side, "object": self.mention,
-               "score": round(self.score, 4), "fact": self.fact.to_json(labels),
+               "score": round(self.score, 4), "probability": round(self.probability, 4),
+               "fact": self.fact.to_json(labels),
                "features": {k: round(v, 4) for k, v in self.features.items()}}
         if self.types:
             out["type_facts"] = [t.to_json(labels) for t in self.types]
@@ -285,6 +292,8 @@ class Retriever:
             # grounding: the best *other* fact of the object
             ground_sim, ground_i = (second_fact.get(mention, (-1.0, -1)) if best_fact[mention][1] == i
                                     else best_fact[mention])
+            source = self.ranker.source_feature(
+                fact.source_label or (str(fact.source) if fact.source is not None else None))
             for side in ("scene", "kb"):
                 if side == "scene":
                     answer, entity, other_text, other_sim = mention, link.entity, far_texts[i], float(far_sim[i])
@@ -298,6 +307,7 @@ class Retriever:
                     "other_in_question": float(_contained(other_text, q_words)),
                     "answer_in_question": float(_contained(answer, q_words)),
                     "type_sim": 0.0, "ground_sim": max(ground_sim, 0.0), "wh_sim": wh_sim,
+                    "source": source,
                 }
                 c = Candidate(answer, side, mention, link, fact, entity, feats)
                 if ground_i >= 0:
@@ -328,7 +338,10 @@ class Retriever:
                 self._type(far, q, wh)
                 for c in far:
                     c.type_match = c.features["wh_sim"] >= KB_TYPE_MATCH
-        candidates.sort(key=lambda c: (not c.type_match, -c.score, c.answer, c.side))
+        for c, p in zip(candidates, answer_probabilities([c.answer for c in candidates],
+                                                         [c.score for c in candidates])):
+            c.probability = p
+        candidates.sort(key=lambda c: (not c.type_match, -c.probability, -c.score, c.answer, c.side))
         return Retrieval(question, links, candidates, self._labels, time.perf_counter() - t0, frame,
                          answer_outside_scene=outside)
 

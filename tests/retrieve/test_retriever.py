@@ -16,10 +16,12 @@ from tests.retrieve.conftest import concept
 
 
 def similarity_ranker() -> Ranker:
-    """A ranker that scores by question similarity alone (fact text and the named end)."""
+    """A ranker that scores by question similarity alone (fact text and the named end); the
+    scores are logits (a softmax over a question's candidates gives their probabilities),
+    so a cosine difference of 0.1 is a factor of e^2."""
     w = np.zeros(len(FEATURES))
-    w[FEATURES.index("fact_sim")] = 1.0
-    w[FEATURES.index("other_sim")] = 1.0
+    w[FEATURES.index("fact_sim")] = 20.0
+    w[FEATURES.index("other_sim")] = 20.0
     return Ranker(["IsA", "UsedFor", "AtLocation"], np.zeros((3, 384)), np.zeros(3),
                   np.zeros(384), 0.0, w, 0.0)
 
@@ -36,7 +38,11 @@ def test_the_object_the_question_describes_answers(retriever):
     assert r.links["unicorn"] == [] and r.links["Buses"][0].entity == concept("bus")
     best = r.best
     assert (best.answer, best.side, best.fact.source_label) == ("Buses", "scene", "ConceptNet")
-    assert [c.score for c in r.candidates] == sorted((c.score for c in r.candidates), reverse=True)
+    # the most probable answer first: a softmax over the scores, summed by answer
+    probs = [c.probability for c in r.candidates]
+    assert probs == sorted(probs, reverse=True) and 0.0 < probs[-1] <= probs[0] <= 1.0
+    by_answer = {c.answer: c.probability for c in r.candidates}
+    assert sum(by_answer.values()) == pytest.approx(1.0)
     # every fact of every linked object is considered, each from both sides
     assert len(r.candidates) == 2 * (2 + 1 + 1)
 
@@ -61,6 +67,10 @@ def test_ranker_files_round_trip_and_refuse_other_features(tmp_path):
     ranker.save(tmp_path / "r")
     again = Ranker.load(tmp_path / "r")
     assert again.relations == ranker.relations and np.allclose(again.w, ranker.w)
+    assert again.source_prior == {} and again.source_feature("ConceptNet") == 0.0
+    ranker.source_prior = {"ConceptNet": 1.5}
+    ranker.save(tmp_path / "r")
+    assert Ranker.load(tmp_path / "r").source_feature("ConceptNet") == 1.5
     config = json.loads((tmp_path / "r" / "config.json").read_text())
     config["features"] = ["fact_sim"]
     (tmp_path / "r" / "config.json").write_text(json.dumps(config))
@@ -89,10 +99,16 @@ def test_fitting_learns_the_relation_side_and_scorer():
         feats = np.zeros((2, len(FEATURES)))
         feats[:, 0] = [bad, good]
         other = "IsA" if relation[i] != "IsA" else "UsedFor"
+        # the right fact comes from the source "good" on most questions
+        sources = ["bad", "good" if i % 4 else "bad"]
         candidates.append(QuestionCandidates(feats, [other, relation[i]], [side[i], side[i]],
-                                             [False, True], ["wrong", "right"], [None, f"f{i}"]))
+                                             [False, True], ["wrong", "right"], [None, f"f{i}"],
+                                             [False, False], sources))
     ranker = fit_ranker(questions, candidates, q)
     assert ranker.w[FEATURES.index("fact_sim")] > 0
+    # the source prior: log lift of being right, from the training candidates
+    assert ranker.source_prior["good"] > 0 > ranker.source_prior["bad"]
+    assert ranker.source_feature("never seen") == 0.0
     lp = [ranker.relation_logprobs(x) for x in q]
     assert np.mean([max(p, key=p.get) == r for p, r in zip(lp, relation)]) > 0.9
     sp = [ranker.side_logprobs(x) for x in q]
@@ -153,4 +169,8 @@ def test_an_answer_type_no_scene_object_has_is_looked_for_in_the_kb(kb, encoder)
     r = retriever.retrieve("Which fruit is in this image?", ["banana", "bus"])
     assert r.frame.answer_type == "fruit" and not r.answer_outside_scene
     assert not any(c.type_match for c in r.candidates)
-    assert [c.score for c in r.candidates] == sorted((c.score for c in r.candidates), reverse=True)
+    # the most probable answer first: a softmax over the scores, summed by answer
+    probs = [c.probability for c in r.candidates]
+    assert probs == sorted(probs, reverse=True) and 0.0 < probs[-1] <= probs[0] <= 1.0
+    by_answer = {c.answer: c.probability for c in r.candidates}
+    assert sum(by_answer.values()) == pytest.approx(1.0)
