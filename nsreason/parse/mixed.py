@@ -65,6 +65,9 @@ _GLUE = frozenset(["that", "which", "who", "whose", "are", "is", "can", "could",
 scene", and the light verbs that end a lookup ("which industry does X belong to", "where
 does X come from", "what is X made of")."""
 _RELATIVE = frozenset(["that", "which", "who", "whose"])
+_CONDITION = frozenset(["when", "if", "once", "whenever"])
+_COPULAS = frozenset(["get", "gets", "got", "become", "becomes", "became", "turn", "turns", "seem", "seems"])
+"""Verbs that only link a thing to a property ("get rusty": become rusty): no relation."""
 _VAGUE = frozenset(["something", "anything", "things", "thing", "it", "one", "objects", "object"])
 _PLACE = frozenset(["scene", "image", "picture", "photo", "photograph", "shown", "visible", "seen", "here"])
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|'s\b")
@@ -137,6 +140,8 @@ def _attribute_phrase(words: Sequence[str]) -> tuple[str, list[str]] | None:
     """(attribute, noun phrase) of "the material of NP", "the material (that) NP is made
     of", "NP's material"; None for a plain noun phrase."""
     w = list(words)
+    while len(w) >= 2 and w[0] in ("most", "much", "all", "some") and w[1] == "of":
+        w = w[2:]  # "(is) most of the material of X (made)"
     if w and w[0] in ("the", "its"):
         w = w[1:]
     if len(w) >= 3 and w[0] in ATTRIBUTES and w[1] == "of":
@@ -188,7 +193,7 @@ class MixedParser:
     def _open(self, words: Sequence[str]) -> list[bool]:
         """Per word: whether a relation may be named there (not explained by the base parser)."""
         return [w not in FUNCTION_WORDS and w != "'s" and not w.isdigit() and self.known.get(w, 0) < RARE
-                and w not in ATTRIBUTES and w not in _PLACE for w in words]
+                and w not in ATTRIBUTES and w not in _PLACE and w not in _COPULAS for w in words]
 
     def unmatched(self, question: str) -> list[str]:
         """The question's words the base parser does not explain (where a relation would
@@ -237,7 +242,10 @@ class MixedParser:
                                    "scene_question": frame.scene_question}
         # every word the scene parser does not explain must be part of a relation matched:
         # "who came up with the common use of ..." must not answer the common use
-        leftover = [w for w, ok in zip(words, allowed) if ok]
+        # a trailing condition ("... bounce when they are dropped", "... if it is left outside")
+        # qualifies the relation; it names none
+        end = next((k for k in range(len(words)) if words[k] in _CONDITION and k > 0), len(words))
+        leftover = [w for w, ok in zip(words[:end], allowed[:end]) if ok]
         for m in matches:
             for w in str(m.phrase).split():
                 if w in leftover:
@@ -266,8 +274,8 @@ class MixedParser:
     def _outer(self, words: Sequence[str], allowed: Sequence[bool]) -> tuple[int, int, Any] | None:
         """The relation the question asks last: of the relation spans found, the one that
         ends the question ("when was the typical use of ... invented?"), else the first
-        ("what is the origin of the typical use of ..."); inner ones are read by
-        :meth:`_inner` from the words it looks up."""
+        ("who invented the common use of ..."); inner
+        ones are read by :meth:`_inner` from the words it looks up."""
         hits: list[tuple[int, int, Any]] = []
         free = list(allowed)
         while len(hits) < 4:

@@ -72,6 +72,10 @@ outside"). Set by hand, below the span threshold because a phrase holds other wo
 
 MAX_PHRASE = 8
 
+MAX_SENSES = 8
+"""A word with more WordNet senses than this (in that part of speech) is not matched to a
+relation through its synonyms: "get" is a synonym of "obtain", and of much else."""
+
 _DERIVED = (("ors", ""), ("or", ""), ("ers", ""), ("er", ""), ("ive", ""), ("ion", ""), ("able", ""),
             ("ing", ""), ("ed", ""), ("ly", ""), ("y", ""))
 """Suffixes of words derived from a verb ("inventor", "conductive", "rollable", "bouncy";
@@ -269,6 +273,8 @@ class RelationCatalogue:
         entry = "_".join(words)
         for pos in ("v", "n", "a"):
             for form in lexicon.base_forms(entry, pos)[:1]:
+                if len(lexicon.senses(form, pos, limit=None)) > MAX_SENSES:
+                    continue  # "get" (36 senses) is a synonym of too much to name a relation
                 for synonym in sorted(lexicon.synonyms(form, pos, limit=None)):
                     key = self._lemmas(_words(synonym))
                     hit = self._by_lemmas.get(key) if key else None

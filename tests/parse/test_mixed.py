@@ -43,6 +43,11 @@ def mixed():
     ("When was the typical use of the material of the blue cube invented?",
      ('kb_query["invented in"](kb_query["typical use"](query_material(unique(filter_shape[cube]('
       'filter_color[blue](scene()))))))')),
+    ("How many cubes roll when they are pushed?", 'count(kb_filter["can roll"](filter_shape[cube](scene())))'),
+    ("Will the blue cube roll if it is pushed?",
+     'kb_verify["can roll"](unique(filter_shape[cube](filter_color[blue](scene()))))'),
+    ("What is the origin of most of the material of the large sphere?",
+     'kb_query[origin](query_material(unique(filter_shape[sphere](filter_size[large](scene())))))'),
 ])
 def test_mixed_questions_become_programs_that_join_scene_and_kb_steps(mixed, question, program):
     parsed = mixed.parse(question)
