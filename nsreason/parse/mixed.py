@@ -66,8 +66,10 @@ scene", and the light verbs that end a lookup ("which industry does X belong to"
 does X come from", "what is X made of")."""
 _RELATIVE = frozenset(["that", "which", "who", "whose"])
 _CONDITION = frozenset(["when", "if", "once", "whenever"])
-_COPULAS = frozenset(["get", "gets", "got", "become", "becomes", "became", "turn", "turns", "seem", "seems"])
-"""Verbs that only link a thing to a property ("get rusty": become rusty): no relation."""
+_COPULAS = frozenset(["get", "gets", "got", "become", "becomes", "became", "turn", "turns", "seem", "seems",
+                      "belong", "belongs", "come", "comes", "fall", "falls", "go", "goes"])
+"""Verbs that only link a thing to a property or a class ("get rusty", "which industry does
+X belong to", "where does X come from"): they name no relation."""
 _VAGUE = frozenset(["something", "anything", "things", "thing", "it", "one", "objects", "object"])
 _PLACE = frozenset(["scene", "image", "picture", "photo", "photograph", "shown", "visible", "seen", "here"])
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|'s\b")
@@ -193,7 +195,7 @@ class MixedParser:
     def _open(self, words: Sequence[str]) -> list[bool]:
         """Per word: whether a relation may be named there (not explained by the base parser)."""
         return [w not in FUNCTION_WORDS and w != "'s" and not w.isdigit() and self.known.get(w, 0) < RARE
-                and w not in ATTRIBUTES and w not in _PLACE and w not in _COPULAS for w in words]
+                and w not in ATTRIBUTES and w not in _PLACE for w in words]
 
     def unmatched(self, question: str) -> list[str]:
         """The question's words the base parser does not explain (where a relation would
@@ -245,7 +247,7 @@ class MixedParser:
         # a trailing condition ("... bounce when they are dropped", "... if it is left outside")
         # qualifies the relation; it names none
         end = next((k for k in range(len(words)) if words[k] in _CONDITION and k > 0), len(words))
-        leftover = [w for w, ok in zip(words[:end], allowed[:end]) if ok]
+        leftover = [w for w, ok in zip(words[:end], allowed[:end]) if ok and w not in _COPULAS]
         for m in matches:
             for w in str(m.phrase).split():
                 if w in leftover:
