@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, NSReasonError
 from .limits import get_limits
 
 __all__ = ["check_json_limits", "loads_json", "read_bounded", "read_json"]
@@ -20,7 +20,7 @@ _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
 
 
 def read_bounded(
-    path: str | Path, limit: int, error: type[InputError] = InputError, what: str = "file"
+    path: str | Path, limit: int, error: type[NSReasonError] = InputError, what: str = "file"
 ) -> bytes:
     """The bytes of the regular file at ``path``, at most ``limit`` of them: anything else
     (missing, a directory, a FIFO or a device, larger than ``limit``) raises ``error``
@@ -57,7 +57,7 @@ def _too_large(size: int | None, limit: int) -> str:
             "(raise it with nsreason.limits.set_limits(file_bytes=...))")
 
 
-def read_json(path: str | Path, error: type[InputError] = InputError) -> Any:
+def read_json(path: str | Path, error: type[NSReasonError] = InputError) -> Any:
     """Parse the JSON file at ``path``; raise ``error`` (an :class:`InputError`
     subclass) naming the file when it cannot be read or parsed, is not a regular file, or
     is over a limit of :mod:`nsreason.limits`."""
@@ -66,7 +66,7 @@ def read_json(path: str | Path, error: type[InputError] = InputError) -> Any:
 
 
 def loads_json(
-    text: str | bytes, error: type[InputError] = InputError, *, source: str | None = None
+    text: str | bytes, error: type[NSReasonError] = InputError, *, source: str | None = None
 ) -> Any:
     """Parse JSON ``text``; raise ``error`` (with ``source``) when it is not valid JSON,
     not UTF-8, nested deeper than :attr:`~nsreason.limits.Limits.json_depth`, has a string
@@ -91,7 +91,7 @@ def loads_json(
 
 
 def check_json_limits(
-    value: Any, text: str | bytes | None = None, error: type[InputError] = InputError,
+    value: Any, text: str | bytes | None = None, error: type[NSReasonError] = InputError,
     *, source: str | None = None,
 ) -> None:
     """Raise ``error`` when parsed JSON ``value`` nests deeper than the depth limit or holds
@@ -124,8 +124,8 @@ def check_json_limits(
 
 
 def _decode_error(
-    exc: json.JSONDecodeError | UnicodeDecodeError, error: type[InputError], source: str | None
-) -> InputError:
+    exc: json.JSONDecodeError | UnicodeDecodeError, error: type[NSReasonError], source: str | None
+) -> NSReasonError:
     if isinstance(exc, json.JSONDecodeError):
         return error(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", source=source

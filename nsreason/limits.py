@@ -55,7 +55,7 @@ class Limits:
     string_chars: int = 1 << 20
     question_chars: int = 2_000
     program_steps: int = 1_000
-    program_depth: int = 200
+    program_depth: int = 400
     message_chars: int = 2_000
 
     def __post_init__(self) -> None:
