@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, NSReasonError
-from .limits import get_limits
+from .limits import get_limits, shorten
 
 __all__ = ["check_json_limits", "loads_json", "read_bounded", "read_json"]
 
@@ -76,7 +76,7 @@ def loads_json(
     >>> loads_json("[" * 200 + "]" * 200)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    nsreason.errors.InputError: JSON nested deeper than 128 levels (raise the limit with ...)
+    nsreason.errors.InputError: [0][0][0][0][0][0][0][0]...: JSON nested deeper than 128 levels ...)
     """
     try:
         value = json.loads(text)
@@ -110,17 +110,40 @@ def check_json_limits(
             if len(item) > limits.string_chars:
                 raise error(f"a JSON string of {len(item):,} characters, the limit is "
                             f"{limits.string_chars:,} (raise it with "
-                            "nsreason.limits.set_limits(string_chars=...))", source=source)
+                            "nsreason.limits.set_limits(string_chars=...))",
+                            path=_path_to(value, item), source=source)
             continue
         if isinstance(item, (list, dict)):
             if depth >= limits.json_depth:
                 raise error(f"JSON nested deeper than {limits.json_depth} levels (raise the limit "
-                            "with nsreason.limits.set_limits(json_depth=...))", source=source)
+                            "with nsreason.limits.set_limits(json_depth=...))",
+                            path=_path_to(value, item), source=source)
             if isinstance(item, dict):
                 stack.extend((k, depth + 1) for k in item)
                 stack.extend((v, depth + 1) for v in item.values())
             else:
                 stack.extend((v, depth + 1) for v in item)
+
+
+def _path_to(value: Any, target: Any, shown: int = 8) -> str | None:
+    """Where ``target`` (found by identity) is in ``value``, e.g. ``scenes[0].objects[3].color``
+    (a key for a string that is a key; the first ``shown`` parts of a deep path)."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
+    while stack:
+        item, parts = stack.pop()
+        if item is target:
+            head = "".join(parts[:shown]).lstrip(".")
+            return head + ("..." if len(parts) > shown else "") or None
+        if isinstance(item, dict):
+            for k, v in item.items():
+                name = f".{k}" if k.isidentifier() and len(k) <= 40 else f"[{shorten(k, 40)}]"
+                if k is target:
+                    return "".join((*parts[:shown], name)).lstrip(".")
+                stack.append((v, (*parts, name) if len(parts) <= shown else parts))
+        elif isinstance(item, list):
+            stack.extend((v, (*parts, f"[{i}]") if len(parts) <= shown else parts)
+                         for i, v in enumerate(item))
+    return None
 
 
 def _decode_error(

@@ -227,7 +227,11 @@ class Trace:
         }
 
     def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        """The trace as JSON text: valid UTF-8 whatever the scene's strings hold (lone
+        surrogates and terminal controls come out as ``\\uXXXX`` escapes)."""
+        from .render import json_safe
+
+        return json_safe(json.dumps(self.to_dict(), indent=indent, ensure_ascii=False))
 
     @classmethod
     def from_dict(cls, data: Any) -> Trace:
