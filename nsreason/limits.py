@@ -39,7 +39,7 @@ class Limits:
 
     - ``file_bytes``: largest data file read (a scene file, a trace): at most this many
       bytes are read, one more tells it is larger.
-    - ``program_bytes``: largest ``@FILE`` program.
+    - ``program_bytes``: largest ``@FILE`` program or vocabulary file.
     - ``json_depth``: deepest nesting of lists and objects in JSON input.
     - ``string_chars``: longest string in JSON input.
     - ``question_chars``: longest question (or referring expression).
