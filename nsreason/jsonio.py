@@ -68,8 +68,9 @@ def read_json(path: str | Path, error: type[NSReasonError] = InputError) -> Any:
 def loads_json(
     text: str | bytes, error: type[NSReasonError] = InputError, *, source: str | None = None
 ) -> Any:
-    """Parse JSON ``text``; raise ``error`` (with ``source``) when it is not valid JSON,
-    not UTF-8, nested deeper than :attr:`~nsreason.limits.Limits.json_depth`, has a string
+    """Parse JSON ``text``; raise ``error`` (with ``source``) when it is not valid JSON
+    (``NaN`` and ``Infinity`` are not; neither is an object with a key twice: one value
+    would be dropped silently), not UTF-8, nested deeper than :attr:`~nsreason.limits.Limits.json_depth`, has a string
     longer than :attr:`~nsreason.limits.Limits.string_chars` or an integer too long to
     convert (more than ``sys.get_int_max_str_digits()`` digits).
 
@@ -79,7 +80,9 @@ def loads_json(
     nsreason.errors.InputError: [0][0][0][0][0][0][0][0]...: JSON nested deeper than 128 levels ...)
     """
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except _Refused as exc:
+        raise error(f"not valid JSON: {exc.args[0]}", source=source) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _decode_error(exc, error, source) from None
     except RecursionError:
@@ -88,6 +91,24 @@ def loads_json(
         raise error(f"not readable JSON: {exc}", source=source) from None
     check_json_limits(value, text, error, source=source)
     return value
+
+
+class _Refused(Exception):
+    """Raised by the parser's hooks; :func:`loads_json` turns it into the caller's error."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise _Refused(f"the key {shorten(key, 60)} is in one object twice "
+                       f"(with keys {shorten([k for k, _ in pairs][:5], 80)})")
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON number")
 
 
 def check_json_limits(

@@ -105,3 +105,22 @@ def test_errors_never_echo_file_content(tmp_path):
     with pytest.raises(SceneFormatError) as err:
         load_scenes(f)
     assert "hunter2" not in str(err.value)
+
+
+def test_duplicate_keys_in_a_scene_file(tmp_path):
+    # A GQA scene graph with object "1" twice: one would be dropped silently.
+    f = tmp_path / "gqa.json"
+    f.write_text('{"2353884": {"width": 500, "height": 333, "objects": {'
+                 '"1": {"name": "man", "x": 0, "y": 0, "w": 5, "h": 5, "attributes": [], "relations": []}, '
+                 '"1": {"name": "dog", "x": 0, "y": 0, "w": 5, "h": 5, "attributes": [], "relations": []}}}}')
+    with pytest.raises(SceneFormatError, match="the key '1' is in one object twice") as err:
+        load_scenes(f)
+    assert str(f) in str(err.value)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity"])
+def test_nan_in_a_scene_file(tmp_path, constant):
+    f = tmp_path / "s.json"
+    f.write_text('{"format": "nsreason.scene/1", "objects": [{"id": 0, "name": "cube", "x": ' + constant + "}]}")
+    with pytest.raises(SceneFormatError, match=f"{constant} is not a JSON number"):
+        load_scenes(f)
