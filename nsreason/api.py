@@ -32,7 +32,7 @@ from .execute.grounding import Grounding, ground_program, grounding_from_answer
 from .execute.grounding import is_referring as _is_referring
 from .execute.ops import OPS
 from .execute.symbolic import SymbolicExecutor
-from .limits import get_limits
+from .limits import get_limits, how_to_raise
 from .parse.base import Alternative, Parser, ParseResult, get_parser
 from .program.ir import Program
 from .scene.graph import SceneGraph
@@ -630,5 +630,5 @@ def check_question(question: Any, path: str = "question") -> None:
         raise InputError(f"expected {what} as a str, got {type(question).__name__}", path=path)
     limit = get_limits().question_chars
     if len(question) > limit:
-        raise InputError(f"{len(question):,} characters, the limit is {limit:,} (raise it with "
-                         "nsreason.limits.set_limits(question_chars=...))", path=path)
+        raise InputError(f"{len(question):,} characters, the limit is {limit:,} "
+                         f"({how_to_raise('question_chars')})", path=path)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, NSReasonError
-from .limits import get_limits, shorten
+from .limits import get_limits, how_to_raise, shorten
 
 __all__ = ["check_json_limits", "loads_json", "read_bounded", "read_json"]
 
@@ -54,7 +54,7 @@ def read_bounded(
 def _too_large(size: int | None, limit: int) -> str:
     said = f"{size:,} bytes" if size is not None else "more"
     return (f"file too large: {said}, the limit is {limit:,} bytes "
-            "(raise it with nsreason.limits.set_limits(file_bytes=...))")
+            f"({how_to_raise('file_bytes')})")
 
 
 def read_json(path: str | Path, error: type[NSReasonError] = InputError) -> Any:
@@ -130,14 +130,13 @@ def check_json_limits(
         if isinstance(item, str):
             if len(item) > limits.string_chars:
                 raise error(f"a JSON string of {len(item):,} characters, the limit is "
-                            f"{limits.string_chars:,} (raise it with "
-                            "nsreason.limits.set_limits(string_chars=...))",
+                            f"{limits.string_chars:,} ({how_to_raise('string_chars')})",
                             path=_path_to(value, item), source=source)
             continue
         if isinstance(item, (list, dict)):
             if depth >= limits.json_depth:
-                raise error(f"JSON nested deeper than {limits.json_depth} levels (raise the limit "
-                            "with nsreason.limits.set_limits(json_depth=...))",
+                raise error(f"JSON nested deeper than {limits.json_depth} levels "
+                            f"({how_to_raise('json_depth')})",
                             path=_path_to(value, item), source=source)
             if isinstance(item, dict):
                 stack.extend((k, depth + 1) for k in item)

@@ -24,18 +24,20 @@ ellipsis and their size (:func:`shorten`):
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Limits", "cut_message", "get_limits", "raised", "set_limits", "shorten"]
+__all__ = ["ENV", "Limits", "cut_message", "from_env", "how_to_raise", "get_limits", "raised", "set_limits", "shorten"]
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Input limits (raise one with :func:`set_limits` or, for a block, :func:`raised`).
+    """Input limits (raise one with :func:`set_limits`, for a block with :func:`raised`, for
+    a run with the environment variable ``NSREASON_LIMITS``: :data:`ENV`).
 
     - ``file_bytes``: largest data file read (a scene file, a trace): at most this many
       bytes are read, one more tells it is larger.
@@ -65,8 +67,56 @@ class Limits:
                 raise ValueError(f"limit {f.name} must be a positive int, got {value!r}")
 
 
+ENV = "NSREASON_LIMITS"
+"""Environment variable raising limits for a whole run, e.g. for the ``nsreason`` command:
+``NSREASON_LIMITS="file_bytes=4000000000,question_chars=10000"``."""
+
+
+def from_env(value: str | None) -> Limits:
+    """The default limits changed by ``value`` (``name=int`` pairs separated by commas).
+
+    >>> from_env("json_depth=256, question_chars=10_000").question_chars
+    10000
+    >>> from_env("depth=3")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: NSREASON_LIMITS: unknown limit 'depth'; known: file_bytes, program_bytes, ...
+    """
+    changes: dict[str, int] = {}
+    known = [f.name for f in dataclasses.fields(Limits)]
+    for part in filter(None, (p.strip() for p in (value or "").split(","))):
+        name, _, number = part.partition("=")
+        name = name.strip()
+        if name not in known:
+            raise ValueError(f"{ENV}: unknown limit {name!r}; known: {', '.join(known)}")
+        try:
+            changes[name] = int(number.strip())
+        except ValueError:
+            raise ValueError(f"{ENV}: {name} must be an int, got {number.strip()!r}") from None
+    return dataclasses.replace(Limits(), **changes)
+
+
+def _initial() -> Limits:
+    try:
+        return from_env(os.environ.get(ENV))
+    except ValueError as exc:  # a bad variable must not stop `import nsreason`
+        import warnings
+
+        warnings.warn(f"{exc}; using the default limits", stacklevel=2)
+        return Limits()
+
+
+def how_to_raise(name: str) -> str:
+    """The advice error messages give for the limit ``name``.
+
+    >>> how_to_raise("json_depth")
+    'raise it with NSREASON_LIMITS=json_depth=N or nsreason.limits.set_limits(json_depth=N)'
+    """
+    return f"raise it with {ENV}={name}=N or nsreason.limits.set_limits({name}=N)"
+
+
 _lock = threading.Lock()
-_current = Limits()
+_current = _initial()
 
 
 def get_limits() -> Limits:

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from ..errors import ProgramError, ProgramFormatError
 from ..jsonio import loads_json, read_bounded
-from ..limits import get_limits
+from ..limits import get_limits, how_to_raise
 from .clevr import program_from_clevr
 from .ir import Program
 from .vocab import OP_NAME, Vocabulary, get_vocabulary
@@ -105,7 +105,7 @@ def _check_size(value: T) -> T:
     if n > limit:
         raise ProgramFormatError(
             f"a program of {n:,} steps, the limit is {limit:,} "
-            "(raise it with nsreason.limits.set_limits(program_steps=...))", path="program")
+            f"({how_to_raise('program_steps')})", path="program")
     return value
 
 
@@ -120,7 +120,7 @@ def _check_depth(program: Program) -> Program:
         if h > limit:
             raise ProgramFormatError(
                 f"a program nested deeper than {limit} steps "
-                "(raise it with nsreason.limits.set_limits(program_depth=...))", path="program")
+                f"({how_to_raise('program_depth')})", path="program")
         height.append(h)
     return program
 

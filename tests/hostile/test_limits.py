@@ -51,3 +51,25 @@ def test_shorten(value, limit):
 
 def test_error_messages_stay_input_errors():
     assert issubclass(SceneFormatError, InputError)
+
+
+def test_limits_from_the_environment():
+    import os
+    import subprocess
+    import sys
+
+    from nsreason.limits import from_env
+    from tests.hostile.bounds import REPO, SCENES
+
+    assert from_env("file_bytes=100, json_depth=7") == Limits(file_bytes=100, json_depth=7)
+    for bad in ("depth=3", "json_depth=x", "json_depth=0"):
+        with pytest.raises(ValueError):
+            from_env(bad)
+    cmd = [sys.executable, "-c", "import sys; from nsreason.cli import main; sys.exit(main())",
+           "run", "--scene", str(SCENES), "--program", "count(scene())"]
+    small = subprocess.run(cmd, capture_output=True, timeout=60, cwd=REPO,
+                           env={**os.environ, "NSREASON_LIMITS": "file_bytes=100"})
+    assert small.returncode == 2 and b"NSREASON_LIMITS=file_bytes=N" in small.stderr
+    bad = subprocess.run(cmd, capture_output=True, timeout=60, cwd=REPO,
+                         env={**os.environ, "NSREASON_LIMITS": "nope=1"})
+    assert bad.returncode == 0 and b"unknown limit 'nope'" in bad.stderr and b"Traceback" not in bad.stderr
