@@ -27,7 +27,7 @@ demo: $(STAMP)
 
 # mypy checks layers 0-1 (../shared/docs/DESIGN.md); the modules they import from other layers are read
 # for their types only (follow_imports = "silent" in pyproject.toml).
-MYPY_PATHS := nsreason/errors.py nsreason/registry.py nsreason/jsonio.py \
+MYPY_PATHS := nsreason/errors.py nsreason/registry.py nsreason/jsonio.py nsreason/limits.py \
 	nsreason/__init__.py nsreason/program nsreason/scene nsreason/trace
 
 lint: $(STAMP)

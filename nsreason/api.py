@@ -25,12 +25,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from .errors import InputError
 from .execute.answer import Answer
 from .execute.executors import Executor, execute_pairs, get_executor
 from .execute.grounding import Grounding, ground_program, grounding_from_answer
 from .execute.grounding import is_referring as _is_referring
 from .execute.ops import OPS
 from .execute.symbolic import SymbolicExecutor
+from .limits import get_limits, how_to_raise
 from .parse.base import Alternative, Parser, ParseResult, get_parser
 from .program.ir import Program
 from .scene.graph import SceneGraph
@@ -131,6 +133,7 @@ class Reasoner:
         parse step lists every match); a question that asks for outside knowledge goes to
         the knowledge base (see :meth:`_ask_scene`). The answer keeps the scene
         (``answer.scene``: its HTML page draws it)."""
+        check_question(question)
         answer = self._ask(scene, question, trace)
         answer.scene = scene
         return answer
@@ -199,6 +202,7 @@ class Reasoner:
         probabilities)."""
         if isinstance(text_or_program, Program):
             return ground_program(self.executor, scene, text_or_program, trace=trace)
+        check_question(text_or_program, "expression")
         grounder = getattr(self.parser, "grounder", None)  # the "tree" parser grounds text itself
         if grounder is not None:
             from .execute.grounding import grounding_from_tree
@@ -210,6 +214,8 @@ class Reasoner:
 
     def ground_many(self, items: Sequence[tuple[SceneGraph, str]], *, trace: bool = False) -> list[Grounding]:
         """:meth:`ground` for many (scene, text) pairs, parsed in batches."""
+        for k, (_, text) in enumerate(items):
+            check_question(text, f"items[{k}].expression")
         if getattr(self.parser, "grounder", None) is not None:
             return [self.ground(s, t, trace=trace) for s, t in items]
         start = time.perf_counter_ns()
@@ -386,6 +392,8 @@ class Reasoner:
         """Answer many (scene, question) pairs, parsing them in batches (and executing
         them in one batch when the executor has ``execute_many``). With an ``okvqa_model``,
         detection scenes' questions go to it (:meth:`ask`), the others in batches."""
+        for k, (_, question) in enumerate(items):
+            check_question(question, f"items[{k}].question")
         if self.okvqa_model_spec is not None:
             from .retrieve.answer_model import is_detection_scene
 
@@ -605,3 +613,22 @@ def parse_step(
     status = "ok" if parsed.ok else "failed"
     return TraceStep(-1, "parse", (parsed.question,), (), program, "Program", status,
                      parsed.failure, time_ns, details)
+
+
+def check_question(question: Any, path: str = "question") -> None:
+    """Raise :class:`~nsreason.errors.InputError` unless ``question`` is a ``str`` within
+    :attr:`~nsreason.limits.Limits.question_chars` (bytes, ``None`` or a number are never
+    answered from their repr).
+
+    >>> check_question(b"What is the bed used for?")
+    Traceback (most recent call last):
+    ...
+    nsreason.errors.InputError: question: expected the question as a str, got bytes
+    """
+    if not isinstance(question, str):
+        what = "the question" if path.endswith("question") else "the expression"
+        raise InputError(f"expected {what} as a str, got {type(question).__name__}", path=path)
+    limit = get_limits().question_chars
+    if len(question) > limit:
+        raise InputError(f"{len(question):,} characters, the limit is {limit:,} "
+                         f"({how_to_raise('question_chars')})", path=path)

@@ -435,11 +435,17 @@ def _add_html_flags(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # an unencodable character never ends a run
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except NSReasonError as err:
-        print(f"nsreason: error: {err}", file=sys.stderr)
+        from .trace.render import printable
+
+        print(f"nsreason: error: {printable(str(err))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `nsreason ... | head`
         return 0
@@ -788,11 +794,14 @@ def _ground(args: argparse.Namespace) -> int:
 def _print_grounding(args: argparse.Namespace, g: Any, scene: Any) -> int:
     _write_html(args, g.trace, scene)
     if args.json:
-        print(json.dumps(g.to_dict(), indent=2))
+        print(json.dumps(g.to_dict(), indent=2))  # ASCII: escapes whatever the scene holds
     else:
-        print("objects: " + (", ".join(map(str, g.objects)) if g.ok else f"(none: {g.failure})"))
+        from .trace.render import printable
+
+        print(printable("objects: " + (", ".join(map(str, g.objects)) if g.ok
+                                       else f"(none: {g.failure})")))
         if g.scores:
-            print("scores:  " + ", ".join(f"{k}: {v:.4g}" for k, v in g.scores.items()))
+            print(printable("scores:  " + ", ".join(f"{k}: {v:.4g}" for k, v in g.scores.items())))
         if g.trace is not None:
             print(g.trace.render_text())
     return 0 if g.ok else 1

@@ -9,11 +9,19 @@ message saying what was expected and what came instead.
 >>> str(err)
 "scenes.json: scenes[3].objects[7].color: expected one of ['red', 'blue'], got 'reddish'"
 
+Messages are cut to :attr:`nsreason.limits.Limits.message_chars` (a 10 MB value quoted in
+one does not make a 10 MB message):
+
+>>> len(str(InputError("got " + "x" * 10_000_000))) <= 2_000
+True
+
 Failures *during execution* (``unique`` on three objects, ...) are not exceptions the user
 sees: they are values recorded in the trace (see :mod:`nsreason.trace`).
 """
 
 from __future__ import annotations
+
+from .limits import cut_message
 
 __all__ = [
     "NSReasonError",
@@ -58,7 +66,7 @@ class NSReasonError(Exception):
 
     def _compose(self) -> str:
         parts = [p for p in (self.source, self.path) if p]
-        return ": ".join([*parts, self.message])
+        return cut_message(": ".join([*parts, self.message]))
 
     def with_source(self, source: str) -> NSReasonError:
         """Return the same error with ``source`` (e.g. the file name) filled in."""

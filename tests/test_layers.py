@@ -21,7 +21,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "nsreason"
 
 LAYERS: list[tuple[int, set[str]]] = [
-    (0, {"errors", "typing", "registry", "jsonio"}),
+    (0, {"errors", "typing", "registry", "jsonio", "limits"}),
     (1, {"program"}),
     (1, {"scene"}),
     (1, {"trace"}),

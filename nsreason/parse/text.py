@@ -82,6 +82,11 @@ def edits1(word: str) -> set[str]:
     return set(deletes + transposes + replaces + inserts)
 
 
+LONGEST_CORRECTED = 45
+"""The longest word :func:`correct_typos` tries to correct (longer than any English word of
+a question)."""
+
+
 def correct_typos(
     tokens: Sequence[str], known: Mapping[str, int]
 ) -> tuple[list[str], dict[str, str], list[str]]:
@@ -89,7 +94,9 @@ def correct_typos(
 
     ``known`` maps words to their training frequency. Short words have too many
     neighbours: words of one or two letters are never corrected, words of three letters
-    only by a transposition or a one-letter substitution. Returns the corrected words, the
+    only by a transposition or a one-letter substitution. Words longer than
+    ``LONGEST_CORRECTED`` letters are never corrected either (their neighbours would take
+    memory quadratic in their length: a 100,000-letter word, gigabytes). Returns the corrected words, the
     corrections made, and the words left unknown.
     """
     out: list[str] = []
@@ -99,7 +106,7 @@ def correct_typos(
         if w in known or w.isdigit():
             out.append(w)
             continue
-        candidates = [c for c in edits1(w) if c in known] if len(w) > 2 else []
+        candidates = [c for c in edits1(w) if c in known] if 2 < len(w) <= LONGEST_CORRECTED else []
         if len(w) == 3:
             candidates = [c for c in candidates if len(c) == len(w)]
         if candidates:

@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from ..errors import NSReasonError, RegistryError, UnknownOpError, VocabularyError
+from ..jsonio import read_bounded
+from ..limits import get_limits
 from ..registry import Registry
 
 __all__ = [
@@ -377,14 +379,15 @@ def programs_dir() -> Path:
 
 
 def load_vocabulary(path: str | Path) -> Vocabulary:
-    """Read a vocabulary from a ``.yaml``/``.yml``/``.json`` file."""
+    """Read a vocabulary from a ``.yaml``/``.yml``/``.json`` file (a regular file within
+    :attr:`~nsreason.limits.Limits.program_bytes`: a FIFO or a device is refused unread)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise VocabularyError(
-            f"cannot read vocabulary file: {exc.strerror}", source=str(path)
-        ) from exc
+        raw = read_bounded(path, get_limits().program_bytes, VocabularyError, "vocabulary file")
+    except VocabularyError as err:
+        raise VocabularyError(f"cannot read vocabulary file: {err.message}", source=str(path)) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise VocabularyError(f"not UTF-8 text: {exc.reason} at byte {exc.start}",
                               source=str(path)) from None

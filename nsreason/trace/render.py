@@ -3,14 +3,59 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .trace import Trace, TraceStep
 
-__all__ = ["format_time", "format_value", "render_rich", "render_text", "render_tree"]
+__all__ = ["format_time", "format_value", "json_safe", "printable", "render_rich", "render_text",
+           "render_tree"]
 
 _HEADER = ("#", "op", "args", "inputs", "output", "time")
+
+# What a terminal acts on or cannot encode: C0 and C1 controls (escape codes, line breaks that
+# would forge table rows), DEL, line and paragraph separators, bidirectional overrides and
+# lone surrogates (an undecodable byte of argv or of a file read with surrogateescape).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff]")
+# The same, less what JSON already escapes (C0): in JSON text these become \uXXXX escapes.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _SHORT:
+        return _SHORT[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    r"""``text`` safe to print on a terminal: control characters, bidirectional overrides
+    and lone surrogates written as ``\x1b``, ``\u202e``, ``\ud800`` (an object named with
+    escape codes cannot clear the screen or forge a table row, and printing cannot fail to
+    encode). Idempotent.
+
+    >>> printable("cube\x1b[2J\nrow\ud800")
+    'cube\\x1b[2J\\nrow\\ud800'
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def json_safe(text: str) -> str:
+    r"""JSON ``text`` (as written by ``json.dumps(..., ensure_ascii=False)``) that is valid
+    UTF-8 and safe on a terminal: lone surrogates, C1 controls and bidirectional overrides
+    (only possible inside strings) become ``\uXXXX`` escapes, which JSON reads back as the
+    same characters.
+
+    >>> json.loads(json_safe(json.dumps("a\ud800\x9b", ensure_ascii=False))) == "a\ud800\x9b"
+    True
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def format_value(value: Any, limit: int = 60) -> str:
@@ -83,7 +128,7 @@ def _headline(trace: Trace) -> str:
 def render_text(trace: Trace) -> str:
     """A headline (answer or failure), one aligned row per step, then the evidence of the
     knowledge steps (objects linked to entities; the facts ranked, with sources)."""
-    rows = [_HEADER, *(_row(s) for s in _all_steps(trace))]
+    rows = [_HEADER, *(tuple(map(printable, _row(s))) for s in _all_steps(trace))]
     widths = [max(len(r[c]) for r in rows) for c in range(len(_HEADER))]
     lines = [_headline(trace)]
     if trace.program:
@@ -100,7 +145,7 @@ def render_text(trace: Trace) -> str:
         if step.op == "tree_ground" and isinstance(tree, dict):
             lines.append(f"step {step.index} tree (node, phrase, best objects with their scores):")
             lines.extend(render_tree(tree))
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))
 
 
 def render_tree(tree: dict[str, Any], indent: int = 1, shown: int = 3) -> list[str]:
@@ -199,11 +244,14 @@ def _evidence(step: TraceStep, shown: int = 5) -> list[str]:
 def render_rich(trace: Trace) -> Any:
     """A ``rich.table.Table`` of the trace (rich is imported here, not at import time)."""
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=_headline(trace), caption=trace.program)
+    # Text, not str: rich reads markup (`[bold]`) in a str, and a scene's names are not markup.
+    table = Table(title=Text(printable(_headline(trace))),
+                  caption=Text(printable(trace.program)) if trace.program else None)
     for name in _HEADER:
         table.add_column(name, justify="right" if name in ("#", "time") else "left")
     for step in _all_steps(trace):
         style = {"failed": "bold red", "skipped": "dim"}.get(step.status)
-        table.add_row(*_row(step), style=style)
+        table.add_row(*(Text(printable(c)) for c in _row(step)), style=style)
     return table

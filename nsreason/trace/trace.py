@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ProgramError, TraceFormatError
 from ..jsonio import loads_json
+from ..limits import shorten
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..program import Program
@@ -227,7 +228,11 @@ class Trace:
         }
 
     def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        """The trace as JSON text: valid UTF-8 whatever the scene's strings hold (lone
+        surrogates and terminal controls come out as ``\\uXXXX`` escapes)."""
+        from .render import json_safe
+
+        return json_safe(json.dumps(self.to_dict(), indent=indent, ensure_ascii=False))
 
     @classmethod
     def from_dict(cls, data: Any) -> Trace:
@@ -286,6 +291,7 @@ def _trace_from_dict(data: Any) -> Trace:
     entries = [("parse", parse_raw)] if parse_raw is not None else []
     entries += [(f"steps[{i}]", s) for i, s in enumerate(steps_raw)]
     steps = []
+    last, seen = -1, set[int]()
     for p, s in entries:
         need(isinstance(s, dict), p, f"expected an object, got {type(s).__name__}")
         for key, types in (
@@ -299,9 +305,19 @@ def _trace_from_dict(data: Any) -> Trace:
         ):
             need(isinstance(s.get(key), types) and not isinstance(s.get(key), bool),
                  f"{p}.{key}", f"expected {types.__name__}, got {s.get(key)!r}")
+        index = s["index"]
+        if p == "parse":
+            need(index < 0, f"{p}.index", f"expected -1 (the parse comes before step 0), got {index}")
+        else:
+            need(index >= 0 and index > last, f"{p}.index",
+                 f"expected a step index over {max(last, -1)}, got {index}")
+            last = index
+        need(s["time_ns"] >= 0, f"{p}.time_ns", f"expected a duration (int >= 0), got {s['time_ns']}")
         for j, step in enumerate(s["inputs"]):
-            need(isinstance(step, int) and not isinstance(step, bool), f"{p}.inputs[{j}]",
-                 f"expected the index of an earlier step (int), got {step!r}")
+            need(isinstance(step, int) and not isinstance(step, bool) and step in seen, f"{p}.inputs[{j}]",
+                 f"expected the index of an earlier step (int), got {shorten(step)}")
+        if p != "parse":
+            seen.add(index)
         need(s["status"] in ("ok", "failed", "skipped"), f"{p}.status",
              f"expected one of ['ok', 'failed', 'skipped'], got {s['status']!r}")
         details = s.get("details", {})

@@ -126,7 +126,7 @@ def test_at_binary_file(tmp_path):
         ("[", ProgramFormatError, "not valid JSON: Expecting value at line 1, column 2"),
         ('[{"function": "scene"}', ProgramFormatError, "not valid JSON"),
         ("{", ProgramFormatError, "not valid JSON"),
-        ("[" * 100_000, ProgramFormatError, "not valid JSON"),
+        ("[" * 100_000, ProgramFormatError, "JSON: nested too deeply"),
         ('{"question": "x"}', ProgramFormatError, "expected a list of nodes, got dict"),
         ('[{"function": "scene", "inputs": "0"}]', ProgramFormatError, "program[0].inputs"),
         ("count(scene()", ProgramSyntaxError, "column 14"),

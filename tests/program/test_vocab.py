@@ -209,7 +209,7 @@ def test_missing_file_is_a_vocabulary_error(tmp_path):
     with pytest.raises(VocabularyError, match="cannot read vocabulary file") as info:
         load_vocabulary(path)
     assert info.value.source == str(path)
-    assert str(info.value) == f"{path}: cannot read vocabulary file: No such file or directory"
+    assert str(info.value) == f"{path}: cannot read vocabulary file: file not found"
 
 
 @pytest.mark.parametrize(
