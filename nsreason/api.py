@@ -503,30 +503,43 @@ def execution_guided(
     if first.failure is None:
         return first, None, []
     rejected = [(parsed.program, first.failure)]
-    tried = {parsed.program.to_text()}
+    found = _first_candidate(parsed, run, lambda r: r.failure is None, {parsed.program.to_text()},
+                             parser, wider_beam, rejected)
+    if found is None:
+        return first, None, rejected
+    return found[0], found[1], rejected
 
-    def first_that_runs(candidates: Sequence[Alternative]) -> tuple[R, Alternative] | None:
+
+def _first_candidate(parsed: ParseResult, run: Callable[[Program], R], accept: Callable[[R], bool],
+                     tried: set[str], parser: Parser | None, wider_beam: int,
+                     rejected: list[tuple[Program, Failure]] | None = None,
+                     keep: Callable[[Alternative], bool] = lambda alt: True) -> tuple[R, Alternative] | None:
+    """Run the parse's candidates not yet ``tried`` (those ``keep`` passes) in order, then
+    those of a ``wider_beam`` search, and return the first result ``accept`` takes with
+    its candidate (None: none); a failed run is added to ``rejected``."""
+
+    def first(candidates: Sequence[Alternative]) -> tuple[R, Alternative] | None:
         for alt in candidates:
             text = alt.program.to_text()
-            if text in tried:
+            if text in tried or not keep(alt):
                 continue
             tried.add(text)
             result = run(alt.program)
-            if result.failure is None:
+            if accept(result):
                 return result, alt
-            rejected.append((alt.program, result.failure))
+            failure = getattr(result, "failure", None)
+            if rejected is not None and failure is not None:
+                rejected.append((alt.program, failure))
         return None
 
-    found = first_that_runs(parsed.alternatives)
+    found = first(parsed.alternatives)
     if found is None and parser is not None and wider_beam > len(parsed.alternatives):
         try:
             wider = parser.parse_batch([parsed.question], beam=wider_beam)[0].alternatives  # type: ignore[call-arg]
         except TypeError:  # a parser without beam search
             wider = []
-        found = first_that_runs(wider)
-    if found is None:
-        return first, None, rejected
-    return found[0], found[1], rejected
+        found = first(wider)
+    return found
 
 
 def verify_grounding(
@@ -562,26 +575,9 @@ def verify_grounding(
         return answer, used, record
     record["agreed"] = False
     chosen = answer.program.to_text() if answer.program is not None else None
-    seen = {chosen}
-
-    def agreeing(candidates: Sequence[Alternative]) -> tuple[Answer, Alternative] | None:
-        for alt in candidates:
-            text = alt.program.to_text()
-            if text in seen:
-                continue
-            seen.add(text)
-            result = run(alt.program)
-            if result.failure is None and objects_of(result) == want:
-                return result, alt
-        return None
-
-    found = agreeing(parsed.alternatives)
-    if found is None and parser is not None and wider_beam > len(parsed.alternatives):
-        try:
-            wider = parser.parse_batch([parsed.question], beam=wider_beam)[0].alternatives  # type: ignore[call-arg]
-        except TypeError:  # a parser without beam search
-            wider = []
-        found = agreeing([a for a in wider if _is_referring(a.program)])
+    found = _first_candidate(parsed, run, lambda r: r.failure is None and objects_of(r) == want,
+                             {chosen} if chosen is not None else set(), parser, wider_beam,
+                             keep=lambda alt: _is_referring(alt.program))
     if found is None:
         return answer, used, record
     record["replaced"] = chosen
