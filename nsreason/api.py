@@ -351,7 +351,8 @@ class Reasoner:
         if self._mixed is None:
             from .parse.mixed import MixedParser
 
-            self._mixed = MixedParser(self.parser, self.relations(), getattr(self.parser, "word_counts", None))
+            # the KB loads only for a question with words the parser does not explain
+            self._mixed = MixedParser(self.parser, self.relations, getattr(self.parser, "word_counts", None))
         parsed = self._mixed.parse(question)
         if parsed is None:
             parsed = self._mixed.refusal(question) if self._user_kb() else None

@@ -36,7 +36,7 @@ A question with such words and no relation that matches gives None from :meth:`p
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -174,16 +174,16 @@ class MixedParser:
     """Parses questions that join the scene and a KB (see the module docstring).
 
     ``base``: the program parser of the scene part; ``finder``: finds a relation's span in
-    words; ``known``: the base parser's training words with their counts (a word seen at
-    least :data:`RARE` times is one it explains); ``beam``: the scene question's candidates
-    tried."""
+    words (or a factory of one, called when first needed); ``known``: the base parser's
+    training words with their counts (a word seen at least :data:`RARE` times is one it
+    explains); ``beam``: the scene question's candidates tried."""
 
     name = "mixed"
 
-    def __init__(self, base: Parser, finder: RelationFinder, known: Mapping[str, int] | None = None, *,
-                 beam: int = 5) -> None:
+    def __init__(self, base: Parser, finder: RelationFinder | Callable[[], RelationFinder],
+                 known: Mapping[str, int] | None = None, *, beam: int = 5) -> None:
         self.base = base
-        self.finder = finder
+        self._finder = finder
         self.known = dict(known or {})
         self.beam = beam
         vocabulary = getattr(getattr(base, "grammar", None), "vocabulary", None)
@@ -191,6 +191,14 @@ class MixedParser:
 
     def __repr__(self) -> str:
         return f"MixedParser(base={self.base!r})"
+
+    @property
+    def finder(self) -> RelationFinder:
+        """The relation finder; given as a factory, it is made on the first question with
+        words the base parser does not explain (a KB loads only when one may be needed)."""
+        if not hasattr(self._finder, "find"):
+            self._finder = self._finder()  # type: ignore[operator]
+        return self._finder  # type: ignore[return-value]
 
     def _open(self, words: Sequence[str]) -> list[bool]:
         """Per word: whether a relation may be named there (not explained by the base parser)."""

@@ -80,3 +80,14 @@ def test_reasoner_answers_mixed_questions_and_refuses_an_unknown_relation_by_nam
     assert refused.failure.code == "unknown_relation" and "'melting point'" in refused.failure.reason
     assert "'typical use'" in refused.failure.reason  # what the KB has
     assert r.ask(scene, "How many cubes are there?").value == 1  # a scene question as before
+
+
+def test_a_plain_scene_question_does_not_load_the_knowledge_base():
+    pytest.importorskip("torch")
+    from nsreason.api import Reasoner
+    from nsreason.scene.clevr import load_clevr_scenes
+
+    scene = load_clevr_scenes(FIXTURES / "clevr_refplus_scenes_small.json")[0]
+    r = Reasoner(kb=f"rdf:{KB_FILE}")
+    assert r.ask(scene, "How many cubes are there?").value == 1
+    assert r._knowledge is None  # no word the parser does not explain: no KB needed
