@@ -99,6 +99,17 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def chromium() -> Any:
+    """A headless Chromium (:class:`nsreason.testing.browser.Browser`), or skip the test
+    saying why there is none."""
+    from nsreason.testing.browser import Browser, BrowserUnavailable
+
+    try:
+        return Browser()
+    except BrowserUnavailable as err:
+        pytest.skip(f"browser tests need Chromium: {err}")
+
+
 @pytest.fixture
 def shared_data() -> Path:
     _need_data_marker("the folder")

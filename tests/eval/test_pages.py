@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nsreason.cli import main
-from nsreason.testing.browser import Browser, BrowserUnavailable
+from tests.conftest import chromium
 
 REPO = Path(__file__).resolve().parents[2]
 SCENES = REPO / "examples" / "data" / "clevr_val_sample_scenes.json"
@@ -69,10 +69,7 @@ def test_html_limit_caps_the_pages(tmp_path):
 
 @pytest.mark.slow
 def test_index_filters_in_the_browser(pages):
-    try:
-        b = Browser()
-    except BrowserUnavailable as err:
-        pytest.skip(f"browser tests need Chromium: {err}")
+    b = chromium()
     shown = "[...document.querySelectorAll('table.questions tbody tr')].filter(r => !r.hidden).length"
     with b:
         url = (pages / "index.html").as_uri()

@@ -20,7 +20,7 @@ import pytest
 from nsreason.errors import InputError
 from nsreason.scene.clevr import load_clevr_scenes
 from nsreason.serve import MAX_BODY, Explorer, is_loopback, make_server
-from nsreason.testing.browser import Browser, BrowserUnavailable
+from tests.conftest import chromium
 
 REPO = Path(__file__).resolve().parents[2]
 CLEVR = REPO / "examples" / "data" / "clevr_val_sample_scenes.json"
@@ -154,10 +154,7 @@ def test_a_failing_program_is_an_answer_with_where_and_why(url):
 
 @pytest.mark.slow
 def test_the_explorer_answers_a_typed_question_in_the_browser(url):
-    try:
-        b = Browser()
-    except BrowserUnavailable as err:
-        pytest.skip(f"browser tests need Chromium: {err}")
+    b = chromium()
     with b:
         b.open(url + "/")
         b.evaluate("document.getElementById('scene').value = '1'")

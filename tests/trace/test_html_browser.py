@@ -19,27 +19,21 @@ from nsreason.program import Program
 from nsreason.scene.clevr import load_clevr_scenes
 from nsreason.scene.io import load_scenes
 from nsreason.scene.native import scene_from_dict
-from nsreason.testing.browser import Browser, BrowserUnavailable
+from nsreason.testing.browser import Browser
 from nsreason.trace import Trace, TraceStep
 from nsreason.trace.html import CLEVR_COLOURS, render_html
+from tests.conftest import chromium
+from tests.trace.test_html import CLEVR, GQA, REFPLUS, TRACES
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-TRACES = REPO / "tests" / "fixtures" / "traces"
-CLEVR = REPO / "examples" / "data" / "clevr_val_sample_scenes.json"
-REFPLUS = REPO / "tests" / "fixtures" / "clevr_refplus_scenes_small.json"
-GQA = REPO / "tests" / "fixtures" / "gqa_val_scene_graphs_3.json"
 
 HIGHLIGHTED = "[...document.querySelectorAll('.obj.highlighted')].map(e => e.dataset.object).sort()"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        b = Browser()
-    except BrowserUnavailable as err:
-        pytest.skip(f"browser tests need Chromium: {err}")
+    b = chromium()
     yield b
     b.close()
 
