@@ -26,8 +26,25 @@ works the way text-to-SQL parsers link a question to a database schema:
    step. The program is in the vocabulary ``clevr+knowledge`` (or the base parser's
    vocabulary ``+knowledge``).
 
+4. **Paraphrases.** A question may name a relation in words none of its names share ("how
+   heavy for its size is the material of X" for ``density``, "what noise do you hear if
+   you knock on X's material" for ``sound when tapped``). When the words left unexplained
+   are not one relation's name, or a name is only *similar* to some words, or the relation
+   found does not fit the frame (a yes/no question asks a true/false relation; a relation
+   looked up on a material has facts about materials), the frame is read from the
+   question's structure alone (:func:`_skeleton`: CLEVR's referring expressions, the
+   attribute named, how the question begins), and the relation from the whole question:
+   among the relations whose values fit the frame and that have facts about the
+   attribute's values (and, for a lookup, the two-hop paths through an entity they lead
+   to), the one whose question in the frame (:func:`_verbalise`) is most similar to the
+   question with its object replaced by "the object" (MiniLM). It is taken only if it
+   explains the question better than the scene question alone by :data:`GAIN`; a
+   question naming a relation the KB lacks ("the melting point of the material of X")
+   gains less and is refused.
+
 The parse's details (the trace's parse step) hold the relation matched (phrase, label,
-method, score), the frame and the scene question asked.
+method, score; method ``question`` with its ``gain`` for a paraphrase), the frame and the
+scene question asked.
 
 A question with such words and no relation that matches gives None from :meth:`parse`
 (see :meth:`MixedParser.unmatched`, which names the words, for a refusal).
@@ -73,6 +90,171 @@ X belong to", "where does X come from"): they name no relation."""
 _VAGUE = frozenset(["something", "anything", "things", "thing", "it", "one", "objects", "object"])
 _PLACE = frozenset(["scene", "image", "picture", "photo", "photograph", "shown", "visible", "seen", "here"])
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|'s\b")
+
+
+GAIN = 0.08
+"""Least *gain* for a relation found from the whole question (a paraphrase: see
+:meth:`MixedParser._closest`): how much more similar (MiniLM cosine) the question is to the
+relation's question than to the scene question alone. Set by hand on the two development
+sets' paraphrases and on questions naming relations their KBs lack (those gain -0.33 to
++0.07: "how many faces does the shape of X have" against "number of vertices"; paraphrases
+-0.06 to +0.3)."""
+
+_VALUES = {"material": ("metal", "rubber"), "shape": ("cube", "sphere", "cylinder"),
+           "color": ("gray", "grey", "red", "blue", "green", "brown", "purple", "cyan", "yellow"),
+           "size": ("large", "small")}
+"""CLEVR's attribute values: what a relation about an attribute has facts about."""
+_ALL_VALUES = tuple(v for values in _VALUES.values() for v in values)
+_ADJECTIVES = frozenset([*_VALUES["size"], *_VALUES["color"], *_VALUES["material"],
+                        "big", "tiny", "metallic", "shiny", "matte", "grey"])
+_NOUNS = frozenset(["thing", "things", "object", "objects", "item", "items", "cube", "cubes", "block", "blocks",
+                    "sphere", "spheres", "ball", "balls", "cylinder", "cylinders"])
+_DETERMINERS = frozenset(["the", "a", "an"])
+_SPATIAL = (("left", "of"), ("right", "of"), ("to", "the", "left", "of"), ("to", "the", "right", "of"),
+            ("on", "the", "left", "side", "of"), ("on", "the", "right", "side", "of"), ("in", "front", "of"),
+            ("behind",))
+"""CLEVR's referring expressions: "the [size] [color] [material] <shape> [(that is) <spatial
+relation> <referring expression>]" (its metadata's values and synonyms)."""
+_HOW_MUCH = (("how", "many"), ("how", "much"), ("how", "long"), ("how", "heavy"), ("how", "far"),
+             ("how", "old"), ("how", "big"), ("how", "dense"))
+_LIKE = {"shaped": "shape", "colored": "color", "coloured": "color"}
+
+
+def _np_end(words: Sequence[str], start: int) -> int | None:
+    """The end of the CLEVR referring expression that begins at ``words[start]`` (a
+    spatial relation to another one included), None when none begins there.
+
+    >>> _np_end("the big red cube left of the ball is".split(), 0)
+    8
+    """
+    n, k = len(words), start
+    if k < n and words[k] in _DETERMINERS:
+        k += 1
+    while k < n and words[k] in _ADJECTIVES:
+        k += 1
+    if k >= n or words[k] not in _NOUNS:
+        return None
+    end = m = k + 1
+    if m + 1 < n and words[m] in ("that", "which") and words[m + 1] in ("is", "are"):
+        m += 2
+    for spatial in _SPATIAL:
+        if tuple(words[m: m + len(spatial)]) == spatial:
+            inner = _np_end(words, m + len(spatial))
+            if inner is not None:
+                return inner
+    return end
+
+
+def _first_np(words: Sequence[str], skip: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    for s in range(len(words)):
+        if words[s] in _DETERMINERS and (skip is None or not skip[0] <= s < skip[1]):
+            e = _np_end(words, s)
+            if e is not None:
+                return s, e
+    return None
+
+
+def _skeleton(words: Sequence[str]) -> tuple[_Frame, str] | None:
+    """How a question joins the scene and one relation, read from its structure alone (the
+    relation's words unknown): its frame, and its text with the scene part replaced by "the
+    object" ("things" for a count), the text :meth:`MixedParser._closest` compares with each
+    relation's question.
+
+    >>> frame, text = _skeleton(_tokens("How heavy for its size is the material the big cube is made of?"))
+    >>> frame.kind, frame.scene_question, text
+    ('query', 'What is the material of the big cube?', 'how heavy for its size is the material the object is made of')
+    """
+    n = len(words)
+
+    def text(span: tuple[int, int], replacement: str) -> str:
+        out = [*words[: span[0]], replacement, *words[span[1]:]]
+        return " ".join(out).replace(" 's", "'s")
+
+    # a count: "how many <things> ...", "how many of the <things> ...", "of the <things>, how many ..."
+    count = None
+    for k in range(n):
+        p = _starts(words[k:], _COUNT[:3])
+        if p and (k == 0 or words[0] in ("of", "among")):
+            q = k + p
+            if q < n and words[q] == "of":
+                q += 1
+            e = _np_end(words, q)
+            if e is not None:
+                count = (q, e)
+            elif k > 0:
+                e = _np_end(words, 1)
+                count = (1, e) if e is not None and e <= k else None
+            break
+    if count is not None:
+        np = _noun_phrase(words[count[0]: count[1]]).removeprefix("the ")
+        return _Frame("count", f"How many {np} are there?", words=tuple(words[count[0]: count[1]])), \
+            text(count, "the things" if words[count[0]] in _DETERMINERS else "things")
+    p = _starts(words, _EXIST)
+    if p:
+        q = p + (1 if p < n and words[p] in ("any", "some") else 0)
+        e = _np_end(words, q)
+        if e is not None:
+            np = _noun_phrase(words[q:e]).removeprefix("the ").removeprefix("a ").removeprefix("an ")
+            return _Frame("exist", f"Are there any {np}?", words=tuple(words[q:e])), \
+                text((q, e), "the things" if words[q] in _DETERMINERS else "things")
+    yes_no = bool(words) and words[0] in _AUX
+    # an attribute of one object: "the <attribute> of|as X", "the <attribute> (that) X (is made of)",
+    # "X's <attribute>", "its <attribute>" (X elsewhere), "shaped like X"
+    for a, w in enumerate(words):
+        attribute = ATTRIBUTES.get(w)
+        span = None
+        if attribute is None and w in _LIKE and a + 1 < n and words[a + 1] in ("like", "as"):
+            attribute = _LIKE[w]
+            e = _np_end(words, a + 2)
+            span = (a + 2, e) if e is not None else None
+        elif attribute is not None:
+            k = a + 1 + (a + 1 < n and words[a + 1] in ("of", "as", "that", "which"))
+            e = _np_end(words, k)
+            if e is not None:
+                span = (k, e)
+            elif a >= 2 and words[a - 1] == "'s":
+                starts = [s for s in range(a - 1) if words[s] in _DETERMINERS and _np_end(words, s) == a - 1]
+                span = (starts[0], a - 1) if starts else None
+            elif a >= 1 and words[a - 1] == "its":
+                span = _first_np(words, (a - 1, a + 1))
+        if attribute is None or span is None or attribute == "size":
+            continue
+        np = _noun_phrase(words[span[0]: span[1]])
+        return _Frame("check" if yes_no else "query", f"What is the {attribute} of {np}?", attribute,
+                      words=tuple(words[span[0]: span[1]])), text(span, "the object")
+    # one object: "does X <relation>", "what is the <relation> of X"
+    span = _first_np(words)
+    if span is None:
+        return None
+    np = _noun_phrase(words[span[0]: span[1]])
+    return _Frame("verify" if yes_no else "property", f"What color is {np}?",
+                  words=tuple(words[span[0]: span[1]])), text(span, "the object")
+
+
+def _verbalise(frame: _Frame, name: str | None) -> list[str]:
+    """Questions of ``frame`` asking for the relation ``name`` about "the object" (or
+    "things"); with no name, the question the frame asks without any relation (the
+    baseline of a relation's gain).
+
+    >>> _verbalise(_Frame("query", "", "material"), "density")
+    ['what is the density of the material of the object']
+    """
+    a = frame.attribute
+    if frame.kind == "query":
+        return [f"what is the {name} of the {a} of the object" if name else f"what is the {a} of the object"]
+    if frame.kind == "check":
+        return ([f"is the {a} of the object {name}", f"does the {a} of the object have a {name}"] if name
+                else [f"what is the {a} of the object"])
+    if frame.kind == "property":
+        return [f"what is the {name} of the object"] if name else ["what is the object"]
+    if frame.kind == "verify":
+        return [f"is the object {name}", f"does the object {name}", f"does the object have a {name}"] if name \
+            else ["is it the object"]
+    if frame.kind == "exist":
+        return [f"are there things that are {name}", f"are there things that {name}",
+                f"are there things with a {name}"] if name else ["are there any things"]
+    return [f"how many things are {name}", f"how many things {name}", f"how many things have a {name}"] if name \
+        else ["how many things are there"]
 
 
 class RelationFinder(Protocol):
@@ -236,7 +418,7 @@ class MixedParser:
             return None
         hit = self._outer(words, allowed)
         if hit is None:
-            return None
+            return self._closest(question, words)
         i, j, match = hit
         frame = self._frame(words, i, j, getattr(getattr(match, "relation", None), "kind", "boolean"))
         matches = [match]
@@ -247,7 +429,7 @@ class MixedParser:
             matches.append(inner[0])
             frame = self._lookup(inner[1])
         if frame is None:
-            return None
+            return self._closest(question, words)
         details: dict[str, Any] = {"parser": self.name, "relation": match.to_json(), "frame": frame.kind,
                                    "scene_question": frame.scene_question}
         # every word the scene parser does not explain must be part of a relation matched:
@@ -260,8 +442,44 @@ class MixedParser:
             for w in str(m.phrase).split():
                 if w in leftover:
                     leftover.remove(w)
-        if leftover:  # words neither the scene parser nor a relation of the KB explains: not guessed
-            return self.refusal(question, leftover, details)
+        if leftover:  # words neither the scene parser nor a relation's name explains: the
+            # question paraphrases a relation, or names one the KB lacks (refused, not guessed)
+            return self._closest(question, words) or self.refusal(question, leftover, details)
+        if not self._fits(frame, matches):  # "is any side of X rounded" is no question of the density
+            return self._closest(question, words)
+        if any(m.method in ("similarity", "phrase") for m in matches):
+            # a name only similar to some words: the whole question read in its frame decides
+            closest = self._closest(question, words)
+            if closest is not None and closest.ok:
+                return closest
+        return self._program(question, frame, matches, details)
+
+    def _fits(self, frame: _Frame, matches: Sequence[Any]) -> bool:
+        """Whether relations matched by their names fit the frame: a yes/no or count frame
+        asks a true/false relation, a lookup another; a relation looked up on an
+        attribute's value has facts about that attribute's values (when the finder can
+        say: ``about``)."""
+        outer, inner = matches[0].relation, matches[-1].relation
+        if outer.kind != "mixed" and (outer.kind == "boolean") != (frame.kind in ("count", "exist", "verify", "check")):
+            return False
+        about = getattr(self.finder, "about", None)
+        if not callable(about):
+            return True
+        # the innermost relation has facts about the attribute's values (any value for a
+        # frame on whole objects), the next one about where the innermost leads
+        values = _VALUES.get(frame.attribute or "", _ALL_VALUES) if frame.kind in ("query", "check") else _ALL_VALUES
+        linked = about(values)
+        if linked is not None and inner.iri not in linked:
+            return False
+        if len(matches) >= 2:  # the second hop (a longer path's further hops are not checked)
+            linked = about(values, inner)
+            if linked is None or matches[-2].relation.iri not in linked:
+                return False
+        return True
+
+    def _program(self, question: str, frame: _Frame, matches: Sequence[Any], details: dict[str, Any]) -> ParseResult:
+        """The scene question of ``frame`` parsed and joined with the relations ``matches``
+        (outermost first)."""
         parsed = self.base.parse_batch([frame.scene_question], beam=self.beam)[0]  # type: ignore[call-arg]
         score = 1.0
         for m in matches:
@@ -280,6 +498,36 @@ class MixedParser:
             return ParseResult(question, None, None, [], Failure(
                 "could_not_parse", f"the scene part {frame.scene_question!r}: {why}"), details)
         return ParseResult(question, alternatives[0].program, alternatives[0].score, alternatives, None, details)
+
+    # ------------------------------------------------------------------ paraphrases
+    def _closest(self, question: str, words: Sequence[str]) -> ParseResult | None:
+        """A question that paraphrases a relation in words none of its names share ("how
+        heavy for its size is the material of X" for ``density``): its frame read from its
+        structure alone (:func:`_skeleton`), then, among the relations whose values fit the
+        frame and which have facts about the attribute's values, the one whose question
+        (:func:`_verbalise`) is most similar to the question with its object replaced by
+        "the object" (MiniLM), if it explains the question better than the scene question
+        alone by at least :data:`GAIN` (so "the melting point of the material of X" is not
+        answered with a relation the KB has). None when no relation does."""
+        closest = getattr(self.finder, "closest", None)
+        if not callable(closest):
+            return None
+        skeleton = _skeleton(words)
+        if skeleton is None:
+            return None
+        frame, neutral = skeleton
+        kinds = ("boolean",) if frame.kind in ("count", "exist", "check", "verify") else ("literal", "entity", "mixed")
+        about = _VALUES.get(frame.attribute or "") if frame.kind in ("query", "check") else _ALL_VALUES
+        numeric = any(tuple(words[k: k + 2]) in _HOW_MUCH or tuple(words[k: k + 3]) == ("what", "number", "of")
+                      for k in range(len(words)))  # "how many edges ...", "... has how many edges"
+        found = closest(neutral, _verbalise(frame, None)[0], lambda name: _verbalise(frame, name),
+                        kinds=kinds, about=about, numeric=numeric, hops=2 if frame.kind == "query" else 1)
+        if found is None or found[1] < GAIN:
+            return None
+        matches, gain = found
+        details: dict[str, Any] = {"parser": self.name, "relation": matches[0].to_json(), "frame": frame.kind,
+                                   "scene_question": frame.scene_question, "gain": round(gain, 4)}
+        return self._program(question, frame, matches, details)
 
     def _outer(self, words: Sequence[str], allowed: Sequence[bool]) -> tuple[int, int, Any] | None:
         """The relation the question asks last: of the relation spans found, the one that

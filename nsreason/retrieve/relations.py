@@ -37,7 +37,7 @@ words (what :class:`nsreason.parse.mixed.MixedParser` asks).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +85,16 @@ WordNet knows it as a verb (or, for "-ly", as an adjective)."""
 MAX_RELATIONS = 2000
 """Predicates read into a catalogue at most (a KB with more is cut, and says so)."""
 
+MAX_FACTS = 500
+"""Facts read per entity by :meth:`RelationCatalogue.about`."""
+
+HOP_MARGIN = 0.01
+"""How much more similar a two-hop path's question must be than the best single
+relation's for :meth:`RelationCatalogue.closest` to choose it (fewer hops on a tie)."""
+
+MAX_PATHS = 400
+"""Relations and two-hop paths :meth:`RelationCatalogue.closest` compares at most."""
+
 MAX_SPAN = 6
 """Longest phrase, in words, :meth:`RelationCatalogue.find` compares with the names."""
 
@@ -92,6 +102,7 @@ _STOP = frozenset(["a", "an", "the", "is", "are", "be", "been", "can", "could", 
                    "have", "had", "of", "to", "its", "it", "that", "which", "will", "would", "was", "were",
                    "in", "on", "at", "by", "for", "with", "from", "as", "into"])
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[_\-\s./]+")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _TRUE = frozenset(["true", "yes"])
 _FALSE = frozenset(["false", "no"])
 
@@ -134,6 +145,8 @@ class KBRelation:
     kind: str
     descriptions: tuple[str, ...] = ()
     """``rdfs:comment`` / ``skos:definition`` texts: compared by similarity only."""
+    numeric: bool = False
+    """Whether the values read are all numbers (a question "how many ..." asks for one)."""
 
     @property
     def name(self) -> str:
@@ -158,6 +171,14 @@ class RelationMatch:
                 "method": self.method, "score": round(self.score, 4)}
 
 
+def _combinations(names: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:
+    """Every choice of one name per hop."""
+    out: list[tuple[str, ...]] = [()]
+    for options in names:
+        out = [(*c, n) for c in out for n in options]
+    return out
+
+
 def _words(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"[a-z0-9]+", text.lower().replace("'", "")))
 
@@ -170,7 +191,8 @@ class RelationCatalogue:
     ``lemmas``: word → base forms (default: WordNet's, :mod:`nsreason.parse.lexicon`)."""
 
     def __init__(self, relations: Sequence[KBRelation], *, encoder: Any = None,
-                 threshold: float = SIMILARITY_THRESHOLD, truncated: bool = False) -> None:
+                 threshold: float = SIMILARITY_THRESHOLD, truncated: bool = False,
+                 kb: KnowledgeBase | None = None) -> None:
         self.relations = list(relations)
         self.encoder = encoder
         self.threshold = threshold
@@ -185,6 +207,9 @@ class RelationCatalogue:
             if key:
                 self._by_lemmas.setdefault(key, (label, r))
         self._vectors: Any = None
+        self.kb = kb
+        """The KB the relations were read from: what :meth:`about` asks."""
+        self._about: dict[tuple[str, ...], frozenset[IRI]] = {}
 
     def __repr__(self) -> str:
         return f"RelationCatalogue(relations={len(self.relations)})"
@@ -222,11 +247,14 @@ class RelationCatalogue:
             notes = [t.object.value for q in _DESCRIPTIONS
                      for t in kb.match(p, q, None, limit=3, timeout=timeout) if isinstance(t.object, Literal)]
             descriptions = tuple(dict.fromkeys(" ".join(n.split())[:200].lower() for n in notes if n.strip()))
-            kinds = {("boolean" if truth_of(t.object) is not None and isinstance(t.object, Literal)
-                      else "literal" if isinstance(t.object, Literal) else "entity")
-                     for t in kb.match(None, p, None, limit=20, timeout=timeout)}
-            relations.append(KBRelation(p, labels, kinds.pop() if len(kinds) == 1 else "mixed", descriptions))
-        return cls(relations, encoder=encoder, truncated=truncated)
+            values = [t.object for t in kb.match(None, p, None, limit=20, timeout=timeout)]
+            kinds = {("boolean" if truth_of(v) is not None and isinstance(v, Literal)
+                      else "literal" if isinstance(v, Literal) else "entity") for v in values}
+            numeric = bool(values) and all(isinstance(v, Literal) and _NUMBER.fullmatch(v.value.strip())
+                                           for v in values)
+            relations.append(KBRelation(p, labels, kinds.pop() if len(kinds) == 1 else "mixed", descriptions,
+                                        numeric))
+        return cls(relations, encoder=encoder, truncated=truncated, kb=kb)
 
     # ------------------------------------------------------------------ matching
     @staticmethod
@@ -313,6 +341,79 @@ class RelationCatalogue:
             return RelationMatch(phrase, similar[1], similar[0], "similarity", similar[2])
         raise ExecutionFailure("unknown_relation", f"the knowledge base has no relation {phrase!r}; "
                                f"its relations: {self.describe()}")
+
+    def _entities(self, names: Sequence[str]) -> list[Term]:
+        if self.kb is None:
+            return []
+        return [e for name in sorted(set(names)) for e in self.kb.entities_by_label(name, limit=10)]
+
+    def _predicates(self, entities: Sequence[Term]) -> frozenset[IRI]:
+        assert self.kb is not None
+        return frozenset(t.predicate for e in entities for t in self.kb.match(e, None, None, limit=MAX_FACTS))
+
+    def about(self, names: Sequence[str], through: KBRelation | None = None) -> frozenset[IRI] | None:
+        """The relations with a fact about an entity labelled by one of ``names`` (the
+        values an attribute can take: "metal", "rubber"): the relations a question about a
+        material can mean; ``through`` a relation: about the entities that relation leads
+        to from them (a path's second hop). None without a KB, or when none is found."""
+        key = (*sorted(set(names)), "" if through is None else str(through.iri))
+        if key not in self._about:
+            entities = self._entities(names)
+            if through is not None and self.kb is not None:
+                entities = [t.object for e in entities for t in self.kb.match(e, through.iri, None, limit=MAX_FACTS)
+                            if not isinstance(t.object, Literal)]
+            self._about[key] = self._predicates(entities) if entities else frozenset()
+        return self._about[key] or None
+
+    def typed(self, kinds: Sequence[str], about: Sequence[str] | None = None, numeric: bool = False,
+              through: KBRelation | None = None) -> list[KBRelation]:
+        """The relations whose values are of one of ``kinds`` (``boolean``, ``literal``,
+        ``entity``, ``mixed``), with a fact about one of the entities ``about`` names (see
+        :meth:`about`; all relations when none is named or linked), only the numeric ones
+        when ``numeric`` and there are some."""
+        linked = self.about(about, through) if about else None
+        if through is not None and linked is None:
+            return []
+        out = [r for r in self.relations if r.kind in kinds and (linked is None or r.iri in linked)]
+        if numeric and any(r.numeric for r in out):
+            out = [r for r in out if r.numeric]
+        return out
+
+    def closest(self, text: str, null: str, verbalise: Callable[[str], Sequence[str]], *,
+                kinds: Sequence[str], about: Sequence[str] | None = None, numeric: bool = False,
+                hops: int = 1) -> tuple[list[RelationMatch], float] | None:
+        """The relation (of :meth:`typed`), or with ``hops=2`` also the path of two, that a
+        whole question ``text`` most likely asks about (outermost first), with its *gain*:
+        how much more similar (MiniLM cosine) ``text`` is to its best verbalisation (each
+        name and description as is, and as ``verbalise(name)`` puts it in a question; a
+        path's names joined: "capital of the main producer") than to ``null``, the question
+        without any relation. A path is chosen over a single relation only when more similar
+        by :data:`HOP_MARGIN`. None without an encoder or a candidate. The matches' method
+        is ``question``."""
+        if self.encoder is None:
+            return None
+        paths: list[tuple[KBRelation, ...]] = [(r,) for r in self.typed(kinds, about, numeric)]
+        if hops >= 2 and about:
+            for first in self.typed(("entity", "mixed"), about):
+                paths += [(second, first) for second in self.typed(kinds, about, numeric, through=first)]
+        paths = paths[:MAX_PATHS]
+        if not paths:
+            return None
+        texts, owners = [], []
+        for k, path in enumerate(paths):
+            names = [(*r.labels, *r.descriptions) if len(path) == 1 else r.labels[:2] for r in path]
+            for combo in _combinations(names):
+                name = " of the ".join(combo)
+                for t in (name, *verbalise(name)):
+                    texts.append(t)
+                    owners.append(k)
+        vectors = self.encoder.encode([text, null, *texts])
+        sims = vectors[1:] @ vectors[0]
+        best: dict[int, float] = {}
+        for k, sim in zip(owners, sims[1:]):
+            best[k] = max(best.get(k, -1.0), float(sim))
+        k = max(best, key=lambda x: best[x] - (HOP_MARGIN if len(paths[x]) > 1 else 0.0))
+        return [RelationMatch(text, r, r.name, "question", best[k]) for r in paths[k]], best[k] - float(sims[0])
 
     def describe(self, n: int = 12) -> str:
         """The first ``n`` relations' names, for messages."""

@@ -57,6 +57,80 @@ def test_mixed_questions_become_programs_that_join_scene_and_kb_steps(mixed, que
     assert parsed.details["parser"] == "mixed" and parsed.details["scene_question"]
 
 
+@pytest.fixture(scope="module")
+def mixed_minilm():
+    pytest.importorskip("torch")
+    from nsreason.encode.text import TextEncoder
+    from nsreason.kb import load_kb
+    from nsreason.parse.base import get_parser
+    from nsreason.parse.mixed import MixedParser
+    from nsreason.retrieve.relations import RelationCatalogue
+
+    parser = get_parser("clevr")
+    catalogue = RelationCatalogue.from_kb(load_kb(f"rdf:{KB_FILE}"), encoder=TextEncoder())
+    return MixedParser(parser, catalogue, parser.word_counts)
+
+
+@pytest.mark.parametrize("question, program", [
+    ("How many things let electric current pass through them?", 'count(kb_filter["conducts electricity"](scene()))'),
+    ("What is the material of the large sphere commonly employed for?",
+     'kb_query["typical use"](query_material(unique(filter_shape[sphere](filter_size[large](scene())))))'),
+    ("Would the blue cube move along the floor if you pushed it?",
+     'kb_verify["can roll"](unique(filter_shape[cube](filter_color[blue](scene()))))'),
+    ("Does the blue cube's material let electricity through?",
+     'kb_check["conducts electricity"](query_material(unique(filter_shape[cube](filter_color[blue](scene())))))'),
+    ("Which year did the typical use of the material of the blue cube first appear?",
+     ('kb_query["invented in"](kb_query["typical use"](query_material(unique(filter_shape[cube]('
+      'filter_color[blue](scene()))))))')),
+])
+def test_a_paraphrased_relation_is_found_from_the_whole_question_in_its_frame(mixed_minilm, question, program):
+    parsed = mixed_minilm.parse(question)
+    assert parsed is not None and parsed.ok, parsed
+    assert parsed.program.to_text() == program
+    assert parsed.details["relation"]["method"] == "question" and parsed.details["gain"] >= 0.08
+
+
+@pytest.mark.parametrize("question", [
+    "What is the melting point of the material of the blue cube?",
+    "What is the price of the material of the blue cube?",
+    "What is the boiling point of the blue cube's material?",
+    "How many vertices does the shape of the blue cube have?",  # the KB has faces, not vertices
+    "Who invented the shape of the blue cube?",
+    "How many things are edible?",
+    "Is the blue cube magnetic?",
+])
+def test_a_relation_the_kb_lacks_is_not_replaced_by_the_closest_one(mixed_minilm, question):
+    parsed = mixed_minilm.parse(question)
+    assert parsed is None or not parsed.ok, parsed.program
+
+
+def test_the_skeleton_of_a_question_is_read_without_its_relation():
+    from nsreason.parse.mixed import _skeleton, _tokens
+
+    cases = {
+        "How many of the big rubber things would spring back up when dropped?":
+            ("count", "How many big rubber things are there?", "how many of the things would spring back up when dropped"),
+        "Of the cubes in the scene, how many are bouncy?":
+            ("count", "How many cubes are there?", "of the things in the scene how many are bouncy"),
+        "What noise do you hear if you knock on the small ball's material?":
+            ("query", "What is the material of the small ball?",
+             "what noise do you hear if you knock on the object's material"),
+        "If you knock on the cube left of the red ball, what noise does its material make?":
+            ("query", "What is the material of the cube left of the red ball?",
+             "if you knock on the object what noise does its material make"),
+        "Which familiar thing is shaped like the tiny cylinder?":
+            ("query", "What is the shape of the tiny cylinder?", "which familiar thing is shaped like the object"),
+        "Is any side of the red matte object that is behind the cube rounded?":
+            ("verify", "What color is the red matte object that is behind the cube?", "is any side of the object rounded"),
+        "Are there any metal spheres that would float?":
+            ("exist", "Are there any metal spheres?", "are there any things that would float"),
+    }
+    for question, want in cases.items():
+        got = _skeleton(_tokens(question))
+        assert got is not None, question
+        assert (got[0].kind, got[0].scene_question, got[1]) == want
+
+
 def test_questions_that_name_no_relation_are_left_to_the_scene_parser(mixed):
     assert mixed.parse("How many cubes are there?") is None
     assert mixed.parse("What color is the large sphere?") is None
