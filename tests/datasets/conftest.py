@@ -31,6 +31,6 @@ def check_text(text: str) -> None:
     assert text[0].isupper() and text.endswith("?"), text
     for a, b in zip(text.split(), text.split()[1:]):
         if a.lower() == "a":
-            assert b[0] not in "aeiou", text
+            assert b[0].lower() not in "aeiou", text
         if a.lower() == "an":
-            assert b[0] in "aeiou", text
+            assert b[0].lower() in "aeiou", text  # "an Olympic ring colour"

@@ -16,7 +16,6 @@ from tests.conftest import REPO, shared_path
 from tests.datasets.conftest import check_text
 
 SETS = REPO / "benchmarks" / "data"
-SECOND = SETS / "clevr_kb_heldout2"
 FIXTURE_SCENES = REPO / "tests" / "fixtures" / "clevr_refplus_scenes_small.json"
 FAMILIES = ["query_direct", "query_related", "count", "count_filtered", "yes_no", "two_hop"]
 
@@ -25,7 +24,11 @@ def _obj(size: str, color: str, material: str, shape: str) -> dict[str, str]:
     return {"size": size, "color": color, "material": material, "shape": shape}
 
 
-@pytest.mark.parametrize("folder", ["clevr_kb_heldout", "clevr_kb_heldout2"])
+ALL_SETS = ["clevr_kb_heldout", "clevr_kb_heldout2", "clevr_kb_heldout3", "clevr_kb_heldout4"]
+HELD_OUT = ALL_SETS[1:]
+
+
+@pytest.mark.parametrize("folder", ALL_SETS)
 def test_set_templates_load_and_name_relations_of_their_kb(folder):
     data = json.loads((SETS / folder / "templates.json").read_text())
     kb = load_kb(SETS / folder / data["kb"])
@@ -38,12 +41,31 @@ def test_set_templates_load_and_name_relations_of_their_kb(folder):
     assert isinstance(data["held_out"], str)
 
 
-def test_second_set_kb_shape():
-    """The second set's KB: CLEVR values labelled as CLEVR writes them, at least 8 relations
-    with booleans, integers, strings and entities, and no relation name shared with the first."""
+def _names_and_labels(folder: str) -> set[str]:
+    """The local names, labels and altLabels (lower-case) of a set's relations."""
     import rdflib
 
-    kb = load_kb(SECOND / "kb.ttl")
+    kb = load_kb(SETS / folder / "kb.ttl")
+    skos = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
+    found = set()
+    for name in kb.relations():
+        if name.startswith("skos:"):
+            continue
+        iri = kb.relation(name)
+        found.add(name.split(":")[1].lower())
+        for p in (rdflib.RDFS.label, skos.altLabel):
+            found |= {str(o).lower() for o in kb.graph.objects(iri, p)}
+    return found
+
+
+@pytest.mark.parametrize("folder", HELD_OUT)
+def test_held_out_set_kb_shape(folder):
+    """A held-out set's KB: CLEVR values labelled as CLEVR writes them, at least 8 relations
+    with booleans, integers, strings and entities, and no relation name or label shared with
+    another set."""
+    import rdflib
+
+    kb = load_kb(SETS / folder / "kb.ttl")
     g = kb.graph
     labels = {str(o) for o in g.objects(None, rdflib.RDFS.label)}
     assert {"metal", "rubber", "cube", "sphere", "cylinder", "gray", "red", "blue", "green", "brown", "purple",
@@ -55,8 +77,10 @@ def test_second_set_kb_shape():
         value = next(g.objects(None, kb.relation(name)))
         kinds[type(value.toPython()).__name__ if isinstance(value, rdflib.Literal) else "entity"] += 1
     assert {"bool", "int", "str", "entity"} <= set(kinds)
-    first = {r.split(":")[1] for r in load_kb(SETS / "clevr_kb_heldout" / "kb.ttl").relations()}
-    assert not first & {r.split(":")[1] for r in relations}
+    mine = _names_and_labels(folder)
+    for other in ALL_SETS:
+        if other != folder:
+            assert not mine & _names_and_labels(other), other
 
 
 def _template_of(question: str, families) -> tuple[str, ...]:
@@ -68,8 +92,8 @@ def _template_of(question: str, families) -> tuple[str, ...]:
     return found.pop()
 
 
-# the second KB's facts, read by hand: the answer of each relation chain for one object
-BY_HAND = {
+# each held-out KB's facts, read by hand: the answer of each relation chain for one object
+BY_HAND2 = {
     _obj("large", "red", "metal", "cube").values(): {
         ("ts:density",): "8", ("ts:tapSound",): "clang", ("ts:main_producer",): "china", ("ts:rawMaterial",): "ore",
         ("ts:cornerCount",): "8", ("ts:edges",): "12", ("ts:looks_like",): "die", ("ts:seasonEvoked",): "autumn",
@@ -99,6 +123,61 @@ BY_HAND = {
 }
 
 
+BY_HAND3 = {
+    _obj("large", "red", "metal", "cube").values(): {
+        ("lab:sound_speed",): "5900", ("lab:chiefElement",): "iron", ("lab:fromGreek",): "kybos",
+        ("lab:packingEfficiency",): "100", ("lab:gem",): "ruby", ("lab:traffic_signal",): "stop",
+        ("lab:heatConductor",): "yes", ("lab:is_elastic",): "no", ("lab:platonic_solid",): "yes",
+        ("lab:neutralHue",): "no", ("lab:chiefElement", "chem:atomicNumber"): "26",
+        ("lab:chiefElement", "chem:elementSymbol"): "fe", ("lab:gem", "lab:birthstone_month"): "july"},
+    _obj("small", "cyan", "rubber", "cylinder").values(): {  # cyan: no traffic-light meaning
+        ("lab:sound_speed",): "1600", ("lab:chiefElement",): "carbon", ("lab:fromGreek",): "kylindros",
+        ("lab:packingEfficiency",): "91", ("lab:gem",): "aquamarine", ("lab:heatConductor",): "no",
+        ("lab:is_elastic",): "yes", ("lab:platonic_solid",): "no", ("lab:neutralHue",): "no",
+        ("lab:chiefElement", "chem:atomicNumber"): "6", ("lab:chiefElement", "chem:elementSymbol"): "c",
+        ("lab:gem", "lab:birthstone_month"): "march"},
+    _obj("large", "yellow", "rubber", "sphere").values(): {
+        ("lab:sound_speed",): "1600", ("lab:chiefElement",): "carbon", ("lab:fromGreek",): "sphaira",
+        ("lab:packingEfficiency",): "74", ("lab:gem",): "topaz", ("lab:traffic_signal",): "caution",
+        ("lab:heatConductor",): "no", ("lab:is_elastic",): "yes", ("lab:platonic_solid",): "no",
+        ("lab:neutralHue",): "no", ("lab:chiefElement", "chem:atomicNumber"): "6",
+        ("lab:chiefElement", "chem:elementSymbol"): "c", ("lab:gem", "lab:birthstone_month"): "november"},
+}
+
+BY_HAND4 = {
+    _obj("large", "red", "metal", "cube").values(): {
+        ("cr:price_per_kg",): "1", ("cr:exampleTool",): "hammer", ("cr:min_paint_colours",): "3",
+        ("cr:shippedIn",): "box", ("cr:snookerPoints",): "1", ("cr:signature_flower",): "rose",
+        ("cr:microwaveSafe",): "no", ("cr:hasCircularFace",): "no", ("cr:olympic_ring",): "yes",
+        ("cr:exampleTool", "cr:usedByTrade"): "carpenter", ("cr:signature_flower", "bot:genus"): "rosa",
+        ("cr:signature_flower", "bot:bloomMonth"): "june"},
+    _obj("small", "cyan", "rubber", "cylinder").values(): {  # cyan: no snooker ball
+        ("cr:price_per_kg",): "2", ("cr:exampleTool",): "rubber mallet", ("cr:min_paint_colours",): "2",
+        ("cr:shippedIn",): "tube", ("cr:signature_flower",): "forget-me-not", ("cr:microwaveSafe",): "yes",
+        ("cr:hasCircularFace",): "yes", ("cr:olympic_ring",): "no", ("cr:exampleTool", "cr:usedByTrade"): "tiler",
+        ("cr:signature_flower", "bot:genus"): "myosotis", ("cr:signature_flower", "bot:bloomMonth"): "may"},
+    _obj("large", "yellow", "rubber", "sphere").values(): {
+        ("cr:price_per_kg",): "2", ("cr:exampleTool",): "rubber mallet", ("cr:min_paint_colours",): "1",
+        ("cr:shippedIn",): "net bag", ("cr:snookerPoints",): "2", ("cr:signature_flower",): "sunflower",
+        ("cr:microwaveSafe",): "yes", ("cr:hasCircularFace",): "no", ("cr:olympic_ring",): "yes",
+        ("cr:exampleTool", "cr:usedByTrade"): "tiler", ("cr:signature_flower", "bot:genus"): "helianthus",
+        ("cr:signature_flower", "bot:bloomMonth"): "august"},
+}
+
+BY_HAND = {"clevr_kb_heldout2": BY_HAND2, "clevr_kb_heldout3": BY_HAND3, "clevr_kb_heldout4": BY_HAND4}
+
+# counts on one scene: 0 large red metal cube, 1 small cyan rubber sphere, 2 small green metal
+# cylinder, 3 large gray rubber cube
+COUNTS_BY_HAND = {
+    "clevr_kb_heldout2": {("ts:can_rust",): "2", ("ts:isBouncy",): "2", ("ts:hasCurvedSurface",): "2",
+                          ("ts:primary",): "1",
+                          ("ts:inRainbow",): "2"},  # red and green are rainbow colours, cyan and gray are not
+    "clevr_kb_heldout3": {("lab:heatConductor",): "2", ("lab:is_elastic",): "2", ("lab:platonic_solid",): "2",
+                          ("lab:neutralHue",): "1"},  # gray only
+    "clevr_kb_heldout4": {("cr:microwaveSafe",): "2", ("cr:hasCircularFace",): "1",
+                          ("cr:olympic_ring",): "2"},  # red and green are Olympic ring colours
+}
+
 def _names_the_twin(question: str, size: str) -> bool:
     """Whether ``question`` (on a scene of an object and its gray twin of the other size,
     the twin left of it) asks about the twin."""
@@ -111,11 +190,13 @@ def _names_the_twin(question: str, size: str) -> bool:
     return "gray" in words
 
 
-def test_second_set_answers_checked_by_hand(tmp_path):
+@pytest.mark.parametrize("folder", HELD_OUT)
+def test_held_out_set_answers_checked_by_hand(tmp_path, folder):
     """On scenes of one known object (and its twin for related references), every template's
     answer is the KB's fact as read by hand; counts count the one or two objects."""
     scenes = []
-    for k, values in enumerate(BY_HAND):
+    table = BY_HAND[folder]
+    for k, values in enumerate(table):
         size, color, material, shape = values
         other = _obj("small" if size == "large" else "large", "gray", material, shape)
         scenes.append({"image_index": 2 * k + 1, "image_filename": f"{k}.png",
@@ -123,47 +204,51 @@ def test_second_set_answers_checked_by_hand(tmp_path):
                        "relationships": {"left": [[1], []], "right": [[], [0]], "front": [[], []], "behind": [[], []]}})
     path = tmp_path / "scenes.json"
     path.write_text(json.dumps({"info": {"split": "val"}, "scenes": scenes}))
-    families = load_kb_templates(SECOND / "templates.json")
+    families = load_kb_templates(SETS / folder / "templates.json")
     checked = Counter()
     for seed in range(16):
-        for q in generate_kb_questions(path, SECOND / "kb.ttl", families, images="odd", per_scene=6, seed=seed):
+        # yes/no families alternate the answer they look for: with one yes/no question per
+        # scene, each scene would always be asked for the same answer, so odd seeds ask two
+        for q in generate_kb_questions(path, SETS / folder / "kb.ttl", families, images="odd",
+                                       per_scene=6 + 6 * (seed % 2), seed=seed):
             check_text(q["question"])
             fam = families[q["question_family_index"]]
             if fam.kind == "count":
                 continue  # the two objects share material and shape: counted below
             relations = _template_of(q["question"], families)
-            values = list(BY_HAND)[q["image_index"] // 2]
+            values = list(table)[q["image_index"] // 2]
             if _names_the_twin(q["question"], next(iter(values))):
                 continue
-            assert q["answer"] == BY_HAND[values][relations], q
+            assert q["answer"] == table[values][relations], q
             checked[relations] += 1
     assert set(checked) == {t.relations for f in families for t in f.templates if f.kind != "count"}, checked
 
 
-def test_second_set_counts_checked_by_hand(tmp_path):
-    # 0 large red metal cube, 1 small cyan rubber sphere, 2 small green metal cylinder, 3 large gray rubber cube
+@pytest.mark.parametrize("folder", HELD_OUT)
+def test_held_out_set_counts_checked_by_hand(tmp_path, folder):
     scene = {"image_index": 1, "objects": [_obj("large", "red", "metal", "cube"), _obj("small", "cyan", "rubber", "sphere"),
                                            _obj("small", "green", "metal", "cylinder"),
                                            _obj("large", "gray", "rubber", "cube")],
              "relationships": {r: [[], [], [], []] for r in ("left", "right", "front", "behind")}}
     path = tmp_path / "scenes.json"
     path.write_text(json.dumps({"info": {"split": "val"}, "scenes": [scene]}))
-    families = [f for f in load_kb_templates(SECOND / "templates.json") if f.name == "count"]
-    by_hand = {("ts:can_rust",): "2", ("ts:isBouncy",): "2", ("ts:hasCurvedSurface",): "2", ("ts:primary",): "1",
-               ("ts:inRainbow",): "2"}  # red and green are rainbow colours, cyan and gray are not
+    families = [f for f in load_kb_templates(SETS / folder / "templates.json") if f.name == "count"]
+    by_hand = COUNTS_BY_HAND[folder]
     seen = set()
     for seed in range(20):
-        for q in generate_kb_questions(path, SECOND / "kb.ttl", families, per_scene=5, seed=seed):
+        for q in generate_kb_questions(path, SETS / folder / "kb.ttl", families, per_scene=5, seed=seed):
+            check_text(q["question"])
             relations = _template_of(q["question"], families)
             assert q["answer"] == by_hand[relations], q
             seen.add(relations)
     assert seen == set(by_hand)
 
 
-def test_second_set_every_family_makes_questions_on_fixture_scenes():
-    families = load_kb_templates(SECOND / "templates.json")
+@pytest.mark.parametrize("folder", HELD_OUT)
+def test_held_out_set_every_family_makes_questions_on_fixture_scenes(folder):
+    families = load_kb_templates(SETS / folder / "templates.json")
     questions = [q for seed in range(8) for q in generate_kb_questions(
-        FIXTURE_SCENES, SECOND / "kb.ttl", families, images="all", per_scene=6, seed=seed)]
+        FIXTURE_SCENES, SETS / folder / "kb.ttl", families, images="all", per_scene=6, seed=seed)]
     made = Counter(q["question_family_index"] for q in questions)
     assert set(made) == set(range(len(families)))
     assert all(made[i] >= 3 for i in range(len(families))), made
@@ -171,10 +256,11 @@ def test_second_set_every_family_makes_questions_on_fixture_scenes():
 
 @pytest.mark.data
 @pytest.mark.slow
-def test_second_set_on_the_val_scenes():
+@pytest.mark.parametrize("folder", HELD_OUT)
+def test_held_out_set_on_the_val_scenes(folder):
     scenes = shared_path("clevr", "val", "CLEVR_val_scenes.json")
-    families = load_kb_templates(SECOND / "templates.json")
-    questions = generate_kb_questions(scenes, SECOND / "kb.ttl", families, images="odd", per_scene=2, seed=0)
+    families = load_kb_templates(SETS / folder / "templates.json")
+    questions = generate_kb_questions(scenes, SETS / folder / "kb.ttl", families, images="odd", per_scene=2, seed=0)
     assert len(questions) == 500 and all(q["image_index"] % 2 == 1 for q in questions)
     per_family = Counter(families[q["question_family_index"]].name for q in questions)
     assert set(per_family) == set(FAMILIES) and min(per_family.values()) >= 60
