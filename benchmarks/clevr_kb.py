@@ -35,7 +35,7 @@ its ``clevr_kb_`` prefix) in the CLEVR v1.0 release format without programs.
 
 Setting: each question is asked from its words alone with the KB passed as a user passes it
 (``nsreason eval clevr --parser P --kb kb.ttl``: :func:`nsreason.eval.clevr.evaluate_clevr`
-with ``kb=[...]``); exact match of the answer string. Whether a set is held out is said by
+with ``kb=[...]``); the answer string matched ignoring case and spacing, as ``eval clevr`` does. Whether a set is held out is said by
 its ``templates.json`` (``"held_out"``) and printed with the table; the questions are asked
 on the odd val scenes (the even ones stay free for development).
 Data from ../shared/data (or NSREASON_SHARED_DATA).
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from nsreason.datasets.clevr.kb_questions import generate_kb_questions, load_kb_templates, write_kb_questions
-    from nsreason.eval.clevr import evaluate_clevr
+    from nsreason.eval.clevr import evaluate_clevr, same_answer
 
     families = load_kb_templates(templates_file)
     questions = generate_kb_questions(SCENES, kb_file, families, images=args.images, per_scene=args.per_scene,
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         p = json.loads(line)
         q = by_index[p["question_index"]]
         family = families[q["question_family_index"]].name
-        right = p["failure"] is None and p["answer"] == q["answer"]
+        right = p["failure"] is None and same_answer(p["answer"], q["answer"])  # as eval clevr scores
         per_family[family]["questions"] += 1
         per_family[family]["correct"] += right
         if p["failure"] is not None:
@@ -156,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine_info()
     scenes = len({q["image_index"] for q in questions})
-    print("CLEVR scenes + a custom Turtle KB, questions from their words (exact-match accuracy)")
+    print("CLEVR scenes + a custom Turtle KB, questions from their words (accuracy; answers matched ignoring case and spacing)")
     print(f"data: {len(questions)} questions on the {scenes} {args.images} image_index scenes of "
           f"{SCENES.name}; KB {_shown(kb_file)}; templates {_shown(templates_file)}; "
           f"set written to {args.out}")
-    print(f"setting: parser {args.parser!r} from the words alone, KB passed as --kb (exact match); questions "
+    print(f"setting: parser {args.parser!r} from the words alone, KB passed as --kb; questions "
           f"asked on the {args.images} val scenes only; held out: {held_out}")
     print(f"command: .venv/bin/python benchmarks/clevr_kb.py --set {_shown(folder)} --parser {args.parser} "
           f"--images {args.images} "

@@ -231,6 +231,29 @@ def _skeleton(words: Sequence[str]) -> tuple[_Frame, str] | None:
                   words=tuple(words[span[0]: span[1]])), text(span, "the object")
 
 
+def _answer_noun(words: Sequence[str], relation: Any) -> str | None:
+    """The noun a question asks for ("which *element* ...", "what kind of *stone* ...") when
+    one of the relation's names holds it (its base form: "elements" names "main chemical
+    element"), else None: the answer type a lookup names, as question answering matches
+    it. Attribute and scene nouns ("which colour", "what thing") name no relation."""
+    from .lexicon import load_lexicon
+
+    k = next((k + 1 for k, w in enumerate(words[:3]) if w in ("which", "what")), None)
+    if k is None:
+        return None
+    while k < len(words) and words[k] in ("kind", "type", "sort", "of"):
+        k += 1
+    lexicon = load_lexicon()
+    named = {f for name in getattr(relation, "labels", ()) for w in re.findall(r"[a-z]+", name.lower())
+             for f in (w, *lexicon.base_forms(w, "n"))}
+    for noun in words[k: k + 3]:  # "what precious stone": the noun after its adjectives
+        if noun in FUNCTION_WORDS or noun in _AUX or noun in ATTRIBUTES or noun in _NOUNS:
+            break
+        if {noun, *lexicon.base_forms(noun, "n")} & named:
+            return noun
+    return None
+
+
 def _verbalise(frame: _Frame, name: str | None) -> list[str]:
     """Questions of ``frame`` asking for the relation ``name`` about "the object" (or
     "things"); with no name, the question the frame asks without any relation (the
@@ -328,6 +351,8 @@ def _attribute_phrase(words: Sequence[str]) -> tuple[str, list[str]] | None:
         w = w[2:]  # "(is) most of the material of X (made)"
     if w and w[0] in ("the", "its"):
         w = w[1:]
+    if len(w) >= 4 and w[0] == "same" and w[1] in ATTRIBUTES and w[2] == "as":  # "(has) the same colour as X"
+        return ATTRIBUTES[w[1]], _trim(w[3:])
     if len(w) >= 3 and w[0] in ATTRIBUTES and w[1] == "of":
         return ATTRIBUTES[w[0]], _trim(w[2:])
     if len(w) >= 2 and w[0] in ATTRIBUTES:
@@ -508,7 +533,10 @@ class MixedParser:
         (:func:`_verbalise`) is most similar to the question with its object replaced by
         "the object" (MiniLM), if it explains the question better than the scene question
         alone by at least :data:`GAIN` (so "the melting point of the material of X" is not
-        answered with a relation the KB has). None when no relation does."""
+        answered with a relation the KB has), or by anything at all when the noun the
+        question asks for names the relation ("which *element* is the material of X mostly
+        made of" for ``main chemical element``: :func:`_answer_noun`). None when no
+        relation does."""
         closest = getattr(self.finder, "closest", None)
         if not callable(closest):
             return None
@@ -522,11 +550,16 @@ class MixedParser:
                       for k in range(len(words)))  # "how many edges ...", "... has how many edges"
         found = closest(neutral, _verbalise(frame, None)[0], lambda name: _verbalise(frame, name),
                         kinds=kinds, about=about, numeric=numeric, hops=2 if frame.kind == "query" else 1)
-        if found is None or found[1] < GAIN:
+        if found is None:
             return None
         matches, gain = found
+        typed_answer = _answer_noun(words, matches[0].relation)
+        if gain < (0.0 if typed_answer else GAIN):
+            return None
         details: dict[str, Any] = {"parser": self.name, "relation": matches[0].to_json(), "frame": frame.kind,
                                    "scene_question": frame.scene_question, "gain": round(gain, 4)}
+        if typed_answer:
+            details["answer_noun"] = typed_answer
         return self._program(question, frame, matches, details)
 
     def _outer(self, words: Sequence[str], allowed: Sequence[bool]) -> tuple[int, int, Any] | None:

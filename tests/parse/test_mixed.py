@@ -131,6 +131,29 @@ def test_the_skeleton_of_a_question_is_read_without_its_relation():
         assert (got[0].kind, got[0].scene_question, got[1]) == want
 
 
+def test_the_noun_a_question_asks_for_can_name_the_relation():
+    from types import SimpleNamespace
+
+    from nsreason.parse.mixed import _answer_noun, _tokens
+
+    element = SimpleNamespace(labels=("main chemical element",))
+    gem = SimpleNamespace(labels=("gemstone", "gem"))
+    assert _answer_noun(_tokens("Which element is the material of the cube mostly made of?"), element) == "element"
+    assert _answer_noun(_tokens("Which elements make up the material of the cube?"), element) == "elements"
+    assert _answer_noun(_tokens("What kind of gem has the colour of the ball?"), gem) == "gem"
+    assert _answer_noun(_tokens("What precious gem has the colour of the ball?"), gem) == "gem"
+    assert _answer_noun(_tokens("Which language is spoken where the cube's material comes from?"), element) is None
+    assert _answer_noun(_tokens("What colour is the ball?"), gem) is None
+    assert _answer_noun(_tokens("How many elements are there?"), element) is None
+
+
+def test_the_same_attribute_as_an_object_is_that_objects_attribute(mixed):
+    parsed = mixed.parse("What typical use has the same material as the blue cube?")
+    assert parsed is not None and parsed.ok
+    assert parsed.program.to_text() == \
+        'kb_query["typical use"](query_material(unique(filter_shape[cube](filter_color[blue](scene())))))'
+
+
 def test_questions_that_name_no_relation_are_left_to_the_scene_parser(mixed):
     assert mixed.parse("How many cubes are there?") is None
     assert mixed.parse("What color is the large sphere?") is None
