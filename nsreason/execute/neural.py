@@ -47,7 +47,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError, ProgramError, RegistryError
+from ..errors import ExecutionFailure, InputError, ProgramError, RegistryError
 from ..program.ir import Program
 from ..program.vocab import Vocabulary, get_vocabulary
 from ..registry import Registry
@@ -61,7 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..encode.scene import SceneBatch, SceneSchema
     from ..scene.graph import SceneGraph
 
-__all__ = ["SOFT_OPS", "NeuralExecutor", "default_weights_dir", "load_model", "model_class", "new_model",
+__all__ = ["SOFT_OPS", "NeuralExecutor", "RunRecord", "SoftContext", "default_weights_dir", "load_model", "model_class", "new_model",
            "run_programs"]
 
 SOFT_OPS: Registry[Callable[..., Any]] = Registry("soft op implementation", "nsreason.soft_ops")
@@ -86,14 +86,29 @@ def default_weights_dir() -> Path:
 
 class SoftContext:
     """What a soft op reads besides its inputs: the refined scene of each row (``scene``:
-    :class:`~nsreason.encode.gnn.Refined`, one scene per row) and each attribute value's
-    index in its domain."""
+    :class:`~nsreason.encode.gnn.Refined`, one scene per row), each attribute value's
+    index in its domain, the injected knowledge base (``knowledge``: see
+    :mod:`nsreason.execute.soft_knowledge`; None without one) and the labels of each
+    value input without a domain (``input_labels``: None for other inputs).
 
-    __slots__ = ("scene", "value_index")
+    What an op may leave for the executor: ``labels`` (those of its output, a value
+    distribution whose labels it made), ``evidence`` (trace details shared by the rows),
+    ``per_row`` (name → ``[m, ...]`` tensor, one row each in the trace) and ``failures``
+    (``(code, mass, rival, reason)``: a row fails with ``code`` where ``mass[r] > rival[r]``,
+    ``reason(r)`` saying why)."""
 
-    def __init__(self, scene: Refined, value_index: dict[str, dict[str, int]]) -> None:
+    __slots__ = ("evidence", "failures", "input_labels", "knowledge", "labels", "per_row", "scene", "value_index")
+
+    def __init__(self, scene: Refined, value_index: dict[str, dict[str, int]], knowledge: Any = None,
+                 input_labels: Sequence[Sequence[str] | None] = ()) -> None:
         self.scene = scene
         self.value_index = value_index
+        self.knowledge = knowledge
+        self.input_labels = list(input_labels)
+        self.labels: list[str] | None = None
+        self.evidence: dict[str, Any] | None = None
+        self.per_row: dict[str, Any] = {}
+        self.failures: list[tuple[str, Any, Any, Callable[[int], str]]] = []
 
     def attribute(self, key: str) -> torch.Tensor:
         try:
@@ -700,10 +715,15 @@ class NeuralExecutor:
         ``"cpu"``, ``"cuda"``...; default: CUDA when available.
     batch_size:
         Questions run together by :meth:`execute_many`.
+    knowledge:
+        A knowledge base for the knowledge ops (``kb_query``, ``kb_filter``...), with the
+        protocol :class:`nsreason.execute.soft_knowledge.Knowledge` (the api passes a
+        :class:`nsreason.retrieve.ops.KnowledgeTable`); without one, a program that uses
+        them fails with ``no_knowledge_base``.
     """
 
     def __init__(self, model: Any = None, *, vocabulary: str | Vocabulary | None = None,
-                 device: str | None = None, batch_size: int = 512) -> None:
+                 device: str | None = None, batch_size: int = 512, knowledge: Any = None) -> None:
         import torch
 
         self.model = model if model is not None and not isinstance(model, (str, Path)) else load_model(model)
@@ -711,9 +731,16 @@ class NeuralExecutor:
         self.model.to(self.device)
         self.vocabulary = get_vocabulary(vocabulary) if vocabulary is not None else None
         self.batch_size = batch_size
+        self.knowledge = knowledge
 
     def __repr__(self) -> str:
-        return f"NeuralExecutor(device={self.device.type!r})"
+        kb = ", knowledge=..." if self.knowledge is not None else ""
+        return f"NeuralExecutor(device={self.device.type!r}{kb})"
+
+    def with_knowledge(self, knowledge: Any) -> NeuralExecutor:
+        """The same executor (model, device, vocabulary) reading ``knowledge``."""
+        return NeuralExecutor(self.model, vocabulary=self.vocabulary, device=str(self.device),
+                              batch_size=self.batch_size, knowledge=knowledge)
 
     def execute(self, program: Program, scene: SceneGraph, *, trace: bool = True) -> Answer:
         """Run ``program`` on ``scene``: the most probable answer with its probability
@@ -751,10 +778,13 @@ class NeuralExecutor:
             programs = [pairs[q][0] for q in runnable]
             rows = [scenes[id(pairs[q][1])] for q in runnable]
             step_ns: list[int] = []
-            values = run_programs(self.model, programs, rows, refined, self._vocab, step_ns)
+            record = RunRecord()
+            values = run_programs(self.model, programs, rows, refined, self._vocab, step_ns,
+                                  knowledge=self.knowledge, record=record)
             for k, q in enumerate(runnable):
                 program, scene = pairs[q]
-                answers[q] = self._answer(program, scene, batch, refined, rows[k], values[k], trace, step_ns)
+                answers[q] = self._answer(program, scene, batch, refined, rows[k], values[k], trace, step_ns,
+                                          (record, k))
         return answers  # type: ignore[return-value]
 
     def _vocab(self, program: Program) -> Vocabulary:
@@ -762,28 +792,51 @@ class NeuralExecutor:
 
     def _check(self, program: Program) -> Failure | None:
         """None, or the failure of a program that does not validate."""
+        vocab = self._vocab(program)
         try:
-            program.validate(self._vocab(program))
+            program.validate(vocab)
         except ProgramError as err:
             return Failure("invalid_program", str(err), None)
+        if self.knowledge is None:
+            from .soft_knowledge import KNOWLEDGE_SOFT_OPS
+
+            for i, step in enumerate(program.steps):
+                if vocab.op(step.op).neural in KNOWLEDGE_SOFT_OPS:
+                    return Failure("no_knowledge_base", f"{step.op} reads a knowledge base and this neural executor "
+                                   "has none: NeuralExecutor(knowledge=...), or Reasoner(executor='neural', kb=...)", i)
         return None
 
     def _answer(self, program: Program, scene: SceneGraph, batch: SceneBatch, refined: Refined, row: int,
-                values: list[Any], trace: bool, step_ns: list[int]) -> Answer:
+                values: list[Any], trace: bool, step_ns: list[int],
+                recorded: tuple[RunRecord, int] | None = None) -> Answer:
         vocab = self._vocab(program)
         out_type = vocab.op(program.steps[-1].op).output
         last = vocab.op(program.steps[-1].op)
+        rec, k = recorded if recorded is not None else (RunRecord(1), 0)
+        failure = rec.failures.get(k)
+        if failure is not None:
+            tr = None
+            if trace:
+                steps = _trace_steps(self.model, vocab, program, batch.ids[row], values, step_ns,
+                                     refined_row=(refined, row), recorded=(rec, k))
+                steps += [TraceStep(i, s.op, tuple(s.args), tuple(s.inputs), None, vocab.op(s.op).output,
+                                    "failed" if i == failure.step else "skipped", failure if i == failure.step else None)
+                          for i, s in enumerate(program.steps) if i >= len(steps)]
+                tr = Trace(steps, failure=failure, program=program, scene_id=scene.id,
+                           vocabulary=program.vocabulary_name)
+            return Answer(None, program, tr, failure, out_type)
+        labels = rec.labels[k][-1] if rec.labels[k] else None
         if last.neural == "query_name":
             names, probs = name_distribution(values[-1], refined.open[row].scene.objects)
             best = int(probs.argmax()) if len(names) else -1
             value, confidence = (names[best], float(probs[best])) if names else (None, 0.0)
         else:
             value, confidence = decode(self.model, vocab, out_type, values[-1], batch.ids[row],
-                                       open_labels(vocab, program.steps[-1]))
+                                       list(labels) if labels is not None else None)
         tr = None
         if trace:
             steps = _trace_steps(self.model, vocab, program, batch.ids[row], values, step_ns,
-                                 refined_row=(refined, row))
+                                 refined_row=(refined, row), recorded=(rec, k))
             tr = Trace(steps, answer=value, program=program, scene_id=scene.id,
                        vocabulary=program.vocabulary_name, confidence=confidence)
         return Answer(value, program, tr, None, out_type, confidence)
@@ -808,43 +861,98 @@ def soft_implementation(vocab: Vocabulary, op: str) -> Callable[..., Any]:
     return SOFT_OPS.get(name)
 
 
+class RunRecord:
+    """What :func:`run_programs` keeps besides the values, per program: each step's output
+    labels (a tuple for a value distribution whose labels are known, else None), the
+    evidence and per-row details of steps that leave them (knowledge steps), and the
+    failure that stopped a program (a step that raised
+    :class:`~nsreason.errors.ExecutionFailure`, or a failure label that outweighed every
+    answer: :mod:`nsreason.execute.soft_knowledge`)."""
+
+    __slots__ = ("evidence", "failures", "labels", "per_row")
+
+    def __init__(self, n: int = 0) -> None:
+        self.reset(n)
+
+    def reset(self, n: int) -> None:
+        """Empty records for ``n`` programs."""
+        self.labels: list[list[tuple[str, ...] | None]] = [[] for _ in range(n)]
+        self.evidence: list[dict[int, dict[str, Any]]] = [{} for _ in range(n)]
+        self.per_row: list[dict[int, dict[str, Any]]] = [{} for _ in range(n)]
+        self.failures: dict[int, Failure] = {}
+
+
+def _default_labels(vocab: Vocabulary, step: Any) -> tuple[str, ...] | None:
+    """The labels of a step's output when its op does not make them: :func:`open_labels`,
+    else its value type's domain."""
+    labels = open_labels(vocab, step)
+    if labels is not None:
+        return tuple(labels)
+    t = vocab.types[vocab.op(step.op).output]
+    return tuple(t.domain) if t.kind == "value" and t.domain is not None else None
+
+
 def run_programs(model: Any, programs: Sequence[Program], rows: Sequence[int], refined: Refined,
-                 vocab_of: Callable[[Program], Vocabulary], step_ns: list[int] | None = None) -> list[list[Any]]:
+                 vocab_of: Callable[[Program], Vocabulary], step_ns: list[int] | None = None, *,
+                 knowledge: Any = None, record: RunRecord | None = None) -> list[list[Any]]:
     """Every step's output of every program (``programs[k]`` on scene row ``rows[k]`` of
     ``refined``), batched: at each step position, the programs whose step there has the
-    same op and constants run as one call on the stacked inputs. Differentiable.
-    ``step_ns`` receives, per step position, its time divided by the programs that have a
-    step there (the time of one step, amortised over the batch)."""
+    same op, constants and input labels run as one call on the stacked inputs.
+    Differentiable. ``step_ns`` receives, per step position, its time divided by the
+    programs that have a step there (the time of one step, amortised over the batch).
+    ``knowledge``: the KB the knowledge ops read (:mod:`nsreason.execute.soft_knowledge`).
+    ``record`` (a :class:`RunRecord`) receives labels, evidence and failures; a program
+    that fails stops there (its values end with the failing step's output, or before it
+    when the step raised)."""
     import torch
 
     values: list[list[Any]] = [[] for _ in programs]
+    rec = record if record is not None else RunRecord()
+    rec.reset(len(programs))
     longest = max(len(p.steps) for p in programs)
-    cache: dict[Any, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+    cache: dict[Any, tuple[Callable[..., Any], tuple[Any, ...], tuple[str, ...] | None]] = {}
     for t in range(longest):
         t0 = time.perf_counter_ns()
         groups: dict[Any, list[int]] = {}
         for k, program in enumerate(programs):
-            if t < len(program.steps):
+            if t < len(program.steps) and k not in rec.failures:
                 step = program.steps[t]
-                key = (id(vocab_of(program)), step.op, step.args)
+                in_labels = tuple(rec.labels[k][j] for j in step.inputs)
+                key = (id(vocab_of(program)), step.op, step.args, in_labels)
                 groups.setdefault(key, []).append(k)
         for key, members in groups.items():
             program = programs[members[0]]
             vocab = vocab_of(program)
             step = program.steps[t]
-            if key not in cache:
-                cache[key] = (soft_implementation(vocab, step.op), step_constants(vocab, step))
-            fn, consts = cache[key]
+            plain = key[:3]
+            if plain not in cache:
+                cache[plain] = (soft_implementation(vocab, step.op), step_constants(vocab, step),
+                                _default_labels(vocab, step))
+            fn, consts, default_labels = cache[plain]
             index = torch.as_tensor([rows[k] for k in members], device=refined.exist.device)
-            ctx = SoftContext(refined.take(index), model.value_index)
+            ctx = SoftContext(refined.take(index), model.value_index, knowledge, key[3])
             inputs = [torch.stack([values[k][programs[k].steps[t].inputs[j]] for k in members])
                       for j in range(len(step.inputs))]
             try:
                 out = fn(ctx, *inputs, *consts)
             except ExecutionError as err:
                 raise ExecutionError(f"step {t} ({step.op}): {err.message}") from None
+            except ExecutionFailure as exc:
+                for k in members:
+                    rec.failures[k] = Failure(exc.code, exc.reason, t)
+                continue
+            labels = tuple(ctx.labels) if ctx.labels is not None else default_labels
             for r, k in enumerate(members):
                 values[k].append(out[r])
+                rec.labels[k].append(labels)
+                if ctx.evidence is not None:
+                    rec.evidence[k][t] = ctx.evidence
+                if ctx.per_row:
+                    rec.per_row[k][t] = {name: v[r] for name, v in ctx.per_row.items()}
+                for code, mass, rival, reason in ctx.failures:
+                    if float(mass[r]) > float(rival[r]):
+                        rec.failures[k] = Failure(code, reason(r), t)
+                        break
         if step_ns is not None:
             step_ns.append((time.perf_counter_ns() - t0) // max(1, sum(map(len, groups.values()))))
     return values
@@ -923,18 +1031,30 @@ def _edges(refined: Refined, row: int, predicate: str, source: torch.Tensor, ids
 
 
 def _trace_steps(model: Any, vocab: Vocabulary, program: Program, ids: list[Any], values: list[Any],
-                 step_ns: list[int], refined_row: tuple[Refined, int] | None = None) -> list[TraceStep]:
+                 step_ns: list[int], refined_row: tuple[Refined, int] | None = None,
+                 recorded: tuple[RunRecord, int] | None = None) -> list[TraceStep]:
     """One :class:`TraceStep` per step: its decoded output, its time (amortised over the
     batch it ran in), and in ``details`` the attention over objects (sets and objects),
-    P(exactly one) for ``unique``, the strongest edges a relation step used, and the
-    distribution of counts, yes/no and values."""
+    P(exactly one) for ``unique``, the strongest edges a relation step used, the
+    distribution of counts, yes/no and values, and for a knowledge step its evidence
+    (:func:`nsreason.execute.soft_knowledge.step_details`). A step that failed
+    (``recorded``'s failure) is marked so, with its output distribution."""
     steps = []
     n = len(ids)
+    rec, k = recorded if recorded is not None else (None, 0)
+    failure = rec.failures.get(k) if rec is not None else None
     for i, (step, value) in enumerate(zip(program.steps, values)):
         sig = vocab.op(step.op)
         out_type = sig.output
         kind = vocab.types[out_type].kind
         details: dict[str, Any] = {"executor": "neural"}
+        labels = rec.labels[k][i] if rec is not None and i < len(rec.labels[k]) else None
+        if rec is not None and i in rec.evidence[k]:
+            from .soft_knowledge import step_details
+
+            details.update(step_details(sig.neural, rec.evidence[k][i], rec.per_row[k].get(i, {}),
+                                        [values[j] for j in step.inputs],
+                                        [rec.labels[k][j] for j in step.inputs], ids))
         if kind in ("object", "object_set"):
             weights = [round(float(x), 4) for x in value[:n]]
             details["attention"] = {str(ids[j]): w for j, w in enumerate(weights)}
@@ -951,7 +1071,8 @@ def _trace_steps(model: Any, vocab: Vocabulary, program: Program, ids: list[Any]
                 names, probs = name_distribution(value, refined_row[0].open[refined_row[1]].scene.objects)
                 dist = (names, probs) if names else None
             else:
-                dist = answer_distribution(model, vocab, out_type, value, n, open_labels(vocab, step))
+                dist = answer_distribution(model, vocab, out_type, value, n,
+                                           list(labels) if labels is not None else open_labels(vocab, step))
             if dist is None:
                 output = None
             else:
@@ -960,8 +1081,10 @@ def _trace_steps(model: Any, vocab: Vocabulary, program: Program, ids: list[Any]
                     ("yes" if lab is True else "no" if lab is False else str(lab)): round(float(p), 4)
                     for lab, p in zip(labels, probs)}
                 output = labels[int(probs.argmax())]
-        steps.append(TraceStep(i, step.op, tuple(step.args), tuple(step.inputs), output, out_type,
-                               "ok", None, step_ns[i] if i < len(step_ns) else 0, details))
+        failed = failure is not None and failure.step == i
+        steps.append(TraceStep(i, step.op, tuple(step.args), tuple(step.inputs), None if failed else output,
+                               out_type, "failed" if failed else "ok", failure if failed else None,
+                               step_ns[i] if i < len(step_ns) else 0, details))
     return steps
 
 
@@ -971,6 +1094,7 @@ def _failed_trace(program: Program, scene: SceneGraph, failure: Failure) -> Trac
 
 
 def _register() -> None:
+    from . import soft_knowledge  # noqa: F401  (registers the soft knowledge ops)
     from .executors import EXECUTORS
 
     EXECUTORS.register("neural", NeuralExecutor)  # the same factory again is no error

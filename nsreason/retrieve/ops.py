@@ -43,7 +43,7 @@ from .retriever import Retriever
 if TYPE_CHECKING:
     from ..kb.base import KnowledgeBase
 
-__all__ = ["KNOWLEDGE_PROGRAM", "MIN_PROBABILITY", "RelationLookup", "answer_of", "knowledge_ops",
+__all__ = ["KNOWLEDGE_PROGRAM", "MIN_PROBABILITY", "KnowledgeTable", "RelationLookup", "answer_of", "knowledge_ops",
            "knowledge_program", "relation_ops"]
 
 KNOWLEDGE_PROGRAM = 'kb_answer(kb_rank[{question}](kb_link(scene())))'
@@ -226,6 +226,63 @@ class RelationLookup:
         return hit
 
 
+class KnowledgeTable:
+    """The KB as the neural executor reads it (its ``knowledge``, the protocol
+    :class:`nsreason.execute.soft_knowledge.Knowledge`): a relation resolved by its words,
+    and what it gives a concept, both read through a :class:`RelationLookup` and cached
+    (a soft op looks up every value of an attribute's domain).
+
+    ``facts(relation, concept)`` is a dict: ``answers`` (what ``kb_query`` answers: the
+    values' texts, or ``yes``/``no`` when every value is a true/false literal), ``holds``
+    (the relation holds: some value is a true literal or an entity, as ``kb_verify`` reads
+    it), ``is_truth`` (every value is a truth, or there is none: ``kb_check`` refuses
+    other values) and ``record`` (the concept, the entities it linked to, and every fact
+    with its source, licence and score, as the symbolic ops trace them).
+    """
+
+    def __init__(self, lookup: RelationLookup) -> None:
+        self.lookup = lookup
+        self._matches: dict[str, RelationMatch] = {}
+        self._facts: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"KnowledgeTable({self.lookup.kb!r})"
+
+    def _match(self, phrase: str) -> RelationMatch:
+        match = self._matches.get(phrase)
+        if match is None:
+            match = self._matches[phrase] = self.lookup.relation(phrase)  # ExecutionFailure: unknown_relation
+        return match
+
+    def relation(self, phrase: str) -> dict[str, Any]:
+        """The relation ``phrase`` names, as the symbolic ops' trace shows it;
+        :class:`~nsreason.errors.ExecutionFailure` ``unknown_relation`` when the KB has none."""
+        return self._match(phrase).to_json()
+
+    def facts(self, phrase: str, concept: str) -> dict[str, Any]:
+        """What the relation ``phrase`` gives ``concept`` (see the class docstring)."""
+        key = (phrase, concept)
+        hit = self._facts.get(key)
+        if hit is None:
+            match = self._match(phrase)
+            found, record = self.lookup.values(concept, match)
+            record["facts"] = [f for _, f in found]
+            answers, _ = _answers(self.lookup, found)
+            truths = [truth_of(t) for t, _ in found]
+            hit = self._facts[key] = {"answers": answers, "holds": any(t is True for t in truths),
+                                      "is_truth": all(t is not None for t in truths), "record": record}
+        return hit
+
+
+def _answers(lookup: RelationLookup, found: list[tuple[Term, dict[str, Any]]]) -> tuple[list[str], bool]:
+    """What ``kb_query`` answers from the values found, and whether they are truths:
+    ``yes``/``no`` when every value is a true/false literal, else the values' texts."""
+    truths = [truth_of(t) if isinstance(t, Literal) else None for t, _ in found]
+    if found and all(t is not None for t in truths):
+        return list(dict.fromkeys("yes" if t else "no" for t in truths)), True
+    return list(dict.fromkeys(lookup.text(t) for t, _ in found)), False
+
+
 def _object_concepts(ix: SceneIndex, obj: int) -> list[tuple[str, str]]:
     """(attribute, value) for what an object is: each attribute value, then its name and
     free labels; repeated values once."""
@@ -251,10 +308,7 @@ def relation_ops(lookup: RelationLookup, ops: Registry[Any]) -> Registry[Any]:
     def query(concept: str, match: RelationMatch) -> tuple[list[str], dict[str, Any]]:
         found, record = lookup.values(str(concept), match)
         record["facts"] = [f for _, f in found]
-        truths = [truth_of(t) if isinstance(t, Literal) else None for t, _ in found]
-        if found and all(t is not None for t in truths):  # true/false literals answer yes/no
-            return list(dict.fromkeys("yes" if t else "no" for t in truths)), record
-        answers = list(dict.fromkeys(lookup.text(t) for t, _ in found))
+        answers, _ = _answers(lookup, found)  # true/false literals answer yes/no
         return answers, record
 
     def truth(concept: str, match: RelationMatch) -> tuple[bool, dict[str, Any]]:
