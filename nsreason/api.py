@@ -53,7 +53,10 @@ class Reasoner:
         The executor: a registered name (``"symbolic"``, the default; ``"neural"``; any
         name of :data:`nsreason.execute.EXECUTORS`) or an instance with
         ``execute(program, scene, *, trace=True)``. Its answers may carry a
-        ``confidence``; knowledge questions always run symbolically.
+        ``confidence``. Mixed questions (scene ops and KB relations,
+        ``count(kb_filter["can roll"](scene()))``) run on it when it can take a KB
+        (``with_knowledge``: the neural executor runs them softly), else symbolically;
+        the ranked knowledge path (``kb_rank``) always runs symbolically.
     fallback_beam:
         When the parser's program and all its alternatives fail on the scene, ask the
         parser for this many candidates and run the first that works (0: never); see
@@ -110,6 +113,8 @@ class Reasoner:
         self._verifier: Any = None
         self._catalogue: Any = None
         self._mixed: Any = None
+        self._retriever: Any = None
+        self._mixed_executor: Any = None
 
     @classmethod
     def default(cls) -> Reasoner:
@@ -295,10 +300,27 @@ class Reasoner:
                 kb, key = spec, None
             else:
                 kb, key = load_kbs([spec] if isinstance(spec, str) else list(spec))
-            retriever = make_retriever(kb, key)
+            retriever = self._retriever = make_retriever(kb, key)
             self._catalogue = RelationCatalogue.from_kb(kb, encoder=retriever.encoder)
             self._knowledge = SymbolicExecutor(ops=knowledge_ops(retriever, OPS, catalogue=self._catalogue))
         return self._knowledge
+
+    def mixed_executor(self) -> Any:
+        """The executor of mixed programs (scene ops and KB relations): the reasoner's own
+        executor with the KB injected when it takes one (``with_knowledge``: the neural
+        executor, given a :class:`~nsreason.retrieve.ops.KnowledgeTable`), else the
+        symbolic knowledge executor."""
+        if self._mixed_executor is None:
+            with_knowledge = getattr(self.executor, "with_knowledge", None)
+            if callable(with_knowledge):
+                from .retrieve.ops import KnowledgeTable, RelationLookup
+
+                self.knowledge_executor()
+                self._mixed_executor = with_knowledge(KnowledgeTable(RelationLookup.of(self._retriever,
+                                                                                        self._catalogue)))
+            else:
+                self._mixed_executor = self.knowledge_executor()
+        return self._mixed_executor
 
     def model_executor(self) -> SymbolicExecutor:
         """The executor of answer-model programs (loads the ``okvqa_model`` once)."""
@@ -342,7 +364,7 @@ class Reasoner:
 
     def _ask_mixed(self, scene: SceneGraph, question: str, trace: bool, start: int) -> Answer | None:
         """A question joining the scene and a relation of the KB
-        (:class:`~nsreason.parse.mixed.MixedParser`), run on the knowledge executor; None
+        (:class:`~nsreason.parse.mixed.MixedParser`), run on :meth:`mixed_executor`; None
         when the question names no relation of the KB. With a KB of the user's, a question
         whose words neither the parser nor the KB's relations explain is refused, naming
         them (``unknown_relation``)."""
@@ -362,7 +384,7 @@ class Reasoner:
         if not parsed.ok:
             t = Trace(failure=parsed.failure, scene_id=scene.id, parse=parse_step(parsed, parse_ns)) if trace else None
             return Answer(None, None, t, parsed.failure)
-        executor = self.knowledge_executor()
+        executor = self.mixed_executor()
         answer, used, rejected = execution_guided(parsed, lambda p: executor.execute(p, scene, trace=True))
         if trace and answer.trace is not None:
             answer.trace.parse = parse_step(parsed, parse_ns, used=used, rejected=rejected)
