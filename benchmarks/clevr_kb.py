@@ -39,7 +39,8 @@ symbolic executor (the default) on the same questions.
 
 Setting: each question is asked from its words alone with the KB passed as a user passes it
 (``nsreason eval clevr --parser P --kb kb.ttl``: :func:`nsreason.eval.clevr.evaluate_clevr`
-with ``kb=[...]``); the answer string matched ignoring case and spacing, as ``eval clevr`` does. Whether a set is held out is said by
+with ``kb=[...]``); the answer string matched ignoring case and spacing, as ``eval clevr`` does.
+Whether a set is held out is said by
 its ``templates.json`` (``"held_out"``) and printed with the table; the questions are asked
 on the odd val scenes (the even ones stay free for development).
 Data from ../shared/data (or NSREASON_SHARED_DATA).
@@ -163,11 +164,13 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine_info()
     scenes = len({q["image_index"] for q in questions})
-    print("CLEVR scenes + a custom Turtle KB, questions from their words (accuracy; answers matched ignoring case and spacing)")
+    print("CLEVR scenes + a custom Turtle KB, questions from their words "
+          "(accuracy; answers matched ignoring case and spacing)")
     print(f"data: {len(questions)} questions on the {scenes} {args.images} image_index scenes of "
           f"{SCENES.name}; KB {_shown(kb_file)}; templates {_shown(templates_file)}; "
           f"set written to {args.out}")
-    print(f"setting: parser {args.parser!r} from the words alone, KB passed as --kb, executor {args.executor!r}; questions "
+    print(f"setting: parser {args.parser!r} from the words alone, KB passed as --kb, "
+          f"executor {args.executor!r}; questions "
           f"asked on the {args.images} val scenes only; held out: {held_out}")
     print(f"command: .venv/bin/python benchmarks/clevr_kb.py --set {_shown(folder)} --parser {args.parser} "
           f"--images {args.images} "

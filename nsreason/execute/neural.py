@@ -22,7 +22,15 @@ same_<attribute>     other objects weighted by the probability that their value 
 union, intersect     ``a + b - ab``, ``ab``; difference ``a (1 - b)``
 filter_ordinal       ``a_i`` × P(exactly k-1 members before i along the direction) (CLEVR-Ref+)
 filter_visible       attention × P(fully / partially visible), read from the scene's occlusion
+kb_filter            attention × ``1 - Π_attr (1 - Σ_v P(attr=v) truth(r, v))``, the KB injected
+kb_verify, kb_check  ``Σ_i o_i P_i``; ``Σ_v p(v) truth(r, v)``
+kb_query             a value distribution → one over the KB's answers (``<no fact>`` for none)
+kb_property          P(every attribute value gives answer ``a`` or none, one gives ``a``)
 ===================  =========================================================================
+
+The knowledge ops (:mod:`nsreason.execute.soft_knowledge`) read a KB passed as
+``NeuralExecutor(knowledge=...)``; a step fails as its symbolic op does when a failure
+label (``<no fact>``, ``<ambiguous>``) outweighs every answer.
 
 The answer is the most probable one, with its probability, recalibrated by a temperature
 per answer kind (learned with the encoder). Questions are batched across programs: at each
@@ -61,7 +69,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..encode.scene import SceneBatch, SceneSchema
     from ..scene.graph import SceneGraph
 
-__all__ = ["SOFT_OPS", "NeuralExecutor", "RunRecord", "SoftContext", "default_weights_dir", "load_model", "model_class", "new_model",
+__all__ = ["SOFT_OPS", "NeuralExecutor", "RunRecord", "SoftContext", "default_weights_dir", "load_model",
+           "model_class", "new_model",
            "run_programs"]
 
 SOFT_OPS: Registry[Callable[..., Any]] = Registry("soft op implementation", "nsreason.soft_ops")
@@ -819,9 +828,11 @@ class NeuralExecutor:
             if trace:
                 steps = _trace_steps(self.model, vocab, program, batch.ids[row], values, step_ns,
                                      refined_row=(refined, row), recorded=(rec, k))
+                done = len(steps)
                 steps += [TraceStep(i, s.op, tuple(s.args), tuple(s.inputs), None, vocab.op(s.op).output,
-                                    "failed" if i == failure.step else "skipped", failure if i == failure.step else None)
-                          for i, s in enumerate(program.steps) if i >= len(steps)]
+                                    "failed" if i == failure.step else "skipped",
+                                    failure if i == failure.step else None)
+                          for i, s in enumerate(program.steps) if i >= done]
                 tr = Trace(steps, failure=failure, program=program, scene_id=scene.id,
                            vocabulary=program.vocabulary_name)
             return Answer(None, program, tr, failure, out_type)

@@ -283,7 +283,7 @@ def soft_kb_property(ctx: SoftContext, o: torch.Tensor, relation: str) -> torch.
     several = (1 - per_answer.sum(-1) - none_all).clamp_min(0)
     dist = torch.cat([per_answer, none_all[..., None], several[..., None]], dim=-1)
     out = torch.einsum("mn,mnl->ml", o, dist)
-    ctx.labels = list(answers) + [NO_FACT, AMBIGUOUS]
+    ctx.labels = [*answers, NO_FACT, AMBIGUOUS]
     ctx.evidence = {"relation": header, "lookups": lookups}
     rival = _rival(out, L)
     _failure(ctx, "no_fact", out[:, L], rival,
