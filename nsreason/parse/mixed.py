@@ -117,6 +117,10 @@ _SPATIAL = (("left", "of"), ("right", "of"), ("to", "the", "left", "of"), ("to",
 relation> <referring expression>]" (its metadata's values and synonyms)."""
 _HOW_MUCH = (("how", "many"), ("how", "much"), ("how", "long"), ("how", "heavy"), ("how", "far"),
              ("how", "old"), ("how", "big"), ("how", "dense"))
+_HEAD_ENDS = frozenset(["of", "for", "with", "in", "on", "at", "from", "by", "to", "that", "which", "who"])
+_NOUN_SENSES = 8
+"""A noun with more WordNet senses than this names a relation only by its own forms, not
+its synonyms (as :data:`nsreason.retrieve.relations.MAX_SENSES` for verbs)."""
 _LIKE = {"shaped": "shape", "colored": "color", "coloured": "color"}
 
 
@@ -233,9 +237,10 @@ def _skeleton(words: Sequence[str]) -> tuple[_Frame, str] | None:
 
 def _answer_noun(words: Sequence[str], relation: Any) -> str | None:
     """The noun a question asks for ("which *element* ...", "what kind of *stone* ...") when
-    one of the relation's names holds it (its base form: "elements" names "main chemical
-    element"), else None: the answer type a lookup names, as question answering matches
-    it. Attribute and scene nouns ("which colour", "what thing") name no relation."""
+    it is the head of one of the relation's names (:func:`_head`; its base form, or a
+    WordNet synonym of a noun with few senses: "bloom" names "flower of that colour", not
+    "bloom month"), else None: the answer type a lookup names, as question answering
+    matches it. Attribute and scene nouns ("which colour", "what thing") name no relation."""
     from .lexicon import load_lexicon
 
     k = next((k + 1 for k, w in enumerate(words[:3]) if w in ("which", "what")), None)
@@ -244,14 +249,29 @@ def _answer_noun(words: Sequence[str], relation: Any) -> str | None:
     while k < len(words) and words[k] in ("kind", "type", "sort", "of"):
         k += 1
     lexicon = load_lexicon()
-    named = {f for name in getattr(relation, "labels", ()) for w in re.findall(r"[a-z]+", name.lower())
-             for f in (w, *lexicon.base_forms(w, "n"))}
+    heads = [_head(name) for name in getattr(relation, "labels", ())]
+    named = {f for w in heads if w for f in (w, *lexicon.base_forms(w, "n"))}
     for noun in words[k: k + 3]:  # "what precious stone": the noun after its adjectives
         if noun in FUNCTION_WORDS or noun in _AUX or noun in ATTRIBUTES or noun in _NOUNS:
             break
-        if {noun, *lexicon.base_forms(noun, "n")} & named:
+        forms = {noun, *lexicon.base_forms(noun, "n")}
+        if len(lexicon.senses(noun, "n", limit=None)) <= _NOUN_SENSES:
+            forms |= lexicon.synonyms(noun, "n", limit=None)
+        if forms & named or any(f.split()[-1] in named for f in forms if " " in f):
             return noun
     return None
+
+
+def _head(name: str) -> str | None:
+    """The head noun of a relation's name: its last word before a preposition or a
+    relative word ("main chemical *element*", "*flower* of that colour", "bloom *month*").
+
+    >>> _head("flower of that colour"), _head("bloomMonth".lower()), _head("main producing country")
+    ('flower', 'bloommonth', 'country')
+    """
+    words = re.findall(r"[a-z]+", name.lower())
+    cut = next((k for k, w in enumerate(words) if k > 0 and w in _HEAD_ENDS), len(words))
+    return words[cut - 1] if cut else None
 
 
 def _verbalise(frame: _Frame, name: str | None) -> list[str]:
@@ -549,7 +569,8 @@ class MixedParser:
         numeric = any(tuple(words[k: k + 2]) in _HOW_MUCH or tuple(words[k: k + 3]) == ("what", "number", "of")
                       for k in range(len(words)))  # "how many edges ...", "... has how many edges"
         found = closest(neutral, _verbalise(frame, None)[0], lambda name: _verbalise(frame, name),
-                        kinds=kinds, about=about, numeric=numeric, hops=2 if frame.kind == "query" else 1)
+                        kinds=kinds, about=about, numeric=numeric, hops=2 if frame.kind == "query" else 1,
+                        prefer=lambda relation: _answer_noun(words, relation) is not None)
         if found is None:
             return None
         matches, gain = found

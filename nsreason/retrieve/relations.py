@@ -381,15 +381,17 @@ class RelationCatalogue:
 
     def closest(self, text: str, null: str, verbalise: Callable[[str], Sequence[str]], *,
                 kinds: Sequence[str], about: Sequence[str] | None = None, numeric: bool = False,
-                hops: int = 1) -> tuple[list[RelationMatch], float] | None:
+                hops: int = 1, prefer: Callable[[KBRelation], bool] | None = None
+                ) -> tuple[list[RelationMatch], float] | None:
         """The relation (of :meth:`typed`), or with ``hops=2`` also the path of two, that a
         whole question ``text`` most likely asks about (outermost first), with its *gain*:
         how much more similar (MiniLM cosine) ``text`` is to its best verbalisation (each
         name and description as is, and as ``verbalise(name)`` puts it in a question; a
         path's names joined: "capital of the main producer") than to ``null``, the question
         without any relation. A path is chosen over a single relation only when more similar
-        by :data:`HOP_MARGIN`. None without an encoder or a candidate. The matches' method
-        is ``question``."""
+        by :data:`HOP_MARGIN`; one whose outermost relation ``prefer`` accepts (the question
+        names what it answers: "which *element* ...") over any other. None without an
+        encoder or a candidate. The matches' method is ``question``."""
         if self.encoder is None:
             return None
         paths: list[tuple[KBRelation, ...]] = [(r,) for r in self.typed(kinds, about, numeric)]
@@ -412,7 +414,8 @@ class RelationCatalogue:
         best: dict[int, float] = {}
         for k, sim in zip(owners, sims[1:]):
             best[k] = max(best.get(k, -1.0), float(sim))
-        k = max(best, key=lambda x: best[x] - (HOP_MARGIN if len(paths[x]) > 1 else 0.0))
+        preferred = {x for x in best if prefer is not None and prefer(paths[x][0])}
+        k = max(best, key=lambda x: (x in preferred, best[x] - (HOP_MARGIN if len(paths[x]) > 1 else 0.0)))
         return [RelationMatch(text, r, r.name, "question", best[k]) for r in paths[k]], best[k] - float(sims[0])
 
     def describe(self, n: int = 12) -> str:
