@@ -13,20 +13,22 @@ rdflib, from the KB) on the ``--images`` half (default ``odd``) of the CLEVR val
   hardness, typical uses and their industries, origins, stacking, flat faces, what a colour
   symbolises, warm colours). It has been looked at while developing the parser, so it is
   no longer held out.
-* ``benchmarks/data/clevr_kb_heldout2/`` (the second set, held out: rusting, bouncing,
-  density, the sound when tapped, the main producing country and its capital and currency,
-  raw sources and how they are obtained, vertices, edges, curved surfaces, the everyday
-  object of a shape, primary and rainbow colours, the season a colour evokes and its
-  weather, complementary colours, wavelengths).
-* ``benchmarks/data/clevr_kb_heldout3/`` (the third set, held out, "the science lab": heat
-  conduction, stretchiness, the speed of sound, the main chemical element and its atomic
-  number and symbol, Greek names, Platonic solids, packing efficiency, gemstones and their
-  birthstone months, neutral colours, traffic-light meanings).
-* ``benchmarks/data/clevr_kb_heldout4/`` (the fourth set, held out, "the craft room", in
-  another author's voice: microwave safety, price per kilogram, the tool made of a material
-  and its trade, circular faces, the fewest paint colours, shipping packages, Olympic ring
-  colours, snooker ball values, the flower of a colour and its genus and flowering month).
+* ``benchmarks/data/clevr_kb_heldout2/`` (the second set: rusting, bouncing, density, the
+  sound when tapped, the main producing country and its capital and currency, raw sources
+  and how they are obtained, vertices, edges, curved surfaces, the everyday object of a
+  shape, primary and rainbow colours, the season a colour evokes and its weather,
+  complementary colours, wavelengths).
+* ``benchmarks/data/clevr_kb_heldout3/`` (the third set, "the science lab": heat conduction,
+  stretchiness, the speed of sound, the main chemical element and its atomic number and
+  symbol, Greek names, Platonic solids, packing efficiency, gemstones and their birthstone
+  months, neutral colours, traffic-light meanings).
+* ``benchmarks/data/clevr_kb_heldout4/`` (the fourth set, "the craft room", in another
+  author's voice: microwave safety, price per kilogram, the tool made of a material and its
+  trade, circular faces, the fewest paint colours, shipping packages, Olympic ring colours,
+  snooker ball values, the flower of a colour and its genus and flowering month).
 
+Each set was held out for its first run and has been a development set since (its
+``templates.json`` says when and at what figure).
 Sets 3 and 4 were written apart from the parser (its code and tests unread, and it was not
 run on them): texts use a relation's label words about 60% of the time, rewordings otherwise.
 
