@@ -127,5 +127,5 @@ def test_a_dag_read_can_be_written(width):
     nodes.append({"function": "count", "inputs": [width - 1]})
     with pytest.raises(ProgramFormatError, match="written out as a tree"):
         within(5, read_program, json.dumps(nodes))
-    small = nodes[:4] + [{"function": "count", "inputs": [3]}]
+    small = [*nodes[:4], {"function": "count", "inputs": [3]}]
     assert within(5, read_program, json.dumps(small)).to_text().count("scene()") == 8
