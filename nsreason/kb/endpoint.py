@@ -133,11 +133,11 @@ class SparqlEndpointKB(SparqlQueries, KnowledgeBase):
             if proxy:
                 target = url
         cut_off = threading.Event()
+        held: list[socket.socket] = []  # the connection's socket (http.client may drop its own reference)
 
         def watchdog() -> None:
             cut_off.set()
-            sock = conn.sock
-            if sock is not None:
+            for sock in held:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
 
@@ -146,6 +146,11 @@ class SparqlEndpointKB(SparqlQueries, KnowledgeBase):
         timer.start()
         limit = get_limits().response_bytes
         try:
+            conn.connect()  # within the timeout given: the time left
+            if conn.sock is not None:
+                held.append(conn.sock)
+            if cut_off.is_set():
+                raise self._timeout(budget)
             conn.request("POST", target, body=body, headers={
                 "Accept": _ACCEPT, "Content-Type": "application/x-www-form-urlencoded",
                 "User-Agent": "nsreason", **self.headers})
@@ -159,8 +164,8 @@ class SparqlEndpointKB(SparqlQueries, KnowledgeBase):
                 left = deadline - time.monotonic()
                 if left <= 0 or cut_off.is_set():
                     raise self._timeout(budget)
-                if conn.sock is not None:
-                    conn.sock.settimeout(left)
+                for sock in held:
+                    sock.settimeout(left)
                 chunk = resp.read1(1 << 16)
                 if not chunk:
                     break
