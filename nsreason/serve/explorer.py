@@ -278,9 +278,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._guarded(self._post)
 
     def _other(self) -> None:
-        self._send(self.explorer.refuse(HTTPStatus.METHOD_NOT_ALLOWED, f"{self.command} is not supported here."))
+        method = self.command if self.command.isascii() and self.command.isprintable() else "This method"
+        self._send(self.explorer.refuse(HTTPStatus.METHOD_NOT_ALLOWED, f"{method[:20]} is not supported here."))
 
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _other
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's error page, except that a method it does not know (501
+        Not Implemented: ``TRACE``, ``FOO``) is refused like any other: 405."""
+        if code == HTTPStatus.NOT_IMPLEMENTED and self.command:
+            self.close_connection = True
+            self._other()
+            return
+        super().send_error(code, message, explain)
 
     def _get(self) -> None:
         path = urlsplit(self.path).path

@@ -72,12 +72,17 @@ HEAD = b"POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ww
     (b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 150 + b"\r\n", 431),
     (b"GET /../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 404),
     (b"GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n", 421),
+    (b"FOO / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
+    (b"TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
+    (b"CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
+    (b"\x1b[2J / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
 ])
 def test_malformed_requests_get_a_4xx(address, request_bytes, expected):
     reply, took = exchange(address, [request_bytes])
     # a request line without an HTTP version is answered the HTTP/0.9 way: the page alone
     assert status(reply) == expected or (expected == 400 and b"Error code: 400" in reply), reply[:300]
     assert took < 5 and b"Traceback" not in reply and b"root:" not in reply
+    assert b"\x1b" not in reply
 
 
 def test_a_body_that_never_comes_gets_408(address):
