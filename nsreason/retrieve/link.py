@@ -4,9 +4,10 @@ A mention is looked up by its label, then by its *variants* (lower case, punctua
 leading article dropped, the last word made singular: "a Computer." → "computer", "giraffes"
 → "giraffe"), against every ``rdfs:label`` and ``skos:altLabel`` of the KB. The index of
 labels is built once per local KB (one pass over its label triples); a remote KB (a SPARQL
-endpoint: ``kb.remote``) is never paged through: each form is looked up with a query
-(:meth:`~nsreason.kb.KnowledgeBase.entities_by_label`), all the forms of one mention within
-the KB's time budget (``kb.limits.timeout``). Each :class:`Link` says how
+endpoint: ``kb.remote``) is never paged through: the mention as written, then each form, is
+looked up with a query (:meth:`~nsreason.kb.KnowledgeBase.entities_by_label`, which ignores
+case and spacing but not punctuation), all within the KB's time budget
+(``kb.limits.timeout``). Each :class:`Link` says how
 it was made (``label``, ``variant``), so the trace can show why an object became an entity.
 
 >>> from nsreason.kb import MemoryKB, IRI, RDFS, SKOS, Literal
@@ -159,8 +160,12 @@ class EntityLinker:
         seen: set[Term] = set()
         budget = Budget(min(kb.limits.timeout for kb in self._remote), "linking",
                         source=repr(mention)[:60]) if self._remote else None
+        written = " ".join(mention.split())
         for k, form in enumerate(forms):
-            hits = [*index.get(form, ()), *(self._query(form, budget) if budget else ())]
+            hits = list(index.get(form, ()))
+            if budget is not None:  # a remote KB: its labels as written (punctuation kept), then the form
+                asked = [written, form] if k == 0 and written.lower() != form else [form]
+                hits += [hit for text in asked for hit in self._query(text, budget)]
             for entity, label in hits:
                 if entity in seen:
                     continue
