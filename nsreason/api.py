@@ -21,6 +21,7 @@ by the syntax-tree grounder) or from their program::
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -104,6 +105,7 @@ class Reasoner:
         self.executor: Executor = get_executor(executor)  # a bad name fails before the parser loads
         self.parser = get_parser(parser)
         self.fallback_beam = fallback_beam
+        _check_kb_specs(kb)  # a missing file or a bad spec fails now, not at the first question
         self.kb_spec = kb
         self._knowledge: SymbolicExecutor | None = None
         self._scene_parser: Parser | None = None
@@ -651,3 +653,17 @@ def check_question(question: Any, path: str = "question") -> None:
     if len(question) > limit:
         raise InputError(f"{len(question):,} characters, the limit is {limit:,} "
                          f"({how_to_raise('question_chars')})", path=path)
+
+
+def _check_kb_specs(kb: Any) -> None:
+    """Check the KB spec strings of ``kb`` (a spec, a list of specs, a KnowledgeBase or
+    None) without loading anything: :func:`nsreason.kb.load.check_spec`."""
+    if kb is None or kb == "default":
+        return
+    specs = [kb] if isinstance(kb, (str, os.PathLike)) else kb if isinstance(kb, (list, tuple)) else []
+    if specs:
+        from .kb.load import check_spec
+
+        for spec in specs:
+            if isinstance(spec, (str, os.PathLike)) and spec != "default":
+                check_spec(spec)

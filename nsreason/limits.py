@@ -49,6 +49,12 @@ class Limits:
       nesting of inputs (the one-line text form nests one ``(`` per level).
     - ``message_chars``: longest error message; values quoted in one are cut with an
       ellipsis and their size.
+    - ``rdf_line_bytes``: longest line of an N-Triples or N-Quads knowledge-base file, and
+      longest text of one RDF/XML element (rdflib parses such a line in quadratic time).
+    - ``xml_expansion``: how many times larger than its file an RDF/XML knowledge base may
+      grow by its entities (an entity declared with another entity in its value is refused
+      whatever this is: that is how a 1 KB "billion laughs" file grows to gigabytes).
+    - ``response_bytes``: largest answer read from a SPARQL endpoint.
     """
 
     file_bytes: int = 1 << 30
@@ -59,6 +65,9 @@ class Limits:
     program_steps: int = 1_000
     program_depth: int = 400
     message_chars: int = 2_000
+    rdf_line_bytes: int = 1 << 18
+    xml_expansion: int = 20
+    response_bytes: int = 256 << 20
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -233,3 +233,24 @@ def test_fvqa_heldout_benchmark_runs(tmp_path):
     assert [r["fold"] for r in rows] == [0, 1] and sum(r["questions"] for r in rows) == 60
     assert all(r["train_questions"] + r["questions"] == 60 for r in rows)  # disjoint by image
     assert all(0.0 <= r["reasoner"] <= r["ranker"] <= 1.0 for r in rows)
+
+
+@pytest.mark.slow
+def test_hostile_benchmark_runs(tmp_path):
+    """Two cases of each quick class and two server requests: the acceptance run's machinery
+    (generation, bounds, the table), not its figures."""
+    out = tmp_path / "hostile.json"
+    proc = _run("benchmarks/hostile.py", "--seed", "3", "--per-class", "2", "--classes",
+                "depth-size,files,endpoints,server", "--json", str(out))
+    assert "| **all** |" in proc.stdout, proc.stdout + proc.stderr
+    results = json.loads(out.read_text())["results"]
+    assert len(results) == 8 and proc.returncode == (1 if any(r["bad"] for r in results) else 0)
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_ask_latency_ab_benchmark_runs():
+    shared_path("clevr", "val", "CLEVR_val_questions.json")
+    proc = _run("benchmarks/ask_latency_ab.py", str(REPO), "--questions", "3", "--rounds", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "answers equal on 3/3" in proc.stdout and "B/A p50" in proc.stdout

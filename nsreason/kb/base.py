@@ -60,12 +60,15 @@ class KnowledgeBase(ABC):
     """Base class of knowledge bases. Subclasses implement :meth:`_triples`.
 
     Class attributes: ``name`` (the spec prefix), ``supports_sparql`` (``sparql()`` works),
-    ``supports_text_search`` (``search()`` works). Instances have ``limits``.
+    ``supports_text_search`` (``search()`` works), ``remote`` (its triples come over the
+    network: callers look entities up by label with a query, never page through all its
+    labels). Instances have ``limits``.
     """
 
     name: ClassVar[str] = "kb"
     supports_sparql: ClassVar[bool] = False
     supports_text_search: ClassVar[bool] = False
+    remote: ClassVar[bool] = False
     limits: Limits = Limits()
 
     # ------------------------------------------------------------------ core

@@ -8,7 +8,7 @@ Spec grammar::
 
     memory:               empty in-memory KB       memory:FILE   an RDF/CSV/TSV file, in memory
     rdf:FILE              rdflib Graph parsed from FILE (.ttl .nt .nq .trig .n3 .rdf .owl .jsonld)
-    oxigraph:DIR          on-disk pyoxigraph store (created if missing); oxigraph: in memory
+    oxigraph:DIR          on-disk pyoxigraph store (created if missing or empty); oxigraph: in memory
     sparql:URL            remote SPARQL endpoint (http/https)
     csv:FILE  tsv:FILE    triple table (head, relation, tail[, source])
     networkx:             empty networkx MultiDiGraph KB
@@ -43,7 +43,7 @@ from .base import KnowledgeBase
 from .errors import KBSpecError
 from .rdfio import _ALIASES, RDF_FORMATS
 
-__all__ = ["KB_BACKENDS", "load_kb", "parse_spec"]
+__all__ = ["KB_BACKENDS", "check_spec", "load_kb", "parse_spec"]
 
 KBFactory = Callable[..., KnowledgeBase]
 KB_BACKENDS: Registry[KBFactory] = Registry("knowledge-base backend", "nsreason.kb")
@@ -73,10 +73,48 @@ def parse_spec(spec: str) -> tuple[str, str]:
         return "tsv", spec
     if suffix in _RDF_EXT:
         return "rdf", spec
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except (OSError, ValueError) as exc:
+        raise KBSpecError(f"cannot use {spec[:80]!r} as a KB: {exc}") from None
+    if is_dir:
         return "oxigraph", spec
     raise KBSpecError(f"cannot tell the backend of {spec!r}: write NAME:ARG, e.g. 'rdf:{spec}', "
                       f"with NAME one of {KB_BACKENDS.names()}")
+
+
+_FILE_BACKENDS = ("rdf", "csv", "tsv")
+
+
+def check_spec(spec: Any) -> tuple[str, str]:
+    """``parse_spec(spec)``, and for a backend that reads a file (``rdf``, ``csv``, ``tsv``,
+    ``memory:FILE``) that the file exists: a typed error naming the spec before anything is
+    loaded (the CLI checks ``--kb`` values with it before it answers).
+
+    >>> check_spec("missing.ttl")
+    Traceback (most recent call last):
+    ...
+    nsreason.kb.errors.KBSpecError: rdf:missing.ttl: no such file: 'missing.ttl'
+    >>> check_spec("csv:")
+    Traceback (most recent call last):
+    ...
+    nsreason.kb.errors.KBSpecError: 'csv:' needs a file, e.g. 'csv:kb.ttl'
+    """
+    if isinstance(spec, os.PathLike):
+        spec = os.fspath(spec)
+    name, arg = parse_spec(spec)
+    if name in _FILE_BACKENDS:
+        _need_file(arg, name)
+    elif name == "memory" and arg:
+        inner, _ = parse_spec(arg)
+        if inner == "memory":
+            raise KBSpecError("'memory:' cannot hold another 'memory:' spec", source=spec[:60])
+        check_spec(arg)
+    elif name == "oxigraph" and arg:
+        from .oxigraph_store import check_store_dir
+
+        check_store_dir(Path(arg))
+    return name, arg
 
 
 def load_kb(spec: Any, **options: Any) -> KnowledgeBase:
@@ -104,8 +142,15 @@ def _need_file(arg: str, backend: str) -> Path:
     if not arg:
         raise KBSpecError(f"'{backend}:' needs a file, e.g. '{backend}:kb.ttl'")
     path = Path(arg)
-    if not path.is_file():
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte...
+        raise KBSpecError(f"cannot use the file: {exc}", source=f"{backend}:{arg}") from None
+    if not exists:
         raise KBSpecError(f"no such file: {arg!r}", source=f"{backend}:{arg}")
+    if not is_file:
+        raise KBSpecError(f"expected a file, got {'a directory' if path.is_dir() else 'not a regular file'}: "
+                          f"{arg!r}", source=f"{backend}:{arg}")
     return path
 
 
@@ -121,6 +166,8 @@ def _memory(arg: str, **options: Any) -> KnowledgeBase:
     if not arg:
         return MemoryKB(**options)
     name, _ = parse_spec(arg)
+    if name == "memory":  # memory:memory:... would recurse without end
+        raise KBSpecError("'memory:' cannot hold another 'memory:' spec", source=f"memory:{arg[:60]}")
     if name == "rdf":  # parsed by pyoxigraph (fast, never fetches), then copied
         from .oxigraph_store import OxigraphKB
 

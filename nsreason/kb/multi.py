@@ -42,6 +42,10 @@ class MultiKB(KnowledgeBase):
     def supports_text_search(self) -> bool:  # type: ignore[override]
         return any(m.supports_text_search for m in self.members)
 
+    @property
+    def remote(self) -> bool:  # type: ignore[override]
+        return any(m.remote for m in self.members)
+
     def __repr__(self) -> str:
         return f"MultiKB({', '.join(repr(m) for m in self.members)})"
 

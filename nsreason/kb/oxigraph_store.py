@@ -22,11 +22,31 @@ from typing import Any
 from .base import KnowledgeBase
 from .errors import KBFormatError, KBQueryError, KBSpecError
 from .limits import Budget, Limits, cut
-from .rdfio import format_for, line_of, open_rdf
+from .rdfio import check_rdf_file, format_for, line_of, open_rdf
 from .sparql import SparqlQueries, values_clause
 from .terms import IRI, BNode, Literal, Term, Triple
 
-__all__ = ["OxigraphKB"]
+__all__ = ["OxigraphKB", "check_store_dir"]
+
+
+def check_store_dir(path: Path) -> None:
+    """Refuse (:class:`KBSpecError`) to make a store in ``path`` unless it is missing, an
+    empty directory or already an oxigraph store (RocksDB's ``CURRENT`` file and a
+    ``MANIFEST-*``): a store is never written into a folder of other files."""
+    try:
+        if not path.exists():
+            return
+        if not path.is_dir():
+            raise KBSpecError("expected a directory for an oxigraph store, got a file",
+                              source=f"oxigraph:{path}")
+        names = [p.name for p in path.iterdir()]
+    except OSError as exc:
+        raise KBSpecError(f"cannot use the directory: {exc.strerror or exc}",
+                          source=f"oxigraph:{path}") from None
+    if names and not ("CURRENT" in names and any(n.startswith("MANIFEST-") for n in names)):
+        raise KBSpecError("the directory holds other files and no oxigraph store: give an "
+                          "existing store, an empty directory or a new path",
+                          source=f"oxigraph:{path}")
 
 
 def _ox():
@@ -61,8 +81,9 @@ def from_ox(term: Any) -> Term:
 
 
 class OxigraphKB(SparqlQueries, KnowledgeBase):
-    """A pyoxigraph store: ``OxigraphKB("kb.oxigraph")`` opens (or creates) the store in
-    that directory; ``OxigraphKB(None)`` keeps it in memory; ``read_only=True`` opens an
+    """A pyoxigraph store: ``OxigraphKB("kb.oxigraph")`` opens the store in that directory,
+    or creates it there when the path is missing or an empty directory (any other directory
+    is refused: :func:`check_store_dir`); ``OxigraphKB(None)`` keeps it in memory; ``read_only=True`` opens an
     existing directory without a write lock (several processes may share it).
     ``load=[files]`` bulk-loads RDF files (format from the extension)."""
 
@@ -83,6 +104,7 @@ class OxigraphKB(SparqlQueries, KnowledgeBase):
                     raise KBSpecError(f"no oxigraph store directory at {self.path}")
                 self.store = ox.Store.read_only(str(self.path))
             else:
+                check_store_dir(self.path)
                 self.store = ox.Store(str(self.path))
         except OSError as exc:
             raise KBSpecError(f"cannot open the oxigraph store: {exc}", source=str(path)) from exc
@@ -109,6 +131,8 @@ class OxigraphKB(SparqlQueries, KnowledgeBase):
         (``format``: an extension like ``ttl``/``nt``, required for ``data``)."""
         ox = _ox()
         name = str(path) if path is not None else "<data>"
+        if path is not None:
+            check_rdf_file(path, format)  # no entity bombs, over-long lines, FIFOs
         fmt = ox.RdfFormat.from_extension(format_for(name, format))
         if fmt is None:
             raise KBSpecError(f"unknown RDF format {format_for(name, format)!r}", source=name)

@@ -9,15 +9,16 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
-from .errors import KBSecurityError, KBSpecError
+from .errors import KBFormatError, KBSecurityError, KBSpecError
 
-__all__ = ["RDF_FORMATS", "format_for", "line_of", "no_network", "open_rdf", "rdflib_format"]
+__all__ = ["RDF_FORMATS", "check_rdf_file", "format_for", "line_of", "no_network", "open_rdf", "rdflib_format"]
 
 # canonical extension -> rdflib parser name; pyoxigraph takes the extension itself
 RDF_FORMATS = {
@@ -48,6 +49,164 @@ def open_rdf(path: str | os.PathLike) -> IO[bytes]:
     import gzip
 
     return gzip.open(path, "rb") if str(path).lower().endswith(".gz") else open(path, "rb")
+
+
+def check_rdf_file(path: str | os.PathLike, format: str | None = None) -> str:
+    """Check a user's RDF file before a parser reads it; return its canonical format.
+
+    Refused with a typed error naming the file: a missing file or one that is not a regular
+    file (a FIFO would block: :class:`KBSpecError`); a file (or, gunzipped, its content) over
+    :attr:`~nsreason.limits.Limits.file_bytes`; an N-Triples/N-Quads line over
+    :attr:`~nsreason.limits.Limits.rdf_line_bytes`; RDF/XML that declares an entity inside
+    another entity or a parameter entity, that grows more than
+    :attr:`~nsreason.limits.Limits.xml_expansion` times by its entities or has an element
+    text over ``rdf_line_bytes`` (:class:`KBFormatError`). Entities are never expanded
+    here (expat's own amplification guard stops a bomb early), and the check reads the file
+    once, streaming.
+
+    >>> import tempfile, pathlib
+    >>> bomb = pathlib.Path(tempfile.mkdtemp()) / "lol.rdf"
+    >>> _ = bomb.write_text('<!DOCTYPE r [<!ENTITY a "lol"><!ENTITY b "&a;&a;">]><r>&b;</r>')
+    >>> check_rdf_file(bomb)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    nsreason.kb.errors.KBFormatError: .../lol.rdf: line 1: the entity 'b' is declared with ...
+    """
+    import stat
+
+    from ..limits import get_limits
+
+    name = str(path)
+    fmt = format_for(name, format)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise KBSpecError("no such file", source=name) from None
+    except (OSError, ValueError) as exc:
+        raise KBSpecError(f"cannot read the file: {getattr(exc, 'strerror', None) or exc}",
+                          source=name) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (a FIFO or device)"
+        raise KBSpecError(f"expected an RDF file, got {kind}", source=name)
+    limits = get_limits()
+    if st.st_size > limits.file_bytes:
+        raise KBFormatError(_too_big(f"{st.st_size:,} bytes", limits.file_bytes), source=name)
+    try:
+        with open_rdf(path) as fh:
+            if fmt in ("nt", "nq"):
+                _check_lines(fh, name, limits.rdf_line_bytes, limits.file_bytes)
+            elif fmt == "rdf":
+                _check_xml(fh, name, st.st_size, limits)
+    except (OSError, EOFError) as exc:  # unreadable, or a broken .gz
+        raise KBFormatError(f"cannot read RDF: {exc}", source=name) from None
+    return fmt
+
+
+def _too_big(size: str, limit: int) -> str:
+    from ..limits import how_to_raise
+
+    return f"file too large: {size}, the limit is {limit:,} bytes ({how_to_raise('file_bytes')})"
+
+
+def _check_lines(fh: IO[bytes], name: str, line_limit: int, total_limit: int) -> None:
+    """No line of ``fh`` over ``line_limit`` bytes, no more than ``total_limit`` in all."""
+    from ..limits import how_to_raise
+
+    def refuse(line: int) -> KBFormatError:
+        return KBFormatError(f"a line longer than {line_limit:,} bytes "
+                             f"({how_to_raise('rdf_line_bytes')})", source=name, path=f"line {line}")
+
+    line, run, total = 1, 0, 0  # the line being read, and its bytes so far
+    while block := fh.read(1 << 20):
+        total += len(block)
+        if total > total_limit:
+            raise KBFormatError(_too_big("more once gunzipped", total_limit), source=name)
+        nl = block.find(b"\n")
+        if nl < 0:
+            run += len(block)
+            if run > line_limit:
+                raise refuse(line)
+            continue
+        if run + nl > line_limit:
+            raise refuse(line)
+        parts = block[nl + 1:].split(b"\n")
+        lengths = list(map(len, parts[:-1]))
+        if lengths and max(lengths) > line_limit:
+            raise refuse(line + 1 + next(i for i, n in enumerate(lengths) if n > line_limit))
+        line += 1 + len(lengths)
+        run = len(parts[-1])
+        if run > line_limit:
+            raise refuse(line)
+
+
+class _XmlRefused(Exception):
+    pass
+
+
+_ENTITY_REF = re.compile(r"&(?!(?:amp|lt|gt|apos|quot);)[A-Za-z_:][\w.:-]*;")
+
+
+def _check_xml(fh: IO[bytes], name: str, size: int, limits: Any) -> None:
+    """Scan RDF/XML with expat, expanding nothing it was not told to (see check_rdf_file)."""
+    import xml.parsers.expat
+
+    from ..limits import how_to_raise
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    budget = max(1 << 20, limits.xml_expansion * size)
+    state = {"text": 0, "total": 0}
+
+    def refuse(message: str) -> None:
+        raise _XmlRefused(message)
+
+    def entity(ename: str, is_parameter: int, value: str | None, base: str | None,
+               system_id: str | None, public_id: str | None, notation: str | None) -> None:
+        if is_parameter:
+            refuse(f"the parameter entity {ename!r} is refused (entities are not expanded)")
+        if value is not None and _ENTITY_REF.search(value):  # external ones are never read
+            refuse(f"the entity {ename!r} is declared with another entity in its value "
+                   "(entities in entities are not expanded: a 'billion laughs' file)")
+
+    def text(data: str) -> None:
+        state["text"] += len(data)
+        state["total"] += len(data)
+        if state["text"] > limits.rdf_line_bytes:
+            refuse(f"an element's text is longer than {limits.rdf_line_bytes:,} characters "
+                   f"({how_to_raise('rdf_line_bytes')})")
+        if state["total"] > budget:
+            refuse(f"the file grows past {limits.xml_expansion} times its size by its entities "
+                   f"({how_to_raise('xml_expansion')})")
+
+    def element(tag: str, attrs: dict[str, str]) -> None:
+        state["text"] = 0
+        state["total"] += len(tag) + sum(len(k) + len(v) for k, v in attrs.items())
+        if state["total"] > budget:
+            refuse(f"the file grows past {limits.xml_expansion} times its size by its entities "
+                   f"({how_to_raise('xml_expansion')})")
+
+    def end(tag: str) -> None:
+        state["text"] = 0
+
+    parser.EntityDeclHandler = entity
+    parser.CharacterDataHandler = text
+    parser.StartElementHandler = element
+    parser.EndElementHandler = end
+    parser.ExternalEntityRefHandler = lambda *args: 1  # never fetched (the declaration is refused)
+    total = 0
+    try:
+        while block := fh.read(1 << 20):
+            total += len(block)
+            if total > limits.file_bytes:
+                raise KBFormatError(_too_big("more once gunzipped", limits.file_bytes), source=name)
+            parser.Parse(block, False)
+        parser.Parse(b"", True)
+    except _XmlRefused as exc:
+        raise KBFormatError(str(exc.args[0]), source=name,
+                            path=f"line {parser.CurrentLineNumber}") from None
+    except xml.parsers.expat.ExpatError as exc:
+        raise KBFormatError(f"malformed RDF/XML: {xml.parsers.expat.ErrorString(exc.code)}",
+                            source=name, path=f"line {exc.lineno}") from None
 
 
 def rdflib_format(name: str, format: str | None = None) -> str:

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from .base import KnowledgeBase
-from .errors import KBFormatError, KBQueryError, KBSecurityError, KBSpecError, KBTimeoutError
+from .errors import KBFormatError, KBQueryError, KBSecurityError, KBTimeoutError
 from .limits import Budget, Limits, cut
-from .rdfio import line_of, no_network, open_rdf, rdflib_format
+from .rdfio import RDF_FORMATS, check_rdf_file, line_of, no_network, open_rdf
 from .terms import IRI, BNode, Literal, Term, Triple
 
 __all__ = ["RdflibKB", "parse_rdf"]
@@ -80,9 +80,7 @@ def parse_rdf(path: str | os.PathLike, format: str | None = None, graph: Any = N
     from rdflib.plugin import Parser, get
 
     p = Path(path)
-    fmt = rdflib_format(str(p), format)
-    if not p.is_file():
-        raise KBSpecError(f"no such RDF file: {p}")
+    fmt = RDF_FORMATS[check_rdf_file(p, format)]
     g = rdflib.Graph() if graph is None else graph
     get(fmt, Parser)  # import the parser plug-in before the guard goes up
     try:

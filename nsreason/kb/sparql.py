@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ..limits import shorten
 from .errors import KBQueryError
 from .limits import Budget, ResultList, cut
 from .provenance import Statement, statement_triple
@@ -120,27 +121,46 @@ def _var(name: str) -> str:
 
 def term_from_json(b: Mapping[str, Any]) -> Term:
     """A term from one SPARQL 1.1 JSON results binding."""
+    if not isinstance(b, Mapping):
+        raise KBQueryError(f"SPARQL JSON binding is not an object: {shorten(b)}")
     kind, value = b.get("type"), b.get("value")
     if not isinstance(value, str):
-        raise KBQueryError(f"SPARQL JSON binding without a string value: {b!r}")
+        raise KBQueryError(f"SPARQL JSON binding without a string value: {shorten(b)}")
     if kind == "uri":
         return IRI(value)
     if kind == "bnode":
         return BNode(value)
     if kind in ("literal", "typed-literal"):
-        return Literal(value, datatype=b.get("datatype"), language=b.get("xml:lang"))
-    raise KBQueryError(f"unknown SPARQL JSON term type {kind!r}")
+        datatype, language = b.get("datatype"), b.get("xml:lang")
+        if not isinstance(datatype, (str, type(None))) or not isinstance(language, (str, type(None))):
+            raise KBQueryError(f"SPARQL JSON literal with a datatype or language that is not a "
+                               f"string: {shorten(b)}")
+        return Literal(value, datatype=datatype, language=language)
+    raise KBQueryError(f"unknown SPARQL JSON term type {shorten(kind)}")
 
 
 def rows_from_json(data: Mapping[str, Any]) -> bool | Iterator[dict[str, Term]]:
-    """The rows (or the boolean) of a SPARQL 1.1 JSON results document."""
+    """The rows (or the boolean) of a SPARQL 1.1 JSON results document; a document of
+    another shape is a :class:`KBQueryError` (raised while the rows are read)."""
+    if not isinstance(data, Mapping):
+        raise KBQueryError(f"SPARQL JSON results are not an object: {shorten(data)}")
     if "boolean" in data:
-        return bool(data["boolean"])
+        if not isinstance(data["boolean"], bool):
+            raise KBQueryError(f"SPARQL JSON 'boolean' is not true or false: {shorten(data['boolean'])}")
+        return data["boolean"]
     try:
         bindings = data["results"]["bindings"]
     except (KeyError, TypeError):
         raise KBQueryError("SPARQL JSON results without results.bindings") from None
-    return ({k: term_from_json(v) for k, v in row.items()} for row in bindings)
+    if not isinstance(bindings, list):
+        raise KBQueryError(f"SPARQL JSON results.bindings is not a list: {shorten(bindings)}")
+    return (_row(row) for row in bindings)
+
+
+def _row(row: Any) -> dict[str, Term]:
+    if not isinstance(row, Mapping):
+        raise KBQueryError(f"SPARQL JSON result row is not an object: {shorten(row)}")
+    return {k: term_from_json(v) for k, v in row.items()}
 
 
 _META_FILTER = "FILTER(?p NOT IN ({}))".format(", ".join(sorted(sparql_iri(p) for p in META_PREDICATES)))

@@ -63,6 +63,7 @@ from ..program.gqa import ATTRIBUTE_CATEGORIES, relation_answer
 from ..program.ir import Program, Step
 from ..trace.trace import Failure
 from .base import Alternative, ParseResult
+from .text import for_spacy
 from .words import Match, UnknownWordError, WordGrounder
 
 if TYPE_CHECKING:
@@ -168,8 +169,9 @@ def _pipeline() -> Any:
 def tokenize(question: str) -> list[Tok]:
     """The question's words, tagged by spaCy: lowercased, punctuation dropped, hyphenated
     words joined ("t-shirt")."""
+    text = for_spacy(question)  # bounded: a flood of symbols must not hold the lock long
     with _spacy_lock:
-        doc = _pipeline()(" ".join(question.strip().split())[:1000])
+        doc = _pipeline()(text)
     out: list[Tok] = []
     glue = False
     for t in doc:

@@ -56,6 +56,7 @@ from ..scene.graph import ObjectId, SceneGraph
 from ..trace.render import render_tree
 from ..trace.trace import Failure, StepStatus, TraceStep
 from .base import ParseResult
+from .text import for_spacy
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -186,14 +187,20 @@ def _nlp() -> Any:
         raise NotAvailableError(f"the spaCy model {SPACY_MODEL!r} is not installed: {err}") from None
 
 
+def _bounded(text: str) -> str:
+    """``text`` without what makes spaCy's tokenizer quadratic (runs of symbols, words
+    over 40 characters: :func:`~nsreason.parse.text.for_spacy`), never shortened otherwise."""
+    return for_spacy(text, chars=len(text) + 1)
+
+
 def tokens(text: str) -> list[Tok]:
     """The expression's tokens with spaCy lemmas and tags (after :func:`normalise`)."""
-    return [_tok(w.text, w.lemma_, w.pos_) for w in _nlp()(normalise(text))]
+    return [_tok(w.text, w.lemma_, w.pos_) for w in _nlp()(_bounded(normalise(text)))]
 
 
 def tokens_many(texts: Sequence[str]) -> list[list[Tok]]:
     """:func:`tokens` for many expressions (spaCy's batched pipe)."""
-    docs = _nlp().pipe([normalise(t) for t in texts], batch_size=256)
+    docs = _nlp().pipe([_bounded(normalise(t)) for t in texts], batch_size=256)
     return [[_tok(w.text, w.lemma_, w.pos_) for w in doc] for doc in docs]
 
 

@@ -110,18 +110,26 @@ def _check_size(value: T) -> T:
 
 
 def _check_depth(program: Program) -> Program:
-    """``program``, unless its inputs nest deeper than ``program_depth`` (counted without
-    recursion; inputs that are not earlier steps are left to validation)."""
-    limit = get_limits().program_depth
+    """``program``, unless its inputs nest deeper than ``program_depth``, or, written out
+    as a tree (the text, prefix and postfix forms repeat a shared step once per use), it
+    would have more than ``program_steps`` steps: what is read can always be written.
+    Counted without recursion; inputs that are not earlier steps are left to validation."""
+    limits = get_limits()
     height: list[int] = []
+    size: list[int] = []
     for i, step in enumerate(program.steps):
-        h = 1 + max((height[j] for j in step.inputs
-                     if isinstance(j, int) and 0 <= j < i), default=-1)
-        if h > limit:
+        inputs = [j for j in step.inputs if isinstance(j, int) and not isinstance(j, bool) and 0 <= j < i]
+        h = 1 + max((height[j] for j in inputs), default=-1)
+        if h > limits.program_depth:
             raise ProgramFormatError(
-                f"a program nested deeper than {limit} steps "
+                f"a program nested deeper than {limits.program_depth} steps "
                 f"({how_to_raise('program_depth')})", path="program")
         height.append(h)
+        size.append(min(1 + sum(size[j] for j in inputs), limits.program_steps + 1))
+    if size and size[-1] > limits.program_steps:
+        raise ProgramFormatError(
+            f"written out as a tree (a shared step once per use), the program would have more "
+            f"than {limits.program_steps:,} steps ({how_to_raise('program_steps')})", path="program")
     return program
 
 

@@ -3,7 +3,11 @@
 A mention is looked up by its label, then by its *variants* (lower case, punctuation and a
 leading article dropped, the last word made singular: "a Computer." → "computer", "giraffes"
 → "giraffe"), against every ``rdfs:label`` and ``skos:altLabel`` of the KB. The index of
-labels is built once per KB (one pass over its label triples). Each :class:`Link` says how
+labels is built once per local KB (one pass over its label triples); a remote KB (a SPARQL
+endpoint: ``kb.remote``) is never paged through: the mention as written, then each form, is
+looked up with a query (:meth:`~nsreason.kb.KnowledgeBase.entities_by_label`, which ignores
+case and spacing but not punctuation), all within the KB's time budget
+(``kb.limits.timeout``). Each :class:`Link` says how
 it was made (``label``, ``variant``), so the trace can show why an object became an entity.
 
 >>> from nsreason.kb import MemoryKB, IRI, RDFS, SKOS, Literal
@@ -26,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..kb.base import KnowledgeBase
+from ..kb.limits import Budget
 from ..kb.terms import IRI, RDFS, SKOS, BNode, Literal, Term
 
 __all__ = ["EntityLinker", "Link", "normalise", "variants"]
@@ -105,6 +110,12 @@ class EntityLinker:
         self.kb = kb
         self.max_links = max_links
         self._index: dict[str, list[tuple[Term, str]]] | None = None
+        members = getattr(kb, "members", None) if kb.remote else None
+        if kb.remote:  # local members (of a union) are indexed, remote ones queried
+            self._local = [m for m in members or () if not m.remote]
+            self._remote = [m for m in members or [kb] if m.remote]
+        else:
+            self._local, self._remote = [kb], []
 
     def __repr__(self) -> str:
         size = "not built" if self._index is None else f"{len(self._index)} labels"
@@ -116,7 +127,8 @@ class EntityLinker:
         if self._index is None:
             index: dict[str, list[tuple[Term, str]]] = {}
             for pred in (RDFS.label, SKOS.altLabel):
-                for t in self.kb.match(None, pred, None, limit=50_000_000, timeout=600):
+                for t in (t for kb in self._local
+                          for t in kb.match(None, pred, None, limit=50_000_000, timeout=600)):
                     if isinstance(t.object, Literal) and not isinstance(t.subject, Literal):
                         key = normalise(t.object.value)
                         if key:
@@ -127,8 +139,18 @@ class EntityLinker:
         return self._index
 
     def labels(self) -> Iterable[str]:
-        """Every normalised label of the KB."""
+        """Every normalised label of the KB's local part (a remote KB's are not listed)."""
         return self.index.keys()
+
+    def _query(self, form: str, budget: Budget) -> list[tuple[Term, str]]:
+        """The entities of the remote KBs with the label ``form``, within ``budget``."""
+        found: list[tuple[Term, str]] = []
+        with budget:
+            for kb in self._remote:  # out of time: the endpoint raises KBTimeoutError
+                found.extend((e, form) for e in kb.entities_by_label(
+                    form, limit=self.max_links, timeout=max(budget.remaining(), 1e-9))
+                    if isinstance(e, (IRI, BNode)))
+        return found
 
     def link(self, mention: str) -> list[Link]:
         """The entities ``mention`` names, best first (empty when none)."""
@@ -136,8 +158,15 @@ class EntityLinker:
         forms = variants(mention)
         out: list[Link] = []
         seen: set[Term] = set()
+        budget = Budget(min(kb.limits.timeout for kb in self._remote), "linking",
+                        source=repr(mention)[:60]) if self._remote else None
+        written = " ".join(mention.split())
         for k, form in enumerate(forms):
-            for entity, label in index.get(form, ()):
+            hits = list(index.get(form, ()))
+            if budget is not None:  # a remote KB: its labels as written (punctuation kept), then the form
+                asked = [written, form] if k == 0 and written.lower() != form else [form]
+                hits += [hit for text in asked for hit in self._query(text, budget)]
+            for entity, label in hits:
                 if entity in seen:
                     continue
                 seen.add(entity)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..parse.text import CLOSED_CLASS, words
+from ..parse.text import CLOSED_CLASS, for_spacy, words
 
 __all__ = ["GENERIC_HEADS", "QuestionFrame", "analyse_question", "answer_type_by_rule", "load_pipeline"]
 
@@ -139,7 +139,8 @@ def analyse_question(question: str) -> QuestionFrame:
     if nlp is None or not nlp.has_pipe("parser"):
         wh = next((w for w in words(question) if w in WH_WORDS), None)
         return QuestionFrame(wh, answer_type_by_rule(question), "rule")
+    text = for_spacy(question)  # bounded: a flood of symbols must not hold the lock long
     with _lock:  # spaCy pipelines are not documented as thread-safe
-        doc = nlp(question)
+        doc = nlp(text)
     wh, phrase = _from_parse(doc)
     return QuestionFrame(wh, phrase, "parse")

@@ -23,20 +23,46 @@ __all__ = ["load_kbs", "make_retriever"]
 
 
 def load_kbs(specs: Sequence[str | os.PathLike[str]]) -> tuple[KnowledgeBase, str | None]:
-    """The KB of ``specs`` (``default`` = the bundled one; extra RDF files given with it are
-    loaded into the same store) and a cache key when its content is known (the default KB,
-    alone or with files: their checksums). No specs means ``["default"]``."""
+    """The KB of ``specs`` (``default`` = the bundled one; RDF files given with it are
+    loaded into the same store, other specs beside it as a union) and a cache key when its
+    content is known (the default KB, alone or with RDF files: their checksums). No specs
+    means ``["default"]``. Every spec is checked (:func:`~nsreason.kb.load.check_spec`)
+    before anything loads: a missing file is a :class:`~nsreason.kb.errors.KBSpecError`
+    naming its spec."""
     from ..kb.default import default_kb_key, load_default_kb
-    from ..kb.load import load_kb
+    from ..kb.load import check_spec, load_kb
 
     names = [os.fspath(s) for s in specs] or ["default"]
-    if names[0] == "default":
-        extra = [s.split(":", 1)[1] if s.startswith("rdf:") else s for s in names[1:]]
-        key = default_kb_key()
-        for f in extra:
-            key += "-" + hashlib.sha256(Path(f).read_bytes()).hexdigest()[:8]
-        return load_default_kb(extra), key
-    return load_kb(names if len(names) > 1 else names[0]), None
+    if "default" not in names:
+        for name in names:
+            check_spec(name)
+        return load_kb(names if len(names) > 1 else names[0]), None
+    files: list[Path] = []
+    others: list[str] = []
+    for name in dict.fromkeys(n for n in names if n != "default"):
+        backend, arg = check_spec(name)
+        if backend == "rdf":
+            files.append(Path(arg))
+        else:
+            others.append(name)
+    key: str | None = default_kb_key()
+    for f in files:
+        key = f"{key}-{_checksum(f)}"
+    kb: KnowledgeBase = load_default_kb(files)
+    if others:
+        from ..kb.multi import MultiKB
+
+        kb, key = MultiKB([kb, *(load_kb(o) for o in others)]), None
+    return kb, key
+
+
+def _checksum(path: Path) -> str:
+    """The first 8 hex digits of the file's SHA-256, read in blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:8]
 
 
 def make_retriever(kb: KnowledgeBase, key: str | None, ranker: str | Ranker | None = None) -> Retriever:

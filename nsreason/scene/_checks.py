@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
 from ..errors import NSReasonError, SceneFormatError
+from ..limits import get_limits, how_to_raise
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+\Z")
 
@@ -116,24 +117,30 @@ def known_fields(raw: Mapping[str, Any], allowed: Iterable[str], path: str, what
             fail(f"unknown field {key!r} of {what}; expected fields: {', '.join(allowed)}", path)
 
 
-def json_value(value: Any, path: str) -> Any:
+def json_value(value: Any, path: str, depth: int = 0) -> Any:
     """Check that ``value`` is plain JSON data (dicts with string keys, lists, tuples,
-    strings, finite numbers, booleans, null); return a deep copy of it."""
+    strings, finite numbers, booleans, null) nested at most
+    :attr:`~nsreason.limits.Limits.json_depth` deep; return a deep copy of it. The native
+    reader and writer both check ``meta`` and ``extra`` with it: what one accepts, the other
+    does."""
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
             fail(f"expected JSON data, got {got(value)} (not finite)", path)
         return value
+    if isinstance(value, (Mapping, list, tuple)) and depth >= get_limits().json_depth:
+        fail(f"JSON data nested deeper than {get_limits().json_depth} levels "
+             f"({how_to_raise('json_depth')})", path)
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
                 fail(f"expected JSON data (objects with string keys), got key {got(k)}", path)
-            out[k] = json_value(v, join(path, k))
+            out[k] = json_value(v, join(path, k), depth + 1)
         return out
     if isinstance(value, (list, tuple)):
-        items = [json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        items = [json_value(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
         return items if isinstance(value, list) else tuple(items)
     fail(f"expected JSON data, got {got(value)}", path)
 

@@ -215,8 +215,8 @@ def scene_from_dict(data: Any, *, path: str = "") -> SceneGraph:
         c.array(raw_relations, rpath, "a list of relations")
         relations = [_relation(r, f"{rpath}[{j}]") for j, r in enumerate(raw_relations)]
     meta = data.get("meta")
-    if meta is not None:
-        meta = dict(c.mapping(meta, c.join(path, "meta")))
+    if meta is not None:  # JSON data, as the writer requires
+        meta = c.json_value(c.mapping(meta, c.join(path, "meta")), c.join(path, "meta"))
     try:
         return SceneGraph(objects, relations, id=scene_id, meta=meta)
     except SceneFormatError as err:  # duplicate ids, dangling relations
@@ -246,7 +246,7 @@ def _object(raw: Any, path: str) -> SceneObject:
     if confidence is not None:
         confidence = c.number(confidence, f"{path}.confidence", unit=True)
     extra = raw.get("extra")
-    extra = {} if extra is None else dict(c.mapping(extra, f"{path}.extra"))
+    extra = {} if extra is None else c.json_value(c.mapping(extra, f"{path}.extra"), f"{path}.extra")
     return SceneObject(
         id=oid,
         name=name,

@@ -10,7 +10,8 @@ an HTTP status; :func:`make_server` puts it behind the standard library's
 What it accepts and how it refuses, each time with a message on the page and never a stack
 trace: a body over :data:`MAX_BODY` bytes (413), a body that is not a form (415), no scene or
 question, a question over :data:`MAX_QUESTION` characters or with control characters (400),
-a scene id the file does not have (404), a question the parser cannot read (422: the page
+a scene id the file does not have (404), a request that takes over :data:`READ_SECONDS` to
+arrive (408; one still sending its head is cut off), a question the parser cannot read (422: the page
 shows the parse and why), a path it does not serve (404), a method other than GET/POST (405),
 and a ``Host`` header naming another machine while it listens on loopback (421: a web page
 elsewhere cannot reach it through DNS rebinding). A question that parses but fails on the
@@ -22,9 +23,12 @@ explorer runs questions through the engine for whoever can reach it.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import socket
 import sys
 import threading
+import time
 import unicodedata
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -42,6 +46,10 @@ MAX_BODY = 16 * 1024
 """The largest request body the explorer reads (bytes)."""
 MAX_QUESTION = 500
 """The longest question it accepts (characters)."""
+READ_SECONDS = 10.0
+"""How long a client has to send one whole request (head and body) and the longest it may
+stay silent on an open connection: a client trickling bytes gets 408 (or, still sending its
+head, the connection closed) when it runs out, so it holds a thread for no longer."""
 _LISTED = 500  # scene ids offered in the picker (any id of the file can be typed)
 
 Reply = tuple[int, str]
@@ -148,15 +156,17 @@ class Explorer:
 
 
 def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0, *,
-                allow_remote: bool = False, log: Any = None) -> ThreadingHTTPServer:
+                allow_remote: bool = False, log: Any = None,
+                read_seconds: float = READ_SECONDS) -> ThreadingHTTPServer:
     """An HTTP server for ``explorer`` (not yet serving: call ``serve_forever()``);
     ``port=0`` picks a free port (``server.server_address[1]``). A host other than
-    loopback raises an :class:`~nsreason.errors.InputError` unless ``allow_remote``."""
+    loopback raises an :class:`~nsreason.errors.InputError` unless ``allow_remote``.
+    ``read_seconds``: the time a client has to send a request (:data:`READ_SECONDS`)."""
     if not allow_remote and not is_loopback(host):
         raise InputError(f"refusing to listen on {host!r}: the explorer answers anyone who can reach it; "
                          "use a loopback host (127.0.0.1, ::1, localhost) or pass --allow-remote")
     handler = type("Handler", (_Handler,), {"explorer": explorer, "log": staticmethod(log) if log else None,
-                                            "loopback_only": is_loopback(host)})
+                                            "loopback_only": is_loopback(host), "timeout": read_seconds})
     server_class = ThreadingHTTPServer
     if ":" in host:  # an IPv6 address
         import socket
@@ -174,6 +184,52 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "nsreason-explorer"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = READ_SECONDS  # socketserver sets it on the connection: no read waits longer
+    _deadline = 0.0
+    _watchdog: threading.Timer | None = None
+
+    def handle_one_request(self) -> None:
+        """One request, whose head must arrive within :data:`READ_SECONDS` (a watchdog
+        shuts the connection otherwise: a trickle of bytes never times one read out)."""
+        self._deadline = time.monotonic() + self.timeout
+        self._watchdog = threading.Timer(self.timeout, self._cut_off)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+        try:
+            super().handle_one_request()
+        finally:
+            self._request_read()
+
+    def _cut_off(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _request_read(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
+    def _read_body(self, length: int) -> bytes | None:
+        """The body's ``length`` bytes, read by the request's deadline (None: too late)."""
+        self._request_read()  # from here each read has the time left, not the watchdog
+        chunks: list[bytes] = []
+        got = 0
+        while got < length:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.connection.settimeout(left)
+            try:
+                chunk = self.rfile.read1(length - got)
+            except TimeoutError:
+                return None
+            if not chunk:
+                raise ConnectionError("the client closed the connection mid-request")
+            chunks.append(chunk)
+            got += len(chunk)
+        self.connection.settimeout(self.timeout)
+        return b"".join(chunks)
 
     def _send(self, reply: Reply) -> None:
         status, html = reply
@@ -200,6 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _guarded(self, handle: Any) -> None:
+        if self.command != "POST":
+            self._request_read()  # the whole request is in
         try:
             if self._host_ok():
                 handle()
@@ -220,9 +278,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._guarded(self._post)
 
     def _other(self) -> None:
-        self._send(self.explorer.refuse(HTTPStatus.METHOD_NOT_ALLOWED, f"{self.command} is not supported here."))
+        method = self.command if self.command.isascii() and self.command.isprintable() else "This method"
+        self._send(self.explorer.refuse(HTTPStatus.METHOD_NOT_ALLOWED, f"{method[:20]} is not supported here."))
 
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _other
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's error page, except that a method it does not know (501
+        Not Implemented: ``TRACE``, ``FOO``) is refused like any other: 405."""
+        if code == HTTPStatus.NOT_IMPLEMENTED and self.command:
+            self.close_connection = True
+            self._other()
+            return
+        super().send_error(code, message, explain)
 
     def _get(self) -> None:
         path = urlsplit(self.path).path
@@ -252,7 +320,12 @@ class _Handler(BaseHTTPRequestHandler):
                                             f"The request is too large: at most {MAX_BODY} bytes."))
             return
         kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        raw = self.rfile.read(length)
+        raw = self._read_body(length)
+        if raw is None:
+            self.close_connection = True
+            self._send(self.explorer.refuse(HTTPStatus.REQUEST_TIMEOUT,
+                                            f"The request took over {self.timeout:g} s to arrive."))
+            return
         if kind != "application/x-www-form-urlencoded":
             self._send(self.explorer.refuse(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                                             "Send the form (application/x-www-form-urlencoded)."))

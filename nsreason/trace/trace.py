@@ -25,6 +25,7 @@ answer: 2
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -229,10 +230,24 @@ class Trace:
 
     def to_json(self, indent: int | None = None) -> str:
         """The trace as JSON text: valid UTF-8 whatever the scene's strings hold (lone
-        surrogates and terminal controls come out as ``\\uXXXX`` escapes)."""
+        surrogates and terminal controls come out as ``\\uXXXX`` escapes), and valid JSON
+        whatever its numbers are: a number that is not finite (a NaN score) is written as
+        ``null``, as :meth:`from_json`, which refuses ``NaN``, reads back.
+
+        >>> t = Trace(answer=float("nan"), confidence=float("inf"))
+        >>> t.to_json()[-83:]
+        '"scene_id": null, "answer": null, "confidence": null, "failure": null, "steps": []}'
+        >>> Trace.from_json(t.to_json()).answer is None
+        True
+        """
         from .render import json_safe
 
-        return json_safe(json.dumps(self.to_dict(), indent=indent, ensure_ascii=False))
+        data = self.to_dict()
+        try:
+            text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+        except ValueError:  # a NaN or an infinity somewhere: null, as JSON has no such number
+            text = json.dumps(_finite(data), indent=indent, ensure_ascii=False, allow_nan=False)
+        return json_safe(text)
 
     @classmethod
     def from_dict(cls, data: Any) -> Trace:
@@ -272,6 +287,34 @@ class Trace:
         from .render import render_rich
 
         return render_rich(self)
+
+
+def _finite(data: Any) -> Any:
+    """A copy of JSON-ready ``data`` with every float that is not finite as None (without
+    recursion: a deep value must not hit the recursion limit)."""
+    def fix(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            out: dict[Any, Any] = {}
+            todo.append((value, out))
+            return out
+        if isinstance(value, (list, tuple)):
+            items: list[Any] = []
+            todo.append((value, items))
+            return items
+        return value
+
+    todo: list[tuple[Any, Any]] = []
+    root = fix(data)
+    while todo:
+        source, target = todo.pop()
+        if isinstance(target, dict):
+            for k, v in source.items():
+                target[k] = fix(v)
+        else:
+            target.extend(fix(v) for v in source)
+    return root
 
 
 def _trace_from_dict(data: Any) -> Trace:

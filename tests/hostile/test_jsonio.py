@@ -124,3 +124,28 @@ def test_nan_in_a_scene_file(tmp_path, constant):
     f.write_text('{"format": "nsreason.scene/1", "objects": [{"id": 0, "name": "cube", "x": ' + constant + "}]}")
     with pytest.raises(SceneFormatError, match=f"{constant} is not a JSON number"):
         load_scenes(f)
+
+
+def _deep(n: int) -> dict:
+    value: list = []
+    for _ in range(n):
+        value = [value]
+    return {"d": value}
+
+
+@pytest.mark.parametrize("bad", [{"a": float("nan")}, {1: "x"}, {"a": {1, 2}}, {"a": object()}, _deep(200),
+                                 _deep(5_000)], ids=["nan", "int key", "set", "object", "deep", "deeper"])
+@pytest.mark.parametrize("where", ["meta", "extra"])
+def test_the_native_reader_refuses_what_the_writer_refuses(bad, where):
+    """scene_from_dict (the reader) and scene_to_dict (the writer) agree on meta and extra:
+    plain JSON data within the depth limit, never NaN, non-string keys or Python objects."""
+    from nsreason.errors import SceneFormatError
+    from nsreason.scene.native import scene_from_dict
+
+    data = {"format": "nsreason.scene/1", "objects": [{"id": 0, "name": "cube"}]}
+    if where == "meta":
+        data["meta"] = bad
+    else:
+        data["objects"][0]["extra"] = bad
+    with pytest.raises(SceneFormatError, match=where):
+        within(5, scene_from_dict, data)

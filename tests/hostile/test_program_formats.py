@@ -116,3 +116,16 @@ def test_at_proc_self_environ_does_not_print_the_environment():
         within(10, read_program, "@/proc/self/environ")
     text = str(err.value)
     assert "PATH" not in text.replace("/proc/self/environ", "") and "=" not in text
+
+
+@pytest.mark.parametrize("width", [20, 40])
+def test_a_dag_read_can_be_written(width):
+    """CLEVR JSON may share a step; what is read must have a text form (the writer refuses
+    trees over its size), so a DAG that doubles at each step is refused when read."""
+    nodes = [{"function": "scene", "inputs": []}]
+    nodes += [{"function": "union", "inputs": [i - 1, i - 1]} for i in range(1, width)]
+    nodes.append({"function": "count", "inputs": [width - 1]})
+    with pytest.raises(ProgramFormatError, match="written out as a tree"):
+        within(5, read_program, json.dumps(nodes))
+    small = [*nodes[:4], {"function": "count", "inputs": [3]}]
+    assert within(5, read_program, json.dumps(small)).to_text().count("scene()") == 8

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from nsreason.errors import TraceFormatError
 from nsreason.trace import Trace
+from nsreason.trace.trace import TraceStep
 from tests.hostile.bounds import within
 
 STEP = {"index": 0, "op": "scene", "args": [], "inputs": [], "output_type": "objects", "status": "ok",
@@ -80,3 +81,19 @@ json_like = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.f
 def test_any_step_field_reads_or_is_a_trace_format_error(key, value):
     with contextlib.suppress(TraceFormatError):
         Trace.from_json(json.dumps({**BASE, "steps": [{**STEP, key: value}]}))
+
+
+def test_to_json_writes_no_nan_and_reads_back():
+    """A NaN or infinite number anywhere in a trace is written as null (valid JSON, as
+    from_json, which refuses NaN, reads it), deep values included."""
+    deep: list = [float("nan")]
+    for _ in range(500):
+        deep = [deep]
+    step = TraceStep(0, "scene", (float("inf"),), (), output=[1.0, float("-inf")], output_type="objects",
+                     details={"scores": {"a": float("nan")}, "deep": deep})
+    trace = Trace([step], answer=float("nan"), confidence=float("nan"))
+    text = trace.to_json()
+    assert "NaN" not in text and "Infinity" not in text
+    data = json.loads(text)
+    assert data["answer"] is None and data["steps"][0]["args"] == [None]
+    assert data["steps"][0]["details"]["scores"] == {"a": None}
