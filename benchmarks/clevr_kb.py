@@ -26,6 +26,10 @@ rdflib, from the KB) on the ``--images`` half (default ``odd``) of the CLEVR val
   author's voice: microwave safety, price per kilogram, the tool made of a material and its
   trade, circular faces, the fewest paint colours, shipping packages, Olympic ring colours,
   snooker ball values, the flower of a colour and its genus and flowering month).
+* ``benchmarks/data/clevr_kb_heldout5/`` (the fifth set, "the toy shop", worded harder: about 40% of texts use a
+  label's words; coldness to the touch, outdoor lifespan, what a material is recycled into and who sells it, kicking,
+  surface counts, the toy of a shape and its minimum age, Twister spot colours, resistor colour codes, the Teletubby
+  of a colour and its favourite thing and antenna; held out, not yet run).
 
 Each set was held out for its first run and has been a development set since (its
 ``templates.json`` says when and at what figure).

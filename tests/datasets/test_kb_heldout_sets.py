@@ -24,7 +24,8 @@ def _obj(size: str, color: str, material: str, shape: str) -> dict[str, str]:
     return {"size": size, "color": color, "material": material, "shape": shape}
 
 
-ALL_SETS = ["clevr_kb_heldout", "clevr_kb_heldout2", "clevr_kb_heldout3", "clevr_kb_heldout4"]
+ALL_SETS = ["clevr_kb_heldout", "clevr_kb_heldout2", "clevr_kb_heldout3", "clevr_kb_heldout4",
+            "clevr_kb_heldout5"]
 HELD_OUT = ALL_SETS[1:]
 
 
@@ -164,7 +165,28 @@ BY_HAND4 = {
         ("cr:signature_flower", "bot:bloomMonth"): "august"},
 }
 
-BY_HAND = {"clevr_kb_heldout2": BY_HAND2, "clevr_kb_heldout3": BY_HAND3, "clevr_kb_heldout4": BY_HAND4}
+BY_HAND5 = {
+    _obj("large", "red", "metal", "cube").values(): {
+        ("toy:years_outdoors",): "25", ("toy:recycled_as",): "bike frame", ("toy:surfaceTotal",): "6",
+        ("toy:toyVersion",): "jack-in-the-box", ("toy:resistor_digit",): "2", ("tv:tubbyOfColour",): "po",
+        ("toy:coldToTouch",): "yes", ("toy:kickable",): "no", ("toy:twisterSpot",): "yes",
+        ("toy:recycled_as", "toy:soldBy"): "bike shop", ("toy:toyVersion", "toy:min_age"): "2",
+        ("tv:tubbyOfColour", "tv:favourite_thing"): "scooter", ("tv:tubbyOfColour", "tv:antennaShape"): "circle"},
+    _obj("small", "cyan", "rubber", "cylinder").values(): {  # cyan: no resistor digit, no Teletubby
+        ("toy:years_outdoors",): "8", ("toy:recycled_as",): "playground mulch", ("toy:surfaceTotal",): "3",
+        ("toy:toyVersion",): "kaleidoscope", ("toy:coldToTouch",): "no", ("toy:kickable",): "no",
+        ("toy:twisterSpot",): "no", ("toy:recycled_as", "toy:soldBy"): "garden centre",
+        ("toy:toyVersion", "toy:min_age"): "5"},
+    _obj("large", "yellow", "rubber", "sphere").values(): {
+        ("toy:years_outdoors",): "8", ("toy:recycled_as",): "playground mulch", ("toy:surfaceTotal",): "1",
+        ("toy:toyVersion",): "marble", ("toy:resistor_digit",): "4", ("tv:tubbyOfColour",): "laa-laa",
+        ("toy:coldToTouch",): "no", ("toy:kickable",): "yes", ("toy:twisterSpot",): "yes",
+        ("toy:recycled_as", "toy:soldBy"): "garden centre", ("toy:toyVersion", "toy:min_age"): "3",
+        ("tv:tubbyOfColour", "tv:favourite_thing"): "ball", ("tv:tubbyOfColour", "tv:antennaShape"): "curly"},
+}
+
+BY_HAND = {"clevr_kb_heldout2": BY_HAND2, "clevr_kb_heldout3": BY_HAND3, "clevr_kb_heldout4": BY_HAND4,
+           "clevr_kb_heldout5": BY_HAND5}
 
 # counts on one scene: 0 large red metal cube, 1 small cyan rubber sphere, 2 small green metal
 # cylinder, 3 large gray rubber cube
@@ -176,6 +198,8 @@ COUNTS_BY_HAND = {
                           ("lab:neutralHue",): "1"},  # gray only
     "clevr_kb_heldout4": {("cr:microwaveSafe",): "2", ("cr:hasCircularFace",): "1",
                           ("cr:olympic_ring",): "2"},  # red and green are Olympic ring colours
+    "clevr_kb_heldout5": {("toy:coldToTouch",): "2", ("toy:kickable",): "1",
+                          ("toy:twisterSpot",): "2"},  # red and green are Twister spot colours
 }
 
 def _names_the_twin(question: str, size: str) -> bool:
