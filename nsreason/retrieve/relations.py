@@ -93,6 +93,9 @@ HOP_MARGIN = 0.01
 relation's for :meth:`RelationCatalogue.closest` to choose it (fewer hops on a tie)."""
 
 MAX_PATHS = 400
+
+MAX_CACHED = 100_000
+"""Relation questions whose MiniLM vectors a catalogue keeps (then starts again)."""
 """Relations and two-hop paths :meth:`RelationCatalogue.closest` compares at most."""
 
 MAX_SPAN = 6
@@ -210,6 +213,7 @@ class RelationCatalogue:
         self.kb = kb
         """The KB the relations were read from: what :meth:`about` asks."""
         self._about: dict[tuple[str, ...], frozenset[IRI]] = {}
+        self._text_vectors: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"RelationCatalogue(relations={len(self.relations)})"
@@ -409,8 +413,15 @@ class RelationCatalogue:
                 for t in (name, *verbalise(name)):
                     texts.append(t)
                     owners.append(k)
-        vectors = self.encoder.encode([text, null, *texts])
-        sims = vectors[1:] @ vectors[0]
+        missing = [t for t in dict.fromkeys(texts) if t not in self._text_vectors]
+        if missing:  # the relations' questions are the same for every question of a frame: kept
+            if len(self._text_vectors) + len(missing) > MAX_CACHED:
+                self._text_vectors.clear()
+            self._text_vectors.update(zip(missing, self.encoder.encode(missing)))
+        import numpy as np
+
+        asked = self.encoder.encode([text, null])
+        sims = np.stack([asked[1], *(self._text_vectors[t] for t in texts)]) @ asked[0]
         best: dict[int, float] = {}
         for k, sim in zip(owners, sims[1:]):
             best[k] = max(best.get(k, -1.0), float(sim))
