@@ -442,6 +442,7 @@ class MixedParser:
                 details: Mapping[str, Any] | None = None) -> ParseResult | None:
         """An ``unknown_relation`` failure naming ``words`` (default: :meth:`unmatched`)
         and listing the KB's relations; None when there is no such word."""
+        from ..limits import cut_message
         from ..trace.trace import Failure
 
         words = list(words) if words is not None else self.unmatched(question)
@@ -449,8 +450,9 @@ class MixedParser:
             return None
         describe = getattr(self.finder, "describe", None)
         listed = f" (its relations: {describe()})" if callable(describe) else ""
-        failure = Failure("unknown_relation", f"the question names {' '.join(words)!r}, which is neither in the "
-                          f"question parser's vocabulary nor a relation of the knowledge base{listed}")
+        failure = Failure("unknown_relation", cut_message(
+            f"the question names {' '.join(words)!r}, which is neither in the question parser's vocabulary "
+            f"nor a relation of the knowledge base{listed}"))
         return ParseResult(question, None, None, [], failure, {**(details or {}), "parser": self.name,
                                                                  "unmatched": words})
 

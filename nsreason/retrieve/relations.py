@@ -431,9 +431,11 @@ class RelationCatalogue:
 
     def describe(self, n: int = 12) -> str:
         """The first ``n`` relations' names, for messages."""
+        from ..limits import shorten
+
         names = [r.name for r in self.relations[:n]]
         more = f" and {len(self.relations) - n} more" if len(self.relations) > n else ""
-        return (", ".join(repr(x) for x in names) + more) if names else "none"
+        return (", ".join(shorten(x) for x in names) + more) if names else "none"
 
     def find(self, words: Sequence[str], allowed: Sequence[bool] | None = None
              ) -> tuple[int, int, RelationMatch] | None:

@@ -173,3 +173,16 @@ def test_a_kb_that_spells_a_value_its_own_way_is_linked_by_a_wordnet_synonym_and
     assert [(str(k.entity), k.method) for k in links] == [(EX + "grey", "synonym")]
     a = run(kb, scene, 'kb_query["is neutral"](query_color(unique(filter_shape[sphere](filter_size[small](scene())))))')
     assert a.value == "yes"
+
+
+def test_relation_names_in_messages_are_cut_and_escaped():
+    from nsreason.kb import MemoryKB
+    from nsreason.kb.terms import RDFS, XSD, Literal
+
+    kb = MemoryKB()
+    kb.add("http://ex.org/metal", "http://ex.org/p1", Literal("true", XSD.boolean))
+    kb.add("http://ex.org/p1", RDFS.label, Literal("x" * 100_000))
+    kb.add("http://ex.org/metal", "http://ex.org/p2", Literal("3"))
+    kb.add("http://ex.org/p2", RDFS.label, Literal("\x1b[2J weight"))
+    described = RelationCatalogue.from_kb(kb).describe()
+    assert len(described) < 200 and "100,002 chars" in described and "\x1b" not in described
