@@ -94,6 +94,10 @@ relation's for :meth:`RelationCatalogue.closest` to choose it (fewer hops on a t
 
 MAX_PATHS = 400
 
+MAX_NAME = 200
+"""Characters of a relation's name compared by :meth:`RelationCatalogue.closest` (its
+descriptions are read cut to this length too)."""
+
 MAX_CACHED = 100_000
 """Relation questions whose MiniLM vectors a catalogue keeps (then starts again)."""
 """Relations and two-hop paths :meth:`RelationCatalogue.closest` compares at most."""
@@ -250,7 +254,7 @@ class RelationCatalogue:
             labels = tuple(dict.fromkeys(n.strip().lower() for n in names if n and n.strip()))
             notes = [t.object.value for q in _DESCRIPTIONS
                      for t in kb.match(p, q, None, limit=3, timeout=timeout) if isinstance(t.object, Literal)]
-            descriptions = tuple(dict.fromkeys(" ".join(n.split())[:200].lower() for n in notes if n.strip()))
+            descriptions = tuple(dict.fromkeys(" ".join(n.split())[:MAX_NAME].lower() for n in notes if n.strip()))
             values = [t.object for t in kb.match(None, p, None, limit=20, timeout=timeout)]
             kinds = {("boolean" if truth_of(v) is not None and isinstance(v, Literal)
                       else "literal" if isinstance(v, Literal) else "entity") for v in values}
@@ -407,7 +411,8 @@ class RelationCatalogue:
             return None
         texts, owners = [], []
         for k, path in enumerate(paths):
-            names = [(*r.labels, *r.descriptions) if len(path) == 1 else r.labels[:2] for r in path]
+            names = [tuple(n[:MAX_NAME] for n in ((*r.labels, *r.descriptions) if len(path) == 1 else r.labels[:2]))
+                     for r in path]
             for combo in _combinations(names):
                 name = " of the ".join(combo)
                 for t in (name, *verbalise(name)):
