@@ -5,27 +5,19 @@ source, and a typed failure without a KB. On the fixture Turtle KB."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from nsreason.execute import OPS, SymbolicExecutor
 from nsreason.execute.neural import NeuralExecutor, new_model
 from nsreason.execute.soft_knowledge import AMBIGUOUS, NO_FACT
-from nsreason.kb import RDFS, Literal, MemoryKB, load_kb
+from nsreason.kb import RDFS, Literal, MemoryKB
 from nsreason.program import Program
-from nsreason.registry import Registry
-from nsreason.retrieve.ops import KnowledgeTable, RelationLookup, relation_ops
+from nsreason.retrieve.ops import KnowledgeTable, RelationLookup
 from nsreason.scene import Attribute, SceneGraph, SceneObject
-from nsreason.scene.clevr import load_clevr_scenes
+from tests.retrieve.conftest import EX, KB_FILE, properties_kb, relation_executor, small_scene
 
 torch.set_num_threads(1)
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-KB_FILE = FIXTURES / "clevr_properties.ttl"
-EX = "http://example.org/clevr#"
 
 PROGRAMS = [  # the fixture scene: 0 small gray metal sphere, 1 small blue rubber cube, 2 large cyan metal sphere
     'count(kb_filter["can roll"](scene()))',
@@ -52,19 +44,12 @@ PROGRAMS = [  # the fixture scene: 0 small gray metal sphere, 1 small blue rubbe
 
 @pytest.fixture(scope="module")
 def kb():
-    return load_kb(f"rdf:{KB_FILE}")
+    return properties_kb()
 
 
 @pytest.fixture(scope="module")
 def scene():
-    return load_clevr_scenes(FIXTURES / "clevr_refplus_scenes_small.json")[0]
-
-
-def symbolic(kb) -> SymbolicExecutor:
-    ops: Registry = Registry("op implementation", None)
-    for name in OPS.names():
-        ops.register(name, OPS.get(name))
-    return SymbolicExecutor(ops=relation_ops(RelationLookup(kb), ops))
+    return small_scene()
 
 
 def neural(kb, model=None) -> NeuralExecutor:
@@ -78,7 +63,7 @@ def program(text: str) -> Program:
 
 
 def test_neural_answers_agree_with_the_symbolic_ones_on_a_clean_scene(kb, scene):
-    sym, soft = symbolic(kb), neural(kb)
+    sym, soft = relation_executor(kb), neural(kb)
     for text in PROGRAMS:
         a, b = sym.execute(program(text), scene), soft.execute(program(text), scene)
         assert (b.value, b.failure and b.failure.code, b.failure and b.failure.step) == (
@@ -89,7 +74,7 @@ def test_neural_answers_agree_with_the_symbolic_ones_on_a_clean_scene(kb, scene)
 
 @pytest.mark.slow  # the shipped weights load
 def test_the_shipped_model_agrees_too_in_one_batch(kb, scene):
-    sym, soft = symbolic(kb), NeuralExecutor(device="cpu", knowledge=KnowledgeTable(RelationLookup(kb)))
+    sym, soft = relation_executor(kb), NeuralExecutor(device="cpu", knowledge=KnowledgeTable(RelationLookup(kb)))
     answers = soft.execute_many([(program(t), scene) for t in PROGRAMS], trace=True)
     for text, b in zip(PROGRAMS, answers):
         a = sym.execute(program(text), scene)
@@ -165,7 +150,7 @@ def test_kb_property_refuses_values_that_disagree_as_the_symbolic_op_does(scene)
         kb2.add(EX + entity, RDFS.label, Literal(entity))
     text = 'kb_property["colour code"](unique(filter_shape[sphere](scene())))'
     sure = neural(kb2).execute(program(text), noisy(1.0))
-    assert sure.failure.code == symbolic(kb2).execute(program(text), noisy(1.0)).failure.code == "ambiguous_fact"
+    assert sure.failure.code == relation_executor(kb2).execute(program(text), noisy(1.0)).failure.code == "ambiguous_fact"
     # 60% metal: 'M' and 'S' disagree with p 0.6 (> 0.4 that only the sphere answers 'S')
     assert neural(kb2).execute(program(text), noisy(0.6)).failure.code == "ambiguous_fact"
     # 30% metal: the sphere's 'S' alone, p 0.7
@@ -186,7 +171,7 @@ def test_without_a_knowledge_base_a_knowledge_program_is_a_typed_failure(scene):
 def test_a_neural_reasoner_runs_mixed_questions_softly():
     from nsreason.api import Reasoner
 
-    scene = load_clevr_scenes(FIXTURES / "clevr_refplus_scenes_small.json")[0]
+    scene = small_scene()
     r = Reasoner(executor="neural", kb=f"rdf:{KB_FILE}")
     a = r.ask(scene, "How many things in the scene can roll?")
     assert a.value == 2 and a.trace.parse.details["parser"] == "mixed"

@@ -1,7 +1,11 @@
 """Fixtures of the retrieval tests: a small FVQA-like KB (reified facts with sources and
-surface texts, labels, aliases) and one MiniLM encoder for the whole session."""
+surface texts, labels, aliases), one MiniLM encoder for the whole session, and the fixture
+Turtle KB of CLEVR properties with the small CLEVR scene its relation ops run on (also
+imported by the neural executor's knowledge tests)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +81,34 @@ def encoder():
 
     torch.set_num_threads(1)
     return TextEncoder()
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+KB_FILE = FIXTURES / "clevr_properties.ttl"
+EX = "http://example.org/clevr#"
+
+
+def properties_kb():
+    """The fixture Turtle KB of CLEVR properties (can roll, typical use, ...)."""
+    from nsreason.kb import load_kb
+
+    return load_kb(f"rdf:{KB_FILE}")
+
+
+def small_scene():
+    """Objects: 0 small gray metal sphere, 1 small blue rubber cube, 2 large cyan metal sphere."""
+    from nsreason.scene.clevr import load_clevr_scenes
+
+    return load_clevr_scenes(FIXTURES / "clevr_refplus_scenes_small.json")[0]
+
+
+def relation_executor(kb):
+    """The symbolic executor with the relation ops over ``kb``."""
+    from nsreason.execute import OPS, SymbolicExecutor
+    from nsreason.registry import Registry
+    from nsreason.retrieve.ops import RelationLookup, relation_ops
+
+    ops: Registry = Registry("op implementation", None)
+    for name in OPS.names():
+        ops.register(name, OPS.get(name))
+    return SymbolicExecutor(ops=relation_ops(RelationLookup(kb), ops))

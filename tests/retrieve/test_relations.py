@@ -5,48 +5,32 @@ backend."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from nsreason.errors import ExecutionFailure
-from nsreason.execute import OPS, SymbolicExecutor
-from nsreason.kb import RDFS, XSD, Literal, MemoryKB, load_kb
+from nsreason.kb import RDFS, XSD, Literal, MemoryKB
 from nsreason.kb.terms import IRI
 from nsreason.program import Program
-from nsreason.registry import Registry
-from nsreason.retrieve.ops import RelationLookup, relation_ops
+from nsreason.retrieve.ops import RelationLookup
 from nsreason.retrieve.relations import RelationCatalogue, local_name_words, truth_of
-from nsreason.scene.clevr import load_clevr_scenes
 from nsreason.testing.kb_conformance import HOSTILE
 from tests.kb.conftest import oxigraph_server  # noqa: F401  (a fixture of the backends below)
 from tests.kb.test_conformance import make_kb  # noqa: F401  (parametrised over every backend)
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-KB_FILE = FIXTURES / "clevr_properties.ttl"
-EX = "http://example.org/clevr#"
+from tests.retrieve.conftest import EX, properties_kb, relation_executor, small_scene
 
 
 @pytest.fixture(scope="module")
 def kb():
-    return load_kb(f"rdf:{KB_FILE}")
+    return properties_kb()
 
 
 @pytest.fixture(scope="module")
 def scene():
-    # objects: 0 small gray metal sphere, 1 small blue rubber cube, 2 large cyan metal sphere
-    return load_clevr_scenes(FIXTURES / "clevr_refplus_scenes_small.json")[0]
-
-
-def executor(kb) -> SymbolicExecutor:
-    ops: Registry = Registry("op implementation", None)
-    for name in OPS.names():
-        ops.register(name, OPS.get(name))
-    return SymbolicExecutor(ops=relation_ops(RelationLookup(kb), ops))
+    return small_scene()
 
 
 def run(kb, scene, text: str):
-    return executor(kb).execute(Program.from_text(text, "clevr+knowledge"), scene, trace=True)
+    return relation_executor(kb).execute(Program.from_text(text, "clevr+knowledge"), scene, trace=True)
 
 
 def test_the_catalogue_reads_every_relation_with_its_names_and_value_kind(kb):
