@@ -516,7 +516,9 @@ class MixedParser:
         # frame on whole objects), the next one about where the innermost leads
         values = _VALUES.get(frame.attribute or "", _ALL_VALUES) if frame.kind in ("query", "check") else _ALL_VALUES
         linked = about(values)
-        if linked is not None and inner.iri not in linked:
+        if linked is None:  # no value is a labelled entity of the KB: nothing to tell
+            return True
+        if inner.iri not in linked:
             return False
         if len(matches) >= 2:  # the second hop (a longer path's further hops are not checked)
             linked = about(values, inner)

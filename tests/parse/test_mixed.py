@@ -188,3 +188,21 @@ def test_a_plain_scene_question_does_not_load_the_knowledge_base():
     r = Reasoner(kb=f"rdf:{KB_FILE}")
     assert r.ask(scene, "How many cubes are there?").value == 1
     assert r._knowledge is None  # no word the parser does not explain: no KB needed
+
+
+def test_a_kb_without_labels_still_gets_paths_by_name():
+    pytest.importorskip("torch")
+    from nsreason.kb import MemoryKB
+    from nsreason.kb.terms import Literal
+    from nsreason.parse.base import get_parser
+    from nsreason.parse.mixed import MixedParser
+    from nsreason.retrieve.relations import RelationCatalogue
+
+    kb = MemoryKB()  # entities named only by their IRIs: the catalogue cannot tell what a relation is about
+    kb.add("http://ex.org/metal", "http://ex.org/typicalUse", "http://ex.org/wiring")
+    kb.add("http://ex.org/wiring", "http://ex.org/inventedIn", Literal("1800"))
+    parser = get_parser("clevr")
+    mixed = MixedParser(parser, RelationCatalogue.from_kb(kb), parser.word_counts)
+    parsed = mixed.parse("When was the typical use of the material of the blue cube invented?")
+    assert parsed is not None and parsed.ok, parsed
+    assert parsed.program.to_text().startswith('kb_query["invented in"](kb_query["typical use"](')
