@@ -93,6 +93,7 @@ HOP_MARGIN = 0.01
 relation's for :meth:`RelationCatalogue.closest` to choose it (fewer hops on a tie)."""
 
 MAX_PATHS = 400
+"""Relations and two-hop paths :meth:`RelationCatalogue.closest` compares at most."""
 
 MAX_NAME = 200
 """Characters of a relation's name compared by :meth:`RelationCatalogue.closest` (its
@@ -100,7 +101,6 @@ descriptions are read cut to this length too)."""
 
 MAX_CACHED = 100_000
 """Relation questions whose MiniLM vectors a catalogue keeps (then starts again)."""
-"""Relations and two-hop paths :meth:`RelationCatalogue.closest` compares at most."""
 
 MAX_SPAN = 6
 """Longest phrase, in words, :meth:`RelationCatalogue.find` compares with the names."""
@@ -400,6 +400,8 @@ class RelationCatalogue:
         by :data:`HOP_MARGIN`; one whose outermost relation ``prefer`` accepts (the question
         names what it answers: "which *element* ...") over any other. None without an
         encoder or a candidate. The matches' method is ``question``."""
+        import numpy as np
+
         if self.encoder is None:
             return None
         paths: list[tuple[KBRelation, ...]] = [(r,) for r in self.typed(kinds, about, numeric)]
@@ -423,8 +425,6 @@ class RelationCatalogue:
             if len(self._text_vectors) + len(missing) > MAX_CACHED:
                 self._text_vectors.clear()
             self._text_vectors.update(zip(missing, self.encoder.encode(missing)))
-        import numpy as np
-
         asked = self.encoder.encode([text, null])
         sims = np.stack([asked[1], *(self._text_vectors[t] for t in texts)]) @ asked[0]
         best: dict[int, float] = {}
