@@ -63,8 +63,10 @@ from .text import FUNCTION_WORDS
 
 __all__ = ["ATTRIBUTES", "MixedParser", "RelationFinder"]
 
-ATTRIBUTES = {"material": "material", "color": "color", "colour": "color", "shape": "shape", "size": "size"}
-"""Words naming an attribute whose value a knowledge step can look up (CLEVR's)."""
+ATTRIBUTES = {"material": "material", "substance": "material", "color": "color", "colour": "color",
+              "hue": "color", "shape": "shape", "form": "shape", "size": "size"}
+"""Words naming an attribute whose value a knowledge step can look up (CLEVR's), with the
+WordNet synonyms of the attribute's sense ("the *form* of X" is its shape)."""
 
 RARE = 20
 """A word the program parser saw fewer times than this in training is one its vocabulary

@@ -122,6 +122,8 @@ def test_the_skeleton_of_a_question_is_read_without_its_relation():
             ("query", "What is the shape of the tiny cylinder?", "which familiar thing is shaped like the object"),
         "Is any side of the red matte object that is behind the cube rounded?":
             ("verify", "What color is the red matte object that is behind the cube?", "is any side of the object rounded"),
+        "Which toy takes the form of the small cube?":
+            ("query", "What is the shape of the small cube?", "which toy takes the form of the object"),
         "Are there any metal spheres that would float?":
             ("exist", "Are there any metal spheres?", "are there any things that would float"),
     }
