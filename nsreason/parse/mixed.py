@@ -97,10 +97,12 @@ _TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|'s\b")
 GAIN = 0.08
 """Least *gain* for a relation found from the whole question (a paraphrase: see
 :meth:`MixedParser._closest`): how much more similar (MiniLM cosine) the question is to the
-relation's question than to the scene question alone. Set by hand on the two development
-sets' paraphrases and on questions naming relations their KBs lack (those gain -0.33 to
-+0.07: "how many faces does the shape of X have" against "number of vertices"; paraphrases
--0.06 to +0.3)."""
+relation's question than to the scene question alone. Set by hand on the development
+sets' paraphrases (-0.06 to +0.3) and on questions naming relations their KBs lack (mostly
+-0.33 to +0.07: "how many faces does the shape of X have" against "number of vertices";
+every "what is the <R> of the material of X" below 0). A relation the KB has that is close
+in meaning to the one named gains more and is taken ("can X float" against "bounces":
+0.15)."""
 
 _VALUES = {"material": ("metal", "rubber"), "shape": ("cube", "sphere", "cylinder"),
            "color": ("gray", "grey", "red", "blue", "green", "brown", "purple", "cyan", "yellow"),
