@@ -217,6 +217,7 @@ class RelationCatalogue:
         self.kb = kb
         """The KB the relations were read from: what :meth:`about` asks."""
         self._about: dict[tuple[str, ...], frozenset[IRI]] = {}
+        self._labelled: dict[str, list[Term]] = {}
         self._text_vectors: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -351,9 +352,13 @@ class RelationCatalogue:
                                f"its relations: {self.describe()}")
 
     def _entities(self, names: Sequence[str]) -> list[Term]:
+        """The entities labelled by each of ``names``, each name looked up once (a lookup
+        may scan the KB's labels)."""
         if self.kb is None:
             return []
-        return [e for name in sorted(set(names)) for e in self.kb.entities_by_label(name, limit=10)]
+        for name in set(names) - self._labelled.keys():
+            self._labelled[name] = list(self.kb.entities_by_label(name, limit=10))
+        return [e for name in sorted(set(names)) for e in self._labelled[name]]
 
     def _predicates(self, entities: Sequence[Term]) -> frozenset[IRI]:
         assert self.kb is not None
